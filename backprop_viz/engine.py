@@ -1,0 +1,612 @@
+"""The autograd value type: every op computes its result and knows its local derivatives."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from operator import attrgetter
+
+import numpy as np
+
+__all__ = ["Value", "as_value", "zero_grad"]
+
+# The active recorder (see backprop_viz.trace.record). With none active, each op pays one
+# global lookup and an `is None` test, nothing else.
+_recorder = None
+
+# Creation order: parents are always made before their children, so sorting the nodes of a
+# graph by this number is a topological order, with no recursion and no per-node closures.
+_creation = itertools.count()
+_by_creation = attrgetter("_seq")
+
+
+def _set_recorder(recorder):
+    """Install `recorder` as the one that receives events; return the one it replaces."""
+    global _recorder
+    previous, _recorder = _recorder, recorder
+    return previous
+
+
+def _shape(x):
+    return () if type(x) is float else x.shape
+
+
+def _as_data(data):
+    """A Python float, or a float64 numpy array for anything array-like."""
+    if type(data) is float:
+        return data
+    if isinstance(data, (bool, int, float, np.integer, np.floating)):
+        return float(data)
+    if isinstance(data, (np.ndarray, list, tuple)):
+        try:
+            arr = np.array(data, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(
+                "Value data must be a number or an array of numbers; "
+                f"could not turn this {type(data).__name__} into numbers."
+            ) from None
+        return float(arr) if arr.ndim == 0 else arr
+    raise TypeError(
+        f"Value data must be a number or a numpy array, not {type(data).__name__}."
+    )
+
+
+def _zero_like(data):
+    return 0.0 if type(data) is float else np.zeros_like(data)
+
+
+def _quiet():
+    """Silence numpy's warnings: log(0), x/0 and overflow give -inf/inf/nan as values."""
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
+def _np_scalar(fn, *args):
+    with _quiet():
+        return float(fn(*(np.float64(a) for a in args)))
+
+
+def _div(a, b):
+    if type(a) is float and type(b) is float:
+        try:
+            return a / b
+        except ZeroDivisionError:
+            return _np_scalar(np.divide, a, b)
+    with _quiet():
+        return a / b
+
+
+def _pow(a, c):
+    if type(a) is float:
+        try:
+            r = a**c
+        except (ZeroDivisionError, OverflowError):
+            return _np_scalar(np.power, a, c)
+        return r if type(r) is float else math.nan  # a negative base to a fractional power
+    with _quiet():
+        return a**c
+
+
+def _exp(a):
+    if type(a) is float:
+        try:
+            return math.exp(a)
+        except OverflowError:
+            return math.inf
+    with _quiet():
+        return np.exp(a)
+
+
+def _log(a):
+    if type(a) is float:
+        try:
+            return math.log(a)
+        except ValueError:
+            return _np_scalar(np.log, a)
+    with _quiet():
+        return np.log(a)
+
+
+def _sigmoid(a):
+    if type(a) is float:
+        if a >= 0:
+            return 1.0 / (1.0 + math.exp(-a))
+        e = _exp(a)
+        return e / (1.0 + e)
+    with _quiet():
+        e = np.exp(-np.abs(a))
+        return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _unbroadcast(g, shape):
+    """Sum a gradient back to the shape of the operand it flows into (undoes broadcasting)."""
+    if type(g) is float:
+        return g
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return float(g) if shape == () else g
+
+
+def _broadcast_error(op, a, b):
+    return ValueError(
+        f"cannot {op} values of shapes {_shape(a)} and {_shape(b)}: they do not broadcast; "
+        "reshape one of them so that each dimension is equal or 1."
+    )
+
+
+class Value:
+    """A number or numpy array that remembers how it was computed, so gradients can flow back."""
+
+    __slots__ = ("_data", "_grad", "op", "parents", "label", "role", "_arg", "_seq", "_trec", "_tid")
+    __array_ufunc__ = None  # numpy must hand `array + Value` to Value, not loop over it
+
+    def __init__(self, data, label=None, *, role="input"):
+        if isinstance(data, Value):
+            raise TypeError("Value(...) takes a number or an array, not another Value; use it directly.")
+        if role not in ("input", "parameter", "constant"):
+            raise ValueError(f"role must be 'input', 'parameter' or 'constant', not {role!r}.")
+        self._data = _as_data(data)
+        self._grad = _zero_like(self._data)
+        self.op = ""
+        self.parents = ()
+        self.label = None if label is None else str(label)
+        self.role = role
+        self._arg = None
+        self._seq = next(_creation)
+        self._trec = None
+        self._tid = -1
+
+    # ---- data and grad: plain attributes for students, observed while recording ----
+    @property
+    def data(self):
+        return self._data
+
+    @data.setter
+    def data(self, new):
+        new = _as_data(new)
+        if _recorder is not None:
+            _recorder.update(self, new)
+        self._data = new
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, new):
+        new = _as_data(new)
+        if type(new) is float and type(self._data) is not float:
+            new = np.full(self._data.shape, new)
+        if _shape(new) != _shape(self._data):
+            raise ValueError(
+                f"a gradient must have the shape of its value: {_shape(self._data)}, not {_shape(new)}."
+            )
+        if _recorder is not None:
+            _recorder.set_grad(self, new)
+        self._grad = new
+
+    @property
+    def shape(self):
+        return _shape(self._data)
+
+    def is_finite(self):
+        """True when the value holds no nan or inf (a diverging step makes it False)."""
+        d = self._data
+        return math.isfinite(d) if type(d) is float else bool(np.isfinite(d).all())
+
+    def zero_grad(self):
+        """Set this value's gradient to zero (gradients otherwise add up across backward calls)."""
+        self.grad = 0.0
+
+    def __repr__(self):
+        name = f"{self.label}: " if self.label else ""
+        d = self._data
+        if type(d) is float:
+            return f"Value({name}data={d:.6g}, grad={self._grad:.6g})"
+        return f"Value({name}shape={d.shape}, op={self.op or 'leaf'!r})"
+
+    # ---- making results ----
+    @staticmethod
+    def _result(data, parents, op, arg=None):
+        if type(data) is not float:
+            data = float(data) if np.ndim(data) == 0 else data
+        v = _new_value(Value)
+        v._data = data
+        v._grad = 0.0 if type(data) is float else np.zeros_like(data)
+        v.op = op
+        v.parents = parents
+        v.label = None
+        v.role = "input"
+        v._arg = arg
+        v._seq = next(_creation)
+        v._trec = None
+        v._tid = -1
+        if _recorder is not None:
+            _recorder.forward(v)
+        return v
+
+    # ---- binary ops: a op b with Values or plain numbers / arrays on either side ----
+    def __add__(self, other):
+        if not isinstance(other, Value):
+            other = _constant(other)
+            if other is None:
+                return NotImplemented
+        a, b = self._data, other._data
+        if type(a) is float and type(b) is float:
+            return Value._result(a + b, (self, other), "+")
+        try:
+            return Value._result(a + b, (self, other), "+")
+        except ValueError:
+            raise _broadcast_error("add", a, b) from None
+
+    def __radd__(self, other):
+        other = _constant(other)
+        return NotImplemented if other is None else other.__add__(self)
+
+    def __sub__(self, other):
+        if not isinstance(other, Value):
+            other = _constant(other)
+            if other is None:
+                return NotImplemented
+        a, b = self._data, other._data
+        try:
+            return Value._result(a - b, (self, other), "-")
+        except ValueError:
+            raise _broadcast_error("subtract", a, b) from None
+
+    def __rsub__(self, other):
+        other = _constant(other)
+        return NotImplemented if other is None else other.__sub__(self)
+
+    def __mul__(self, other):
+        if not isinstance(other, Value):
+            other = _constant(other)
+            if other is None:
+                return NotImplemented
+        a, b = self._data, other._data
+        if type(a) is float and type(b) is float:
+            return Value._result(a * b, (self, other), "*")
+        try:
+            return Value._result(a * b, (self, other), "*")
+        except ValueError:
+            raise _broadcast_error("multiply", a, b) from None
+
+    def __rmul__(self, other):
+        other = _constant(other)
+        return NotImplemented if other is None else other.__mul__(self)
+
+    def __truediv__(self, other):
+        if not isinstance(other, Value):
+            other = _constant(other)
+            if other is None:
+                return NotImplemented
+        a, b = self._data, other._data
+        try:
+            return Value._result(_div(a, b), (self, other), "/")
+        except ValueError:
+            raise _broadcast_error("divide", a, b) from None
+
+    def __rtruediv__(self, other):
+        other = _constant(other)
+        return NotImplemented if other is None else other.__truediv__(self)
+
+    def __pow__(self, exponent):
+        if isinstance(exponent, Value):
+            raise TypeError(
+                "the exponent of ** must be a constant number, not a Value; "
+                "for a variable exponent write (b * a.log()).exp()."
+            )
+        if not isinstance(exponent, (int, float, np.integer, np.floating)) or isinstance(exponent, bool):
+            return NotImplemented
+        c = float(exponent)
+        return Value._result(_pow(self._data, c), (self,), "**", c)
+
+    def __neg__(self):
+        return Value._result(-self._data, (self,), "neg")
+
+    def __matmul__(self, other):
+        if not isinstance(other, Value):
+            other = _constant(other)
+            if other is None:
+                return NotImplemented
+        a, b = self._data, other._data
+        if type(a) is float or type(b) is float or a.ndim > 2 or b.ndim > 2:
+            raise ValueError(
+                f"@ multiplies 1-D or 2-D arrays; got shapes {_shape(a)} and {_shape(b)}. "
+                "Use * for numbers."
+            )
+        if a.shape[-1] != b.shape[0]:
+            raise ValueError(
+                f"cannot matrix-multiply shapes {a.shape} and {b.shape}: the inner sizes "
+                f"{a.shape[-1]} and {b.shape[0]} differ."
+            )
+        return Value._result(a @ b, (self, other), "@")
+
+    def __rmatmul__(self, other):
+        other = _constant(other)
+        return NotImplemented if other is None else other.__matmul__(self)
+
+    # ---- functions of one value ----
+    def exp(self):
+        """e^a; d/da = e^a."""
+        return Value._result(_exp(self._data), (self,), "exp")
+
+    def log(self):
+        """ln a; d/da = 1/a. log(0) = -inf and log(<0) = nan, as in numpy."""
+        return Value._result(_log(self._data), (self,), "log")
+
+    def tanh(self):
+        """tanh a; d/da = 1 - tanh(a)^2."""
+        d = self._data
+        return Value._result(math.tanh(d) if type(d) is float else np.tanh(d), (self,), "tanh")
+
+    def sigmoid(self):
+        """s = 1 / (1 + e^-a); d/da = s (1 - s)."""
+        return Value._result(_sigmoid(self._data), (self,), "sigmoid")
+
+    def relu(self):
+        """max(0, a); d/da = 1 where a > 0, else 0."""
+        d = self._data
+        r = (d if d > 0 else 0.0) if type(d) is float else np.maximum(d, 0.0)
+        return Value._result(r, (self,), "relu")
+
+    # ---- array shape ops ----
+    def sum(self, axis=None):
+        """Sum of the elements (along `axis`); each element's local derivative is 1."""
+        d = self._data
+        if type(d) is float:
+            return Value._result(d, (self,), "sum", None)
+        return Value._result(d.sum(axis=_check_axis(axis, d.ndim)), (self,), "sum", axis)
+
+    def mean(self, axis=None):
+        """Mean of the elements (along `axis`); each element's local derivative is 1/n."""
+        d = self._data
+        if type(d) is float:
+            return Value._result(d, (self,), "mean", None)
+        return Value._result(d.mean(axis=_check_axis(axis, d.ndim)), (self,), "mean", axis)
+
+    def reshape(self, *shape):
+        """The same numbers in another shape; the gradient is reshaped back."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        d = self._data
+        arr = np.asarray(d, dtype=np.float64)
+        try:
+            out = arr.reshape(shape)
+        except ValueError:
+            raise ValueError(
+                f"cannot reshape a value of shape {_shape(d)} ({arr.size} numbers) into shape {shape}."
+            ) from None
+        return Value._result(out.copy(), (self,), "reshape", tuple(out.shape))
+
+    @property
+    def T(self):
+        """The transpose; the gradient is transposed back."""
+        d = self._data
+        if type(d) is float:
+            return Value._result(d, (self,), "T")
+        return Value._result(d.T.copy(), (self,), "T")
+
+    # ---- backward ----
+    def backward(self, gradient=None):
+        """Fill every `.grad` with dself/dnode by the chain rule, from this value back to the leaves.
+
+        Runs the nodes in reverse topological order; each node hands its parents their share
+        dL/dparent += dL/dnode * dnode/dparent. Leaf gradients add up across calls (as in
+        PyTorch); call zero_grad() between training steps.
+        """
+        d = self._data
+        if gradient is None:
+            if type(d) is not float and d.size != 1:
+                raise ValueError(
+                    f"backward() needs a scalar (a single number) to start from, but this value has "
+                    f"shape {d.shape}; reduce it first (e.g. .sum() or .mean()) or pass "
+                    "backward(gradient=...) with an array of that shape."
+                )
+            seed = 1.0 if type(d) is float else np.ones_like(d)
+        else:
+            seed = _as_data(gradient)
+            if type(seed) is float and type(d) is not float:
+                seed = np.full(d.shape, seed)
+            if _shape(seed) != _shape(d):
+                raise ValueError(
+                    f"backward(gradient=...) needs shape {_shape(d)}, the shape of the value, "
+                    f"not {_shape(seed)}."
+                )
+        order = _topological_order(self)
+        for node in order:  # interior gradients belong to this pass only
+            if node.parents:
+                node._grad = _zero_like(node._data)
+        self._grad = self._grad + seed
+        rec = _recorder
+        if rec is not None:
+            rec.seed(self, seed)
+        for node in reversed(order):
+            parents = node.parents
+            if not parents:
+                continue
+            g = node._grad
+            for slot, local, contribution in _BACKWARD[node.op](node, g):
+                parent = parents[slot]
+                before = parent._grad
+                parent._grad = after = before + contribution
+                if rec is not None:
+                    rec.backward(node, slot, g, local, contribution, before, after)
+
+
+_new_value = object.__new__
+
+
+def _constant(x):
+    """Wrap a plain number or array as a constant leaf; None when x is neither."""
+    if isinstance(x, (int, float, np.integer, np.floating, np.ndarray)) and not isinstance(x, bool):
+        v = Value(x, role="constant")
+        return v
+    return None
+
+
+def as_value(x, label=None):
+    """x itself when it is a Value, else a new input Value holding x."""
+    return x if isinstance(x, Value) else Value(x, label)
+
+
+def zero_grad(values):
+    """Set the gradient of every value in `values` to zero."""
+    for v in values:
+        v.grad = 0.0
+
+
+def _check_axis(axis, ndim):
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    if axis is not None and any(not -ndim <= a < ndim for a in axes):
+        raise ValueError(f"axis {axis} does not exist for a value with {ndim} dimensions.")
+    return axis
+
+
+def _topological_order(root):
+    """Every node root depends on, parents before children (sorted by creation order)."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        for p in stack.pop().parents:
+            if p not in seen:
+                seen.add(p)
+                stack.append(p)
+    return sorted(seen, key=_by_creation)
+
+
+# ---- local derivatives: each rule returns (parent slot, local derivative, contribution) ----
+# `local` is dnode/dparent elementwise (a number or an array) or None for ops whose
+# derivative is a rearrangement (matmul, sum, reshape, transpose); `contribution` is what
+# is added to the parent's gradient, already summed back to the parent's shape.
+
+
+def _add_rule(node, g):
+    a, b = node.parents
+    return ((0, 1.0, _unbroadcast(g, _shape(a._data))), (1, 1.0, _unbroadcast(g, _shape(b._data))))
+
+
+def _sub_rule(node, g):
+    a, b = node.parents
+    return ((0, 1.0, _unbroadcast(g, _shape(a._data))), (1, -1.0, _unbroadcast(-g, _shape(b._data))))
+
+
+def _mul_rule(node, g):
+    a, b = node.parents
+    x, y = a._data, b._data
+    return ((0, y, _unbroadcast(g * y, _shape(x))), (1, x, _unbroadcast(g * x, _shape(y))))
+
+
+def _div_rule(node, g):
+    a, b = node.parents
+    x, y = a._data, b._data
+    da = _div(1.0, y)
+    db = -_div(x, _pow(y, 2.0))
+    return ((0, da, _unbroadcast(g * da, _shape(x))), (1, db, _unbroadcast(g * db, _shape(y))))
+
+
+def _neg_rule(node, g):
+    return ((0, -1.0, -g),)
+
+
+def _pow_rule(node, g):
+    c = node._arg
+    local = c * _pow(node.parents[0]._data, c - 1.0)
+    return ((0, local, g * local),)
+
+
+def _exp_rule(node, g):
+    return ((0, node._data, g * node._data),)
+
+
+def _log_rule(node, g):
+    local = _div(1.0, node.parents[0]._data)
+    return ((0, local, g * local),)
+
+
+def _tanh_rule(node, g):
+    t = node._data
+    local = 1.0 - t * t
+    return ((0, local, g * local),)
+
+
+def _sigmoid_rule(node, g):
+    s = node._data
+    local = s * (1.0 - s)
+    return ((0, local, g * local),)
+
+
+def _relu_rule(node, g):
+    x = node.parents[0]._data
+    local = (1.0 if x > 0 else 0.0) if type(x) is float else (x > 0).astype(np.float64)
+    return ((0, local, g * local),)
+
+
+def _matmul_rule(node, g):
+    a, b = node.parents
+    x, y = a._data, b._data
+    if x.ndim == 2 and y.ndim == 2:
+        return ((0, None, g @ y.T), (1, None, x.T @ g))
+    if x.ndim == 1 and y.ndim == 2:
+        return ((0, None, y @ g), (1, None, np.outer(x, g)))
+    if x.ndim == 2:
+        return ((0, None, np.outer(g, y)), (1, None, x.T @ g))
+    return ((0, None, g * y), (1, None, g * x))
+
+
+def _spread(g, shape, axis):
+    """Copy a reduced gradient back over the axes that were summed away."""
+    if axis is not None:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, shape).astype(np.float64)
+
+
+def _sum_rule(node, g):
+    x = node.parents[0]._data
+    if type(x) is float:
+        return ((0, 1.0, g),)
+    return ((0, 1.0, _spread(g, x.shape, node._arg)),)
+
+
+def _mean_rule(node, g):
+    x = node.parents[0]._data
+    if type(x) is float:
+        return ((0, 1.0, g),)
+    n = x.size // max(np.size(node._data), 1)
+    return ((0, 1.0 / n, _spread(g, x.shape, node._arg) / n),)
+
+
+def _reshape_rule(node, g):
+    x = node.parents[0]._data
+    if type(x) is float:
+        return ((0, None, float(np.asarray(g).reshape(()))),)
+    return ((0, None, np.asarray(g).reshape(x.shape)),)
+
+
+def _transpose_rule(node, g):
+    return ((0, None, g if type(g) is float else g.T),)
+
+
+_BACKWARD = {
+    "+": _add_rule,
+    "-": _sub_rule,
+    "*": _mul_rule,
+    "/": _div_rule,
+    "neg": _neg_rule,
+    "**": _pow_rule,
+    "exp": _exp_rule,
+    "log": _log_rule,
+    "tanh": _tanh_rule,
+    "sigmoid": _sigmoid_rule,
+    "relu": _relu_rule,
+    "@": _matmul_rule,
+    "sum": _sum_rule,
+    "mean": _mean_rule,
+    "reshape": _reshape_rule,
+    "T": _transpose_rule,
+}
