@@ -1,6 +1,39 @@
 """backprop_viz: watch backpropagation happen, step by step, in Jupyter."""
 
-from backprop_viz.engine import Value
+import importlib
 
-__all__ = ["Value"]
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it. Imported on first use, so `import backprop_viz`
+# stays quick and the engine never pulls in graphviz, matplotlib or ipywidgets.
+_EXPORTS = {
+    "Value": "engine",
+    "record": "trace",
+    "trace_of": "trace",
+    "Trace": "trace",
+    "draw": "render",
+    "frames": "render",
+    "BackpropPlayer": "widgets",
+    "GradientDescentView": "widgets",
+    "GradientQuiz": "widgets",
+    "export_html": "export",
+    "export_gif": "export",
+}
+_SUBMODULES = ("engine", "trace", "render", "widgets", "export", "nn", "data", "naive", "plots")
+
+__all__ = sorted(_EXPORTS) + ["nn", "data", "naive", "plots"]
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        module = importlib.import_module(f"{__name__}.{_EXPORTS[name]}")
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'backprop_viz' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
