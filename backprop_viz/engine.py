@@ -142,7 +142,7 @@ def _broadcast_error(op, a, b):
 class Value:
     """A number or numpy array that remembers how it was computed, so gradients can flow back."""
 
-    __slots__ = ("_data", "_grad", "op", "parents", "label", "role", "_arg", "_seq", "_trec", "_tid")
+    __slots__ = ("_data", "_grad", "op", "parents", "_label", "role", "_arg", "_seq", "_trec", "_tid")
     __array_ufunc__ = None  # numpy must hand `array + Value` to Value, not loop over it
 
     def __init__(self, data, label=None, *, role="input"):
@@ -154,7 +154,7 @@ class Value:
         self._grad = _zero_like(self._data)
         self.op = ""
         self.parents = ()
-        self.label = None if label is None else str(label)
+        self._label = None if label is None else str(label)
         self.role = role
         self._arg = None
         self._seq = next(_creation)
@@ -191,6 +191,16 @@ class Value:
         self._grad = new
 
     @property
+    def label(self):
+        return self._label
+
+    @label.setter
+    def label(self, text):
+        self._label = None if text is None else str(text)
+        if _recorder is not None and self._trec is _recorder:
+            _recorder.relabel(self)
+
+    @property
     def shape(self):
         return _shape(self._data)
 
@@ -220,7 +230,7 @@ class Value:
         v._grad = 0.0 if type(data) is float else np.zeros_like(data)
         v.op = op
         v.parents = parents
-        v.label = None
+        v._label = None
         v.role = "input"
         v._arg = arg
         v._seq = next(_creation)

@@ -1,0 +1,476 @@
+"""Recording: the engine's forward, backward and update steps as a list of events, and snapshots of them."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from backprop_viz import engine
+
+__all__ = ["record", "trace_of", "Trace", "Snapshot", "NodeInfo", "Event", "ArraySummary", "fmt"]
+
+# Event kinds, stored as small ints in tuples (the recording hot path builds one tuple per event):
+#   (FORWARD, node, value)
+#   (SEED, node, seed, after)
+#   (BACKWARD, parent, child, slot, upstream, local, contribution, before, after)
+#   (UPDATE, node, before, after)
+#   (GRAD, node, before, after)
+FORWARD, SEED, BACKWARD, UPDATE, GRAD = range(5)
+KIND_NAMES = ("forward", "seed", "backward", "update", "grad")
+PHASES = ("forward", "backward", "backward", "update", "update")
+
+FULL_ARRAY_LIMIT = 1024  # arrays up to this many numbers are kept whole, bigger ones summarised
+
+
+@dataclass(frozen=True)
+class ArraySummary:
+    """A large array kept as summary numbers and its first few elements."""
+
+    shape: tuple
+    min: float
+    max: float
+    mean: float
+    preview: tuple
+
+    @staticmethod
+    def of(a):
+        with np.errstate(all="ignore"):
+            return ArraySummary(
+                tuple(a.shape), float(np.min(a)), float(np.max(a)), float(np.mean(a)),
+                tuple(float(x) for x in a.ravel()[:8]),
+            )
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """One node of a recorded graph: its id in the trace, how it was made, and what kind it is."""
+
+    id: int
+    label: str | None
+    op: str
+    parents: tuple
+    kind: str  # input / parameter / constant / computed
+    shape: tuple
+    pass_index: int
+    arg: Any = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One recorded step (see the module's event kinds)."""
+
+    kind: str
+    node: int
+    pass_index: int
+    child: int | None = None
+    slot: int | None = None
+    value: Any = None
+    upstream: Any = None
+    local: Any = None
+    contribution: Any = None
+    before: Any = None
+    after: Any = None
+
+
+def _store(x):
+    """What the trace keeps of a value: a float, a copy of a small array, or a summary."""
+    if x is None or type(x) is float:
+        return x
+    if isinstance(x, np.ndarray):
+        if x.ndim == 0:
+            return float(x)
+        return x.copy() if x.size <= FULL_ARRAY_LIMIT else ArraySummary.of(x)
+    return float(x)
+
+
+def fmt(x, digits=4):
+    """Short text of a number, array or summary, e.g. '-6.0', '0.5013', 'array 100×16'."""
+    if x is None:
+        return ""
+    if isinstance(x, ArraySummary):
+        return f"array {'×'.join(map(str, x.shape))} (mean {fmt(x.mean, digits)})"
+    if isinstance(x, np.ndarray):
+        if x.size <= 4 and x.ndim == 1:
+            return "[" + ", ".join(fmt(float(v), digits) for v in x) + "]"
+        with np.errstate(all="ignore"):
+            return f"array {'×'.join(map(str, x.shape))} (mean {fmt(float(np.mean(x)), digits)})"
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    if x == int(x) and abs(x) < 1e6:
+        return f"{x:.1f}"
+    text = f"{x:.{digits}g}"
+    return "0.0" if text in ("0", "-0") else text
+
+
+class _Recorder:
+    """Receives the engine's calls while a `record()` block is active and appends events to a Trace."""
+
+    __slots__ = ("trace", "_has_backward", "_has_other")
+
+    def __init__(self, trace):
+        self.trace = trace
+        self._has_backward = False
+        self._has_other = False  # a backward, update or grad event happened in this pass
+
+    # ---- node ids ----
+    def _id(self, v):
+        return v._tid if v._trec is self else self._register(v)
+
+    def _register(self, v):
+        """Give a value made outside the recording an id (its ancestors first), known from the start."""
+        stack = [v]
+        while stack:
+            top = stack[-1]
+            pending = [p for p in top.parents if p._trec is not self]
+            if pending:
+                stack.extend(pending)
+                continue
+            stack.pop()
+            if top._trec is not self:
+                self._add_node(top, init=_store(top._data))
+        return v._tid
+
+    def _add_node(self, v, init=None):
+        t = self.trace
+        nid = t._append_node(v, tuple(p._tid for p in v.parents), init)
+        v._trec = self
+        v._tid = nid
+        return nid
+
+    def _event(self, ev, starts_pass):
+        t = self.trace
+        if starts_pass or not t._pass_starts:
+            t._pass_starts.append(len(t._events))
+            self._has_backward = self._has_other = False
+        t._events.append(ev)
+        t._cache_clear()
+
+    # ---- what the engine calls ----
+    def forward(self, v):
+        t = self.trace
+        if self._has_other or not t._pass_starts:  # a forward step after a backward starts a new pass
+            t._pass_starts.append(len(t._events))
+            self._has_backward = self._has_other = False
+        for p in v.parents:
+            if p._trec is not self:
+                self._register(p)
+        nid = self._add_node(v)
+        d = v._data
+        t._events.append((FORWARD, nid, d if type(d) is float else _store(d)))
+        if t._checkpoints or t._pass_nodes:
+            t._cache_clear()
+
+    def seed(self, root, seed):
+        nid = self._id(root)
+        self._event((SEED, nid, _store(seed), _store(root._grad)), self._has_backward)
+        self._has_backward = self._has_other = True
+
+    def backward(self, child, slot, upstream, local, contribution, before, after):
+        parent = child.parents[slot]
+        pid = parent._tid if parent._trec is self else self._register(parent)
+        cid = child._tid if child._trec is self else self._register(child)
+        if type(after) is float and type(local) is float:
+            ev = (BACKWARD, pid, cid, slot, upstream, local, contribution, before, after)
+        else:
+            ev = (BACKWARD, pid, cid, slot, _store(upstream), _store(local), _store(contribution),
+                  _store(before), _store(after))
+        t = self.trace
+        t._events.append(ev)
+        if t._checkpoints or t._pass_nodes:
+            t._cache_clear()
+
+    def update(self, v, new):
+        nid = self._id(v)
+        self._event((UPDATE, nid, _store(v._data), _store(new)), False)
+        self._has_other = True
+
+    def set_grad(self, v, new):
+        nid = self._id(v)
+        self._event((GRAD, nid, _store(v._grad), _store(new)), False)
+        self._has_other = True
+
+    def relabel(self, v):
+        self.trace._labels[v._tid] = v._label
+
+
+@contextlib.contextmanager
+def record():
+    """Record everything the engine does inside the block: `with record() as trace: ...`."""
+    trace = Trace()
+    recorder = _Recorder(trace)
+    previous = engine._set_recorder(recorder)
+    try:
+        yield trace
+    finally:
+        engine._set_recorder(previous)
+
+
+def trace_of(loss):
+    """The trace of an already-built graph: its forward steps in order, then its backward pass.
+
+    Gives the same events as recording the computation and `loss.backward()` live, starting
+    from zero gradients. The graph's own `.grad` values are not touched.
+    """
+    if not isinstance(loss, engine.Value):
+        raise TypeError(f"trace_of() takes the Value a graph ends in (e.g. the loss), not {type(loss).__name__}.")
+    d = loss._data
+    if type(d) is not float and d.size != 1:
+        raise ValueError(f"trace_of() needs a scalar to run backward from; this value has shape {d.shape}.")
+    trace = Trace()
+    trace._pass_starts.append(0)
+    ids = {}  # kept here, not on the values, so the caller's graph stays unmarked
+    for v in engine._topological_order(loss):
+        if not v.parents:
+            continue
+        for p in v.parents:  # leaves enter when first used, as in a live recording
+            if p not in ids:
+                ids[p] = trace._append_node(p, (), _store(p._data))
+        ids[v] = trace._append_node(v, tuple(ids[p] for p in v.parents))
+        trace._events.append((FORWARD, ids[v], _store(v._data)))
+    if loss not in ids:
+        ids[loss] = trace._append_node(loss, (), _store(d))
+    # the backward pass, replayed on a side table so the graph's own gradients stay as they are
+    order = list(ids)
+    grads = {v: engine._zero_like(v._data) for v in order}
+    seed = 1.0 if type(d) is float else np.ones_like(d)
+    grads[loss] = grads[loss] + seed
+    trace._events.append((SEED, ids[loss], _store(seed), _store(grads[loss])))
+    for node in sorted(order, key=engine._by_creation, reverse=True):
+        if not node.parents:
+            continue
+        g = grads[node]
+        for slot, local, contribution in engine._BACKWARD[node.op](node, g):
+            parent = node.parents[slot]
+            before = grads[parent]
+            grads[parent] = after = before + contribution
+            trace._events.append((BACKWARD, ids[parent], ids[node], slot, _store(g), _store(local),
+                                  _store(contribution), _store(before), _store(after)))
+    return trace
+
+
+class Trace:
+    """Everything recorded: the nodes met, the events in order, split into passes."""
+
+    def __init__(self):
+        self._labels, self._ops, self._parents, self._kinds = [], [], [], []
+        self._shapes, self._node_pass, self._args, self._init = [], [], [], []
+        self._events = []
+        self._pass_starts = []
+        self._checkpoints = []
+        self._pass_nodes = {}
+
+    def _append_node(self, v, parents, init=None):
+        nid = len(self._ops)
+        self._labels.append(v._label)
+        self._ops.append(v.op)
+        self._parents.append(parents)
+        self._kinds.append("computed" if v.op else v.role)
+        self._shapes.append(engine._shape(v._data))
+        self._node_pass.append(max(len(self._pass_starts) - 1, 0))
+        self._args.append(v._arg)
+        self._init.append(init)
+        return nid
+
+    def _cache_clear(self):
+        self._checkpoints = []
+        self._pass_nodes = {}
+
+    # ---- nodes and events ----
+    def __len__(self):
+        return len(self._events)
+
+    def __repr__(self):
+        return f"<Trace: {len(self._ops)} nodes, {len(self)} steps, {self.passes} pass(es)>"
+
+    @property
+    def nodes(self):
+        return [self.node(i) for i in range(len(self._ops))]
+
+    def node(self, nid):
+        return NodeInfo(nid, self._labels[nid], self._ops[nid], self._parents[nid], self._kinds[nid],
+                        self._shapes[nid], self._node_pass[nid], self._args[nid])
+
+    def name(self, nid):
+        """The name a student sees for node `nid`: its label, a constant's value, or v<id>."""
+        label = self._labels[nid]
+        if label:
+            return label
+        if self._kinds[nid] == "constant":
+            return fmt(self._init[nid])
+        return f"v{nid}"
+
+    @property
+    def events(self):
+        return [self.event(i) for i in range(len(self._events))]
+
+    def event(self, i):
+        ev = self._events[i]
+        kind, node, p = ev[0], ev[1], self.pass_of(i)
+        if kind == FORWARD:
+            return Event("forward", node, p, value=ev[2])
+        if kind == SEED:
+            return Event("seed", node, p, value=ev[2], after=ev[3])
+        if kind == BACKWARD:
+            return Event("backward", node, p, child=ev[2], slot=ev[3], upstream=ev[4], local=ev[5],
+                         contribution=ev[6], before=ev[7], after=ev[8])
+        return Event(KIND_NAMES[kind], node, p, value=ev[3], before=ev[2], after=ev[3])
+
+    # ---- passes ----
+    @property
+    def passes(self):
+        return len(self._pass_starts)
+
+    def pass_of(self, i):
+        """The pass that event i belongs to."""
+        starts = self._pass_starts
+        lo, hi = 0, len(starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if starts[mid] <= i:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def pass_range(self, p):
+        """(start, stop): the events of pass p are events[start:stop]."""
+        if not 0 <= p < max(self.passes, 1):
+            raise IndexError(f"pass {p} does not exist: this trace has {self.passes} pass(es).")
+        if not self._pass_starts:
+            return (0, 0)
+        stop = self._pass_starts[p + 1] if p + 1 < len(self._pass_starts) else len(self._events)
+        return (self._pass_starts[p], stop)
+
+    def pass_nodes(self, p):
+        """The ids drawn for pass p: nodes its events touch, with the inputs of its computed nodes."""
+        if p in self._pass_nodes:
+            return self._pass_nodes[p]
+        start, stop = self.pass_range(p)
+        ids = set()
+        for ev in self._events[start:stop]:
+            ids.add(ev[1])
+            if ev[0] == FORWARD:
+                ids.update(self._parents[ev[1]])
+            elif ev[0] == BACKWARD:
+                ids.add(ev[2])
+        if not ids and not self._events:
+            ids = set(range(len(self._ops)))
+        result = tuple(sorted(ids))
+        self._pass_nodes[p] = result
+        return result
+
+    # ---- snapshots ----
+    def _initial_state(self):
+        return list(self._init), [None] * len(self._ops)
+
+    def _apply(self, values, grads, i):
+        ev = self._events[i]
+        kind = ev[0]
+        if kind == FORWARD:
+            values[ev[1]] = ev[2]
+        elif kind == BACKWARD:
+            grads[ev[1]] = ev[8]
+        elif kind == SEED:
+            # interior gradients start afresh in every backward pass (as in the engine)
+            kinds = self._kinds
+            for nid in self.pass_nodes(self.pass_of(i)):
+                if kinds[nid] == "computed":
+                    grads[nid] = None
+            grads[ev[1]] = ev[3]
+        elif kind == UPDATE:
+            values[ev[1]] = ev[3]
+        else:
+            grads[ev[1]] = ev[3]
+
+    def _build_checkpoints(self):
+        # A checkpoint every `every` events keeps memory proportional to the number of events
+        # (not events x nodes), and any snapshot is at most `every` replayed events away.
+        every = max(256, len(self._ops))
+        values, grads = self._initial_state()
+        checkpoints = [(0, list(values), list(grads))]
+        for i in range(len(self._events)):
+            self._apply(values, grads, i)
+            if (i + 1) % every == 0:
+                checkpoints.append((i + 1, list(values), list(grads)))
+        self._checkpoints = checkpoints
+
+    def snapshot(self, k):
+        """The state after the first k events (k = 0 .. len(trace))."""
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"snapshot(k) takes a step number, not {type(k).__name__}.")
+        k = int(k)
+        if not 0 <= k <= len(self._events):
+            raise IndexError(f"step {k} does not exist: this trace has steps 0 to {len(self._events)}.")
+        if not self._checkpoints:
+            self._build_checkpoints()
+        pos = 0
+        for j, cp in enumerate(self._checkpoints):
+            if cp[0] <= k:
+                pos = j
+            else:
+                break
+        start, values, grads = self._checkpoints[pos]
+        values, grads = list(values), list(grads)
+        for i in range(start, k):
+            self._apply(values, grads, i)
+        return Snapshot(self, k, values, grads)
+
+    # ---- JSON ----
+    def to_json(self, indent=None):
+        """The whole trace as JSON text (see Trace.from_json)."""
+        from backprop_viz import trace_json
+
+        return trace_json.dumps(self, indent)
+
+    @classmethod
+    def from_json(cls, text):
+        """A trace from the text of `to_json()`; ValueError saying what is wrong otherwise."""
+        from backprop_viz import trace_json
+
+        return trace_json.loads(cls, text)
+
+
+class Snapshot:
+    """The state of a recorded graph after step k: values, gradients, what is active, the phase."""
+
+    __slots__ = ("trace", "step", "values", "grads", "event", "pass_index", "phase",
+                 "active_node", "active_edge")
+
+    def __init__(self, trace, k, values, grads):
+        self.trace = trace
+        self.step = k
+        self.values = values
+        self.grads = grads
+        self.event = trace.event(k - 1) if k > 0 else None
+        self.active_node = self.active_edge = None
+        if self.event is None:
+            self.pass_index = 0
+            first = trace._events[0][0] if trace._events else FORWARD
+            self.phase = PHASES[first]
+        else:
+            ev = self.event
+            self.pass_index = ev.pass_index
+            self.phase = PHASES[KIND_NAMES.index(ev.kind)]
+            self.active_node = ev.node
+            if ev.kind == "backward":
+                self.active_edge = (ev.child, ev.node, ev.slot)
+
+    @property
+    def nodes(self):
+        return self.trace.pass_nodes(self.pass_index)
+
+    def caption(self, lang="en", fmt="text"):
+        """One sentence plus the formula with numbers, in English ("en") or Korean ("ko")."""
+        from backprop_viz import captions
+
+        return captions.caption(self, lang=lang, fmt=fmt)
+
+    def __repr__(self):
+        return f"<Snapshot step {self.step}/{len(self.trace)}, pass {self.pass_index + 1}, {self.phase}>"
