@@ -431,7 +431,7 @@ class Value:
         order = _topological_order(self)
         for node in order:  # interior gradients belong to this pass only
             if node.parents:
-                node._grad = _zero_like(node._data)
+                node._grad = 0.0 if type(node._data) is float else np.zeros_like(node._data)
         self._grad = self._grad + seed
         rec = _recorder
         if rec is not None:
@@ -443,6 +443,8 @@ class Value:
             g = node._grad
             for slot, local, contribution in _BACKWARD[node.op](node, g):
                 parent = parents[slot]
+                if parent.role == "constant":  # numbers written into an expression need no gradient
+                    continue
                 before = parent._grad
                 parent._grad = after = before + contribution
                 if rec is not None:
@@ -482,11 +484,12 @@ def _topological_order(root):
     """Every node root depends on, parents before children (sorted by creation order)."""
     seen = {root}
     stack = [root]
+    mark, push, pop = seen.add, stack.append, stack.pop
     while stack:
-        for p in stack.pop().parents:
+        for p in pop().parents:
             if p not in seen:
-                seen.add(p)
-                stack.append(p)
+                mark(p)
+                push(p)
     return sorted(seen, key=_by_creation)
 
 
@@ -497,11 +500,15 @@ def _topological_order(root):
 
 
 def _add_rule(node, g):
+    if type(g) is float:  # a scalar result has scalar operands: nothing to un-broadcast
+        return ((0, 1.0, g), (1, 1.0, g))
     a, b = node.parents
     return ((0, 1.0, _unbroadcast(g, _shape(a._data))), (1, 1.0, _unbroadcast(g, _shape(b._data))))
 
 
 def _sub_rule(node, g):
+    if type(g) is float:
+        return ((0, 1.0, g), (1, -1.0, -g))
     a, b = node.parents
     return ((0, 1.0, _unbroadcast(g, _shape(a._data))), (1, -1.0, _unbroadcast(-g, _shape(b._data))))
 
@@ -509,6 +516,8 @@ def _sub_rule(node, g):
 def _mul_rule(node, g):
     a, b = node.parents
     x, y = a._data, b._data
+    if type(g) is float:
+        return ((0, y, g * y), (1, x, g * x))
     return ((0, y, _unbroadcast(g * y, _shape(x))), (1, x, _unbroadcast(g * x, _shape(y))))
 
 

@@ -105,8 +105,11 @@ def fmt(x, digits=4):
         return "inf" if x > 0 else "-inf"
     if x == int(x) and abs(x) < 1e6:
         return f"{x:.1f}"
-    text = f"{x:.{digits}g}"
-    return "0.0" if text in ("0", "-0") else text
+    exact = repr(x)
+    if len(exact) <= digits + 2 and "e" not in exact:
+        return exact  # short and exact, e.g. 0.5 or -0.25
+    text = f"{x:#.{digits}g}"  # '#' keeps trailing zeros: 0.49996 shows as 0.5000, not as 0.5
+    return text.replace(".e", "e")
 
 
 class _Recorder:
@@ -248,6 +251,8 @@ def trace_of(loss):
         g = grads[node]
         for slot, local, contribution in engine._BACKWARD[node.op](node, g):
             parent = node.parents[slot]
+            if parent.role == "constant":
+                continue
             before = grads[parent]
             grads[parent] = after = before + contribution
             trace._events.append((BACKWARD, ids[parent], ids[node], slot, _store(g), _store(local),

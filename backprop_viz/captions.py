@@ -1,0 +1,244 @@
+"""Captions: what one recorded step did, as a sentence and the chain-rule formula with its numbers."""
+
+from __future__ import annotations
+
+import re
+
+from backprop_viz.trace import BACKWARD, FORWARD, SEED, fmt as _fmt
+
+__all__ = ["caption", "LANGS"]
+
+LANGS = ("en", "ko")
+
+_SENTENCES = {
+    "en": {
+        "start": "Nothing computed yet: step forward to compute the values.",
+        "forward": "Forward: compute {out} from {inputs}.",
+        "seed": "Backward starts at the loss: the gradient of {root} with respect to itself is 1.",
+        "backward": "Backward: the gradient flows from {child} back to {parent} "
+                    "(chain rule: upstream gradient × local derivative).",
+        "fanout": "{parent} is used more than once, so its gradient is the sum over the paths: "
+                  "{before} + {contribution} = {after}.",
+        "carried": "{parent} still holds {before} from an earlier backward pass (zero_grad was not "
+                   "called), so the new contribution piles up: {before} + {contribution} = {after}.",
+        "update": "Update: gradient descent moves {node} against its gradient.",
+        "update_plain": "Update: {node} changes from {before} to {after}.",
+        "grad": "The gradient of {node} is set to {after} (zero_grad), ready for the next backward pass.",
+        "array_matmul": "matrix product: the gradient is multiplied by the other factor, transposed",
+        "array_sum": "every element of {parent} gets the gradient of the sum",
+        "array_mean": "every element of {parent} gets the gradient of the mean divided by {n}",
+        "array_shape": "the gradient is given back the shape of {parent}",
+    },
+    "ko": {
+        "start": "아직 아무것도 계산하지 않았습니다. 다음 단계로 순전파를 시작하세요.",
+        "forward": "순전파: 입력 {inputs} → {out} 계산.",
+        "seed": "역전파 시작: 손실 {root}의 자기 자신에 대한 기울기는 1입니다.",
+        "backward": "역전파: 기울기가 {child}에서 {parent}(으)로 흐릅니다 "
+                    "(연쇄 법칙: 위에서 온 기울기 × 국소 미분).",
+        "fanout": "{parent}: 여러 번 쓰인 값이므로 경로마다 온 기울기를 더합니다: "
+                  "{before} + {contribution} = {after}.",
+        "carried": "{parent}: 이전 역전파의 기울기 {before}이(가) 남아 있습니다 (zero_grad를 호출하지 "
+                   "않음). 새 기여가 쌓입니다: {before} + {contribution} = {after}.",
+        "update": "갱신: 경사 하강법이 {node}을(를) 기울기의 반대 방향으로 옮깁니다.",
+        "update_plain": "갱신: {node}이(가) {before}에서 {after}(으)로 바뀝니다.",
+        "grad": "{node}의 기울기를 {after}(으)로 초기화합니다 (zero_grad). 다음 역전파를 준비합니다.",
+        "array_matmul": "행렬 곱: 기울기에 다른 인수의 전치를 곱합니다",
+        "array_sum": "{parent}의 모든 원소가 합의 기울기를 그대로 받습니다",
+        "array_mean": "{parent}의 모든 원소가 평균의 기울기를 {n}(으)로 나눈 값을 받습니다",
+        "array_shape": "기울기를 {parent}의 모양으로 되돌립니다",
+    },
+}
+
+_BINARY = {"+": ("+", "+"), "-": ("−", "-"), "*": ("·", r"\cdot"), "/": ("/", "/"), "@": ("@", r"\,@\,")}
+_FUNCS = ("exp", "log", "tanh", "sigmoid", "relu")
+
+
+class _Style:
+    """How names, numbers and symbols are written: plain text or LaTeX."""
+
+    def __init__(self, latex):
+        self.latex = latex
+
+    def name(self, text):
+        if not self.latex:
+            return text
+        m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", text)
+        if m:
+            return rf"\mathrm{{{m.group(1)}}}_{{{m.group(2)}}}"
+        if re.fullmatch(r"[A-Za-z]", text):
+            return text
+        safe = re.sub(r"[^\w .,:;()\[\]+*/=!?'\-]", "?", text).replace("_", r"\_")
+        return rf"\text{{{safe}}}"
+
+    def num(self, x, paren=False):
+        text = _fmt(x)
+        negative = text.startswith("-")
+        if self.latex:
+            text = re.sub(r"e([+-])0*(\d+)", lambda m: rf"\times 10^{{{m.group(1).lstrip('+')}{m.group(2)}}}", text)
+        else:
+            text = text.replace("-", "−")
+        return f"({text})" if paren and negative else text
+
+    def d(self, top, bottom):
+        if self.latex:
+            return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+        return f"∂{top}/∂{bottom}"
+
+    @property
+    def times(self):
+        return r"\times" if self.latex else "×"
+
+    @property
+    def plus_eq(self):
+        return r"\mathrel{+}=" if self.latex else "+="
+
+    @property
+    def arrow(self):
+        return r"\leftarrow" if self.latex else "←"
+
+    def math(self, formula):
+        return f"${formula}$" if self.latex else formula
+
+
+def caption(snapshot, lang="en", fmt="text"):
+    """The caption of a snapshot: a sentence, then the formula with numbers (LaTeX in $…$ if fmt='latex')."""
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}.")
+    if fmt not in ("text", "latex"):
+        raise ValueError(f"fmt must be 'text' or 'latex', not {fmt!r}.")
+    words = _SENTENCES[lang]
+    if snapshot.step == 0:
+        return words["start"]
+    trace = snapshot.trace
+    style = _Style(fmt == "latex")
+    i = snapshot.step - 1
+    raw = trace._events[i]
+    kind = raw[0]
+
+    def plain(nid):  # a name inside a sentence
+        name = trace.name(nid)
+        return name.replace("$", "＄") if style.latex else name
+
+    if kind == FORWARD:
+        return _forward(trace, raw, words, style, plain, snapshot)
+    if kind == SEED:
+        root = style.name(trace.name(raw[1]))
+        return f"{words['seed'].format(root=plain(raw[1]))} {style.math(f'{style.d(root, root)} = 1')}"
+    if kind == BACKWARD:
+        return _backward(trace, i, raw, words, style, plain, snapshot)
+    ev = trace.event(i)
+    name = style.name(trace.name(ev.node))
+    if ev.kind == "update":
+        grad = snapshot.grads[ev.node]  # an update leaves gradients as they were
+        if grad is not None and isinstance(grad, float) and grad != 0 and isinstance(ev.before, float):
+            eta = (ev.before - ev.after) / grad
+            root = style.name(_root_name(trace, i))
+            formula = (f"{name} {style.arrow} {name} − η·{style.d(root, name)} = {style.num(ev.before)} − "
+                       f"{style.num(eta)} {style.times} {style.num(grad, True)} = {style.num(ev.after)}")
+            if style.latex:
+                formula = formula.replace("−", "-").replace("η·", r"\eta\cdot ")
+            return f"{words['update'].format(node=plain(ev.node))} {style.math(formula)}"
+        return words["update_plain"].format(node=plain(ev.node), before=style.num(ev.before),
+                                            after=style.num(ev.after))
+    return words["grad"].format(node=plain(ev.node), after=style.num(ev.after))
+
+
+def _root_name(trace, i):
+    """The name of the loss the backward pass of event i started from."""
+    start, _ = trace.pass_range(trace.pass_of(i))
+    for j in range(i, start - 1, -1):
+        if trace._events[j][0] == SEED:
+            return trace.name(trace._events[j][1])
+    return "L"
+
+
+def _forward(trace, raw, words, style, plain, snapshot):
+    nid, value = raw[1], raw[2]
+    op, parents, arg = trace._ops[nid], trace._parents[nid], trace._args[nid]
+    out = style.name(trace.name(nid))
+    names = [style.name(trace.name(p)) for p in parents]
+    vals = [style.num(snapshot.values[p], paren=op in _BINARY) for p in parents]
+    sentence = words["forward"].format(out=plain(nid), inputs=", ".join(plain(p) for p in parents))
+    if op in _BINARY:
+        sym = _BINARY[op][1 if style.latex else 0]
+        formula = f"{out} = {names[0]} {sym} {names[1]} = {vals[0]} {sym} {vals[1]} = {style.num(value)}"
+    elif op == "neg":
+        minus = "-" if style.latex else "−"
+        formula = f"{out} = {minus}{names[0]} = {minus}{vals[0]} = {style.num(value)}"
+    elif op == "**":
+        c = _fmt(arg).removesuffix(".0")
+        power = f"^{{{c}}}" if style.latex else f"^{c}"
+        formula = f"{out} = {names[0]}{power} = {vals[0]}{power} = {style.num(value)}"
+    elif op in _FUNCS or op in ("sum", "mean"):
+        fn = rf"\operatorname{{{op}}}" if style.latex else op
+        extra = f", axis={arg}" if op in ("sum", "mean") and arg is not None else ""
+        formula = f"{out} = {fn}({names[0]}{extra}) = {fn}({vals[0]}{extra}) = {style.num(value)}"
+    elif op == "T":
+        t = "^{T}" if style.latex else "ᵀ"
+        formula = f"{out} = {names[0]}{t} = {style.num(value)}"
+    else:
+        formula = f"{out} = {op}({', '.join(names)}) = {style.num(value)}"
+    return f"{sentence} {style.math(formula)}"
+
+
+def _backward(trace, i, raw, words, style, plain, snapshot):
+    _, parent, child, slot, upstream, local, contribution, before, after = raw
+    root = style.name(_root_name(trace, i))
+    c, p = style.name(trace.name(child)), style.name(trace.name(parent))
+    sentence = words["backward"].format(child=plain(child), parent=plain(parent))
+    if local is not None:
+        formula = (f"{style.d(root, p)} {style.plus_eq} {style.d(root, c)} \\cdot {style.d(c, p)} = "
+                   f"{style.num(upstream, True)} {style.times} {style.num(local, True)} = {style.num(contribution)}")
+        if not style.latex:
+            formula = formula.replace("\\cdot", "·")
+    else:
+        op = trace._ops[child]
+        if op == "@":
+            key, n = "array_matmul", None
+        elif op in ("sum", "mean"):
+            key = "array_" + op
+            n = _count(trace, parent, child)
+        else:
+            key, n = "array_shape", None
+        rule = words[key].format(parent=plain(parent), n=n)
+        formula = f"{style.d(root, p)} {style.plus_eq} {style.num(contribution)}"
+        sentence = f"{sentence[:-1]}; {rule}."
+    if _received_before(trace, i, parent):
+        extra = words["fanout"]
+    elif before is not None and _nonzero(before):
+        extra = words["carried"]
+    else:
+        extra = None
+    text = f"{sentence} {style.math(formula)}"
+    if extra:
+        text += " " + extra.format(parent=plain(parent), before=style.num(before),
+                                   contribution=style.num(contribution, True), after=style.num(after))
+    return text
+
+
+def _received_before(trace, i, parent):
+    """True when `parent` already received a contribution earlier in this backward pass (fan-out)."""
+    for j in range(i - 1, -1, -1):
+        ev = trace._events[j]
+        if ev[0] == SEED:
+            return False
+        if ev[0] == BACKWARD and ev[1] == parent:
+            return True
+    return False
+
+
+def _nonzero(x):
+    try:
+        return bool(abs(x) > 0) if isinstance(x, float) else bool((abs(x) > 0).any())
+    except (TypeError, AttributeError):
+        return False
+
+
+def _count(trace, parent, child):
+    size = 1
+    for n in trace._shapes[parent]:
+        size *= n
+    out = 1
+    for n in trace._shapes[child]:
+        out *= n
+    return size // max(out, 1)
