@@ -1,0 +1,137 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.collections import PathCollection, QuadMesh  # noqa: E402
+from matplotlib.contour import ContourSet  # noqa: E402
+from matplotlib.image import AxesImage  # noqa: E402
+
+from backprop_viz import data, nn, plots  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _labelled(ax):
+    return ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+
+
+@pytest.fixture(scope="module")
+def line_run():
+    X, y = data.line(n=30, seed=2)
+    model = nn.LinearRegression(w=-2.0, b=3.0)
+    hist = nn.train(model, X, y, nn.mse, lr=0.1, steps=30)
+    return model, X, y, hist
+
+
+def test_loss_curve_draws_the_loss_history(line_run):
+    hist = line_run[3]
+    ax = plots.loss_curve(hist)
+    (line,) = ax.get_lines()
+    assert np.array_equal(line.get_ydata(), hist.losses)
+    assert np.array_equal(line.get_xdata(), np.arange(len(hist.losses)))
+    assert _labelled(ax) and ax.get_yscale() == "linear"
+    assert isinstance(ax.figure, matplotlib.figure.Figure)
+
+
+def test_loss_curve_log_scale_into_a_given_axes():
+    fig, ax = plt.subplots()
+    out = plots.loss_curve([4.0, 1.0, 0.25], log=True, ax=ax, label="lr = 0.1")
+    assert out is ax and ax.get_yscale() == "log" and "log" in ax.get_ylabel()
+    assert ax.get_legend().get_texts()[0].get_text() == "lr = 0.1"
+
+
+def test_loss_curve_marks_divergence():
+    ax = plots.loss_curve([1.0, 10.0, 1e200, float("inf")])
+    ys = ax.get_lines()[0].get_ydata()
+    assert ys[:3].tolist() == [1.0, 10.0, 1e200] and np.isnan(ys[3])
+    assert any("diverged at step 3" in t.get_text() for t in ax.texts)
+
+
+def test_landscape_path_points_are_the_parameter_history(line_run):
+    model, X, y, hist = line_run
+    ax = plots.loss_landscape(nn.loss_function(model, X, y, nn.mse), hist, resolution=30)
+    (path,) = [ln for ln in ax.get_lines() if ln.get_gid() == "descent-path"]
+    assert np.array_equal(np.column_stack([path.get_xdata(), path.get_ydata()]), hist.thetas)
+    texts = [t.get_text() for t in ax.texts]
+    assert "θ$_0$ (start)" in texts and "θ$_{30}$ (end)" in texts
+    assert _labelled(ax) and (ax.get_xlabel(), ax.get_ylabel()) == ("w", "b")
+    x0, x1 = ax.get_xlim()
+    assert x0 < hist.thetas[:, 0].min() and hist.thetas[:, 0].max() < x1  # the view frames the path
+
+
+def test_landscape_contour_grid_is_the_loss_function(line_run):
+    model, X, y, _ = line_run
+    f = nn.loss_function(model, X, y, nn.mse)
+    ax = plots.loss_landscape(f, xlim=(-1.0, 3.0), ylim=(-2.0, 2.0), resolution=25)
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    coords = mesh.get_coordinates()  # (rows, cols, 2): the (w, b) of each grid point
+    Z = np.asarray(mesh.get_array()).reshape(coords.shape[:2])
+    for i, j in [(0, 0), (3, 17), (12, 12), (24, 24), (24, 0)]:
+        w, b = coords[i, j]
+        assert Z[i, j] == pytest.approx(np.mean((w * X[:, 0] + b - y) ** 2), rel=1e-12)
+    assert coords[0, 0].tolist() == [-1.0, -2.0] and coords[-1, -1].tolist() == [3.0, 2.0]
+
+
+def test_landscape_grid_orientation():
+    xs, ys, Z = plots.landscape_grid(lambda a, b: 10 * a + b, (0, 1), (0, 2), resolution=3)
+    assert xs.tolist() == [0.0, 0.5, 1.0] and ys.tolist() == [0.0, 1.0, 2.0]
+    assert Z[2, 1] == 10 * 0.5 + 2.0  # Z[i, j] = f(xs[j], ys[i])
+
+
+def test_landscape_rejects_a_path_of_more_than_two_parameters():
+    with pytest.raises(ValueError, match="exactly two parameters"):
+        plots.loss_landscape(lambda a, b: a * a + b * b, np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="low < high"):
+        plots.landscape_grid(lambda a, b: 0.0, (1, 0), (0, 1))
+
+
+def test_fitted_line_draws_data_and_model(line_run):
+    model, X, y, _ = line_run
+    ax = plots.fitted_line(model, X, y)
+    (points,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert np.array_equal(points.get_offsets(), np.column_stack([X[:, 0], y]))
+    (line,) = ax.get_lines()
+    xs = line.get_xdata()
+    assert xs.min() == X.min() and xs.max() == X.max()
+    assert np.allclose(line.get_ydata(), model.w[0].data * xs + model.b.data, rtol=1e-12)
+    assert _labelled(ax) and "·x" in ax.get_legend().get_texts()[1].get_text()
+
+
+def test_decision_boundary_shades_the_model_and_shows_each_class():
+    X, y = data.moons(n=60, seed=1)
+    model = nn.LogisticRegression(2, seed=0)
+    nn.train(model, X, y, nn.binary_cross_entropy, lr=1.0, steps=50)
+    ax = plots.decision_boundary(model, X, y, resolution=40)
+    (image,) = [im for im in ax.get_images() if isinstance(im, AxesImage)]
+    prob = np.asarray(image.get_array())
+    left, right, bottom, top = image.get_extent()
+    rows, cols = prob.shape
+    for i, j in [(0, 0), (10, 30), (39, 39), (20, 5)]:
+        point = [left + (j + 0.5) * (right - left) / cols, bottom + (i + 0.5) * (top - bottom) / rows]
+        assert prob[i, j] == pytest.approx(model.predict_proba(np.array([point]))[0], rel=1e-9)
+    # a linear model's boundary is a straight line, so its contour points have logit exactly 0
+    (contour,) = [c for c in ax.collections if isinstance(c, ContourSet)]
+    assert contour.levels.tolist() == [0.0]
+    boundary = np.vstack([p.vertices for p in contour.get_paths() if len(p.vertices)])
+    assert np.abs(model.predict(boundary)).max() < 1e-9
+    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert [len(s.get_offsets()) for s in scatters] == [int((y == 0).sum()), int((y == 1).sum())]
+    assert np.array_equal(scatters[1].get_offsets(), X[y == 1])
+    assert _labelled(ax)
+
+
+def test_decision_boundary_takes_signed_labels_and_checks_shapes():
+    X, y = data.xor(n=40)
+    model = nn.MLP(2, [4, 1])
+    ax = plots.decision_boundary(model, X, data.as_signs(y), resolution=10)
+    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert np.array_equal(scatters[0].get_offsets(), X[y == 0])
+    with pytest.raises(ValueError, match=r"X of shape \(n, 2\)"):
+        plots.decision_boundary(model, np.zeros((5, 3)), np.zeros(5))
