@@ -18,13 +18,13 @@ evaluates every computed node once.
 
 from __future__ import annotations
 
-import operator
 from typing import NamedTuple
 
 import numpy as np
 
 from . import engine, nn
 from .engine import Value
+from .optim import _unrecorded
 
 __all__ = [
     "Cost", "Gradients", "backprop", "finite_differences", "path_gradients", "count_paths",
@@ -155,7 +155,7 @@ def finite_differences(loss, parameters=None, h=1e-6):
         params, fn = _parameters(order, parameters), None
     passes = evaluations = 0
     grads = []
-    with nn._unrecorded():
+    with _unrecorded():
         for p in params:
             base = p.data
             g = np.zeros(np.shape(base))
@@ -323,7 +323,7 @@ def cost_table(widths=(2, 4, 8), depths=(1, 2, 4, 8), n_in=2, activation="tanh")
     differences with parameters × nodes, path enumeration with width^depth."""
     table = CostTable()
     x, y = [0.5] * n_in, 1.0
-    with nn._unrecorded():
+    with _unrecorded():
         for depth in depths:
             for width in widths:
                 model = nn.MLP(n_in, [width] * depth + [1], activation, seed=0)

@@ -1,4 +1,4 @@
-"""Models built on the engine (Neuron, Layer, MLP, linear and logistic regression), losses, SGD.
+"""Models built on the engine (Neuron, Layer, MLP, linear and logistic regression), with losses and SGD.
 
 How one model works on one sample *and* on a batch:
 - `model(x)` with one sample (a list of numbers or scalar Values, or a number for one input)
@@ -12,18 +12,19 @@ How one model works on one sample *and* on a batch:
   b1[0]); `scalar_parameters()` lists these copies and `scalar_grads()` returns their gradients
   arranged like `parameters()`, so both paths can be compared. The copies are made again
   whenever the matrices change (after an SGD step), so they always hold the current weights.
+Losses (mse, binary_cross_entropy, hinge) come from `losses`, SGD and train() from `optim`;
+all are importable from here.
 """
 
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import engine
 from .engine import Value
+from .losses import binary_cross_entropy, hinge, mse
+from .optim import SGD, History, _unrecorded, accuracy, loss_function, train
 
 __all__ = [
     "Module", "Neuron", "Layer", "MLP", "LinearRegression", "LogisticRegression",
@@ -31,16 +32,6 @@ __all__ = [
 ]
 
 _ACTIVATIONS = {"tanh": Value.tanh, "relu": Value.relu, "sigmoid": Value.sigmoid}
-
-
-@contextmanager
-def _unrecorded():
-    """Run engine code without an active recorder (evaluations that are not part of the lesson)."""
-    previous = engine._set_recorder(None)
-    try:
-        yield
-    finally:
-        engine._set_recorder(previous)
 
 
 def _activation(name):
@@ -318,181 +309,3 @@ class MLP(Module):
     def __repr__(self):
         arrows = " → ".join(str(d) for d in [self.n_in, *self.sizes])
         return f"MLP({arrows}, {self.activation or 'linear'}, {self.num_parameters()} parameters)"
-
-
-# ---------------------------------------------------------------- losses
-
-
-def _pairs(pred, y, name):
-    """Predictions and targets lined up: (list of scalar Values, list of floats) or (Value, array)."""
-    if isinstance(pred, (list, tuple)):
-        ys = np.broadcast_to(np.asarray(y, dtype=np.float64), (len(pred),))
-        if not pred or not all(isinstance(p, Value) and p.shape == () for p in pred):
-            raise TypeError(f"{name}: a list of predictions must hold scalar Values (one per sample).")
-        return list(pred), [float(v) for v in ys]
-    if not isinstance(pred, Value):
-        raise TypeError(f"{name} takes the model's output (a Value), not {type(pred).__name__}.")
-    y = np.asarray(y, dtype=np.float64)
-    if y.shape != pred.shape and y.shape != ():
-        raise ValueError(
-            f"{name}: predictions have shape {pred.shape} but targets {y.shape}; they must match "
-            "(a (n, 1) and an (n,) array would silently broadcast to (n, n))."
-        )
-    return pred, (float(y) if y.ndim == 0 else y)
-
-
-def _average(terms):
-    if isinstance(terms, list):
-        total = terms[0]
-        for t in terms[1:]:
-            total = total + t
-        return total if len(terms) == 1 else total / len(terms)
-    return terms if terms.shape == () else terms.mean()
-
-
-def _each(pred, y, term):
-    if isinstance(pred, list):
-        return _average([term(p, t) for p, t in zip(pred, y)])
-    return _average(term(pred, y))
-
-
-def mse(pred, y):
-    """Mean squared error: L = (1/n) Σ (ŷ_i - y_i)²;  dL/dŷ_i = (2/n)(ŷ_i - y_i)."""
-    return _each(*_pairs(pred, y, "mse"), lambda p, t: (p - t) ** 2)
-
-
-def _softplus_minus(z, y):
-    # log(1 + e^z) = m + log(e^-m + e^(z-m)) with the constant m = max(z, 0): no exp overflows,
-    # and the derivative is exactly σ(z) (m only shifts), also at z = 0.
-    d = z.data
-    m = max(d, 0.0) if type(d) is float else np.maximum(d, 0.0)
-    em = math.exp(-m) if type(d) is float else np.exp(-m)
-    return ((z - m).exp() + em).log() + m - y * z
-
-
-def binary_cross_entropy(logits, y):
-    """Binary cross-entropy from logits z, labels y ∈ {0, 1}:
-    L = (1/n) Σ [log(1 + e^z_i) - y_i z_i] = -(1/n) Σ [y log σ(z) + (1-y) log(1-σ(z))];
-    dL/dz_i = (σ(z_i) - y_i)/n. Computed stably (no overflow for any z)."""
-    pred, y = _pairs(logits, y, "binary_cross_entropy")
-    if not ((np.asarray(y) >= 0.0) & (np.asarray(y) <= 1.0)).all():
-        raise ValueError("binary_cross_entropy needs labels in [0, 1]; for -1/+1 labels use data.as_bits(y).")
-    return _each(pred, y, _softplus_minus)
-
-
-def hinge(scores, y):
-    """Hinge loss, labels y ∈ {-1, +1}: L = (1/n) Σ max(0, 1 - y_i z_i); dL/dz_i = -y_i/n where y_i z_i < 1."""
-    pred, y = _pairs(scores, y, "hinge")
-    if not np.isin(np.asarray(y), (-1.0, 1.0)).all():
-        raise ValueError("hinge needs labels -1 or +1; for 0/1 labels use data.as_signs(y).")
-    return _each(pred, y, lambda z, t: (1.0 - t * z).relu())
-
-
-# ---------------------------------------------------------------- optimiser and training
-
-
-class SGD:
-    """Gradient descent: θ ← θ - lr · dL/dθ for every parameter θ."""
-
-    def __init__(self, parameters, lr=0.1):
-        if isinstance(parameters, Module):
-            parameters = parameters.parameters()
-        self.parameters = list(parameters)
-        for p in self.parameters:
-            if not isinstance(p, Value):
-                raise TypeError(f"SGD takes Values (e.g. model.parameters()), not {type(p).__name__}.")
-        if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not lr > 0 \
-                or not math.isfinite(lr):
-            raise ValueError(f"lr (the learning rate) must be a positive number, not {lr!r}.")
-        self.lr = float(lr)
-
-    def step(self):
-        """θ ← θ - lr · θ.grad (a new value is assigned, so a recording sees an update)."""
-        for p in self.parameters:
-            with np.errstate(over="ignore", invalid="ignore"):
-                p.data = p.data - self.lr * p.grad
-
-    def zero_grad(self):
-        """θ.grad ← 0 for every parameter (gradients add up across backward calls otherwise)."""
-        for p in self.parameters:
-            p.grad = 0.0
-
-
-def _copy(d):
-    return d if type(d) is float else d.copy()
-
-
-@dataclass
-class History:
-    """What train() saw: losses[t] = L(θ_t) and params[t] = θ_t (copies), for t = 0, 1, …"""
-
-    losses: list = field(default_factory=list)
-    params: list = field(default_factory=list)
-    diverged: bool = False
-
-    @property
-    def thetas(self):
-        """θ_t as rows of one array: shape (len(params), number of parameter numbers)."""
-        return np.array([np.concatenate([np.ravel(d) for d in ps]) for ps in self.params], dtype=np.float64)
-
-
-def train(model, X, y, loss=mse, *, lr=0.1, steps=100, optimizer=None):
-    """Full-batch gradient descent: for t = 0 … steps-1, L = loss(model(X), y), backward, SGD step.
-
-    Returns a History with steps + 1 losses and parameter sets (θ_0 … θ_steps). It stops early,
-    with History.diverged = True, as soon as the loss is no longer finite (too large a lr).
-    """
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps must be an int >= 0, not {steps!r}.")
-    opt = optimizer or SGD(model.parameters(), lr)
-    params = model.parameters()
-    hist = History(params=[[_copy(p.data) for p in params]])
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):  # divergence is reported, not warned
-        for _ in range(steps):
-            L = loss(model(X), y)
-            hist.losses.append(L.data)
-            if not L.is_finite():
-                hist.diverged = True
-                return hist
-            opt.zero_grad()
-            L.backward()
-            opt.step()
-            hist.params.append([_copy(p.data) for p in params])
-        with _unrecorded():  # L(θ_steps): a look at where we ended, not a training step
-            L = loss(model(X), y)
-    hist.losses.append(L.data)
-    hist.diverged = not L.is_finite()
-    return hist
-
-
-def loss_function(model, X, y, loss=mse):
-    """f(θ_0, θ_1, …) = loss(model(X), y) with the parameters set to θ (restored afterwards).
-
-    The numbers θ fill parameters() in order (arrays row-major). Nothing is recorded.
-    """
-    params = model.parameters()
-    sizes = [int(np.size(p.data)) for p in params]
-
-    def f(*theta):
-        if len(theta) != sum(sizes):
-            raise ValueError(f"this model has {sum(sizes)} parameter numbers; got {len(theta)}.")
-        saved = [p.data for p in params]
-        with _unrecorded():
-            try:
-                at = 0
-                for p, k in zip(params, sizes):
-                    chunk = np.asarray(theta[at:at + k], dtype=np.float64)
-                    p.data = float(chunk[0]) if p.shape == () else chunk.reshape(p.shape)
-                    at += k
-                return float(loss(model(X), y).data)
-            finally:
-                for p, d in zip(params, saved):
-                    p.data = d
-
-    return f
-
-
-def accuracy(model, X, y):
-    """Fraction of samples whose predicted class (output > 0) matches the label (0/1 or -1/+1)."""
-    out = model.predict(X)
-    return float(np.mean((out > 0) == (np.asarray(y) > 0)))
