@@ -263,3 +263,20 @@ def test_diverging_learning_rate_reports_instead_of_crashing():
     assert abs(m.w[0].data) > 1e100  # still numbers, but their loss overflows
     assert not nn.mse(m(X), y).is_finite()
     assert all(math.isfinite(v) for v in hist.losses[:5])
+
+
+@pytest.mark.torch
+def test_mlp_gradients_match_pytorch():
+    torch = pytest.importorskip("torch", reason="the PyTorch comparison needs torch")
+    X, y = data.moons(n=20, seed=5)
+    m = nn.MLP(2, [5, 4, 1], seed=5)
+    nn.binary_cross_entropy(m(X), y).backward()
+    params = [torch.tensor(p.data, requires_grad=True) for p in m.parameters()]
+    h = torch.tensor(X)
+    for i in range(0, len(params), 2):
+        h = h @ params[i] + params[i + 1]
+        if i + 2 < len(params):
+            h = torch.tanh(h)
+    torch.nn.functional.binary_cross_entropy_with_logits(h.reshape(-1), torch.tensor(y)).backward()
+    for ours, theirs in zip(m.parameters(), params):
+        assert np.allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
