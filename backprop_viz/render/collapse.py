@@ -1,0 +1,190 @@
+"""Big graphs: neurons and chains of + drawn as one node each, or a summary near the output."""
+
+from __future__ import annotations
+
+from collections import Counter, deque
+
+from backprop_viz.render import style
+from backprop_viz.render.scene import Scene, DEdge, add_op, add_value, full_scene, more_node
+
+__all__ = ["scene_for", "SUMMARY_NODES", "DEFAULT_MAX_NODES"]
+
+DEFAULT_MAX_NODES = 200  # above this many values a picture stops being readable
+SUMMARY_NODES = 30  # values drawn in a summary
+SUMMARY_FANIN = 4  # inputs shown per op in a summary; the rest become one "n more" node
+LABEL_NODES = 60  # up to this many drawn values, every delivered gradient is written on its edge
+ACTIVATIONS = ("tanh", "relu", "sigmoid")
+
+
+def scene_for(s, lang, max_nodes=DEFAULT_MAX_NODES):
+    """The scene of structure `s`: every node when there are at most `max_nodes`, else neurons
+    and + chains collapsed, else a summary of the values nearest the output with a note."""
+    words = style.WORDS[lang]
+    n = len(s)
+    if n <= max_nodes:
+        scene = full_scene(s, lang)
+    else:
+        groups, what = _groups(s)
+        shown = n - sum(len(g[1]) for g in groups.values())
+        if groups and shown <= max_nodes:
+            scene = _grouped_scene(s, groups, lang)
+            scene.note = words["collapsed"].format(n=f"{n:,}", what="; ".join(words[w] for w in what))
+        else:
+            scene = _summary_scene(s, groups, lang)
+    scene.labels = sum(1 for d in scene.nodes if d.kind in ("value", "const")) <= LABEL_NODES
+    return scene
+
+
+def _uses(s):
+    uses = [[] for _ in range(len(s))]
+    for c, ps in enumerate(s.parents):
+        for slot, p in enumerate(ps):
+            uses[p].append((c, slot))
+    return uses
+
+
+def _sum_tree(s, top, uses, taken=()):
+    """Inner + nodes (used once, by the tree) under `top`, and its terms [(term, child, slot)]
+    left to right."""
+    inner, terms, stack = [], [], [top]
+    while stack:
+        c = stack.pop()
+        for slot, p in enumerate(s.parents[c]):
+            if s.ops[p] == "+" and len(uses[p]) == 1 and s.drawable[p] and p not in taken:
+                inner.append(p)
+                stack.append(p)
+            else:
+                terms.append((p, c, slot))
+    terms.sort(key=lambda t: (t[1], t[2]))
+    return inner, terms
+
+
+def _neuron(s, top, uses, taken):
+    """(members, inputs) when the + tree under `top` is Σ w·x + b with parameters w, b; else None."""
+    inner, terms = _sum_tree(s, top, uses, taken)
+    members, inputs, biases = set(inner), [], 0
+    for p, c, slot in terms:
+        if s.kinds[p] == "parameter":
+            biases += 1
+            members.add(p)
+            continue
+        if s.ops[p] != "*" or len(uses[p]) != 1:
+            return None
+        a, b = s.parents[p]
+        pa, pb = s.kinds[a] == "parameter", s.kinds[b] == "parameter"
+        if pa == pb:
+            return None
+        members.update((p, a if pa else b))
+        inputs.append((b if pa else a, p, 1 if pa else 0))
+    if not inputs or biases > 1:
+        return None
+    return members, inputs
+
+
+def _groups(s):
+    """{output: (op text, hidden members, inputs)} for neurons and + chains, and what was collapsed."""
+    uses = _uses(s)
+    groups, taken, what = {}, set(), []
+    for i in range(len(s) - 1, -1, -1):  # outputs first: the top of a chain is met before its inside
+        if i in taken or not s.drawable[i]:
+            continue
+        op = s.ops[i]
+        if op in ACTIVATIONS:
+            top = s.parents[i][0]
+            if s.ops[top] != "+" or len(uses[top]) != 1 or not s.drawable[top]:
+                continue
+        elif op == "+":
+            top = i
+        else:
+            continue
+        found = _neuron(s, top, uses, taken)
+        if found is None:
+            continue
+        members, inputs = found
+        if top != i:
+            members.add(top)
+        act = style.op_text(op) if op in ACTIVATIONS else ""
+        groups[i] = (f"{act}(Σwx+b)" if act else "Σwx+b", members, inputs)
+        taken |= members | {i}
+    if groups:
+        what.append("neurons")
+    # Parameters used only inside neurons are folded into them; shared ones stay drawn.
+    hidden = set().union(*(g[1] for g in groups.values())) if groups else set()
+    for out, (text, members, inputs) in groups.items():
+        keep = {m for m in members if s.kinds[m] == "parameter" and any(c not in hidden and c not in groups
+                                                                       for c, _ in uses[m])}
+        members -= keep
+    sums = 0
+    for i in range(len(s) - 1, -1, -1):
+        if i in taken or s.ops[i] != "+" or not s.drawable[i]:
+            continue
+        if len(uses[i]) == 1 and s.ops[uses[i][0][0]] == "+" and uses[i][0][0] not in taken:
+            continue  # not the top of its chain
+        inner, terms = _sum_tree(s, i, uses, taken)
+        if inner:
+            groups[i] = ("Σ", set(inner), terms)
+            taken |= set(inner) | {i}
+            sums += 1
+    if sums:
+        what.append("sums")
+    return groups, what
+
+
+def _grouped_scene(s, groups, lang, keep=None):
+    """Scene with each group drawn as one op node; `keep` (a set) limits the values drawn."""
+    hidden = set().union(*(g[1] for g in groups.values())) if groups else set()
+    scene = Scene(s)
+    member_of = {}
+    for i in range(len(s)):
+        if i in hidden or (keep is not None and i not in keep):
+            continue
+        add_value(scene, i, lang)
+    for i in range(len(s)):
+        if i not in scene.value_of or not s.drawable[i]:
+            continue
+        if i in groups:
+            text, members, inputs = groups[i]
+            for m in members:
+                member_of[m] = i
+        else:
+            text, inputs = style.op_text(s.ops[i], s.args[i]), [(p, i, k) for k, p in enumerate(s.parents[i])]
+        shown = [t for t in inputs if t[0] in scene.value_of]
+        o = add_op(scene, i, text, shown)
+        if len(shown) < len(inputs):
+            stub = scene.add_node(more_node(f"m{i}", len(inputs) - len(shown), lang))
+            scene.add_edge(DEdge(stub, o, "more"))
+    for m, out in member_of.items():  # a step inside a group lights up the group's op node
+        scene.op_of.setdefault(m, scene.op_of[out])
+    return scene
+
+
+def _summary_scene(s, groups, lang):
+    """The SUMMARY_NODES values nearest the output (breadth first from the outputs, at most
+    SUMMARY_FANIN inputs followed per op), with a note naming what was left out."""
+    hidden = set().union(*(g[1] for g in groups.values())) if groups else set()
+    used = [False] * len(s)
+    for ps in s.parents:
+        for p in ps:
+            used[p] = True
+    outputs = [i for i in range(len(s) - 1, -1, -1) if not used[i] and i not in hidden]
+    keep, queue = set(), deque(outputs[:SUMMARY_FANIN])
+    while queue and len(keep) < SUMMARY_NODES:
+        i = queue.popleft()
+        if i in keep or i in hidden:
+            continue
+        keep.add(i)
+        if not s.drawable[i]:
+            continue
+        inputs = groups[i][2] if i in groups else [(p, i, k) for k, p in enumerate(s.parents[i])]
+        firsts = [t[0] for t in inputs]
+        queue.extend(firsts[: SUMMARY_FANIN - 1] + firsts[-1:] if len(firsts) > SUMMARY_FANIN else firsts)
+    scene = _grouped_scene(s, groups, lang, keep)
+    left = [i for i in range(len(s)) if i not in keep]
+    counts = Counter(style.op_text(s.ops[i], s.args[i]) if s.ops[i] else style.WORDS[lang][s.kinds[i]]
+                     for i in left)
+    ops = ", ".join(f"{c:,} {name}" for name, c in counts.most_common(5))
+    if len(counts) > 5:
+        ops += ", …"
+    scene.note = style.WORDS[lang]["summary"].format(n=f"{len(s):,}", shown=len(keep),
+                                                     left=f"{len(left):,}", ops=ops)
+    return scene

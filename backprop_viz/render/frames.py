@@ -1,0 +1,147 @@
+"""frames(trace): one SVG per snapshot, all made from one `dot` layout per graph structure."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+
+from backprop_viz.render import style
+from backprop_viz.render.collapse import DEFAULT_MAX_NODES, scene_for
+from backprop_viz.render.layout import check_dot, layout_dot, parse_layout, run_dot
+from backprop_viz.render.scene import structure_of
+from backprop_viz.render.state import PassView
+from backprop_viz.render.template import Template
+
+__all__ = ["frames", "Frames", "check_options", "clear_layout_cache", "layout_runs"]
+
+_LAYOUTS = OrderedDict()  # (structure key, options) -> (scene, Template); the last 32 used
+_MAX_LAYOUTS = 32
+_RUNS = [0]  # how many times dot has laid out a scene (tests and benchmarks read it)
+
+
+def layout_runs():
+    """How many times `dot` has been run for a layout in this process."""
+    return _RUNS[0]
+
+
+def clear_layout_cache():
+    _LAYOUTS.clear()
+
+
+def check_options(rankdir, lang, max_nodes):
+    if rankdir not in ("LR", "TB"):
+        raise ValueError(f"rankdir must be 'LR' (left to right) or 'TB' (top to bottom), not {rankdir!r}.")
+    style.check_lang(lang)
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int (values drawn one by one), not {max_nodes!r}.")
+
+
+def check_trace(trace, what):
+    from backprop_viz.trace import Snapshot, Trace
+
+    if isinstance(trace, Trace):
+        return
+    if isinstance(trace, Snapshot):
+        raise TypeError(f"{what} takes a whole Trace; for one snapshot use draw(snapshot).")
+    hint = " (for a graph you already built, use trace_of(loss))" if type(trace).__name__ == "Value" else ""
+    raise TypeError(f"{what} takes a Trace from record() or trace_of(), not {type(trace).__name__}{hint}.")
+
+
+def scene_and_template(trace, pass_index, rankdir, lang, max_nodes, layout=True):
+    """The scene of one pass and, when `layout`, its template: cached by the pass's structure, so
+    passes with the same structure (training steps) share one dot run."""
+    s = structure_of(trace, pass_index)
+    key = (s.key, rankdir, lang, max_nodes)
+    hit = _LAYOUTS.get(key)
+    if hit is not None:
+        _LAYOUTS.move_to_end(key)
+        scene, template = hit
+        if scene.structure is not s:  # same shape, other node ids: re-point the scene at this pass
+            scene = _rebind(scene, s)
+        return scene, template
+    scene = scene_for(s, lang, max_nodes)
+    if not layout:
+        return scene, None
+    _RUNS[0] += 1
+    template = Template(scene, parse_layout(run_dot(layout_dot(scene, rankdir))), rankdir, lang)
+    _LAYOUTS[key] = (scene, template)
+    while len(_LAYOUTS) > _MAX_LAYOUTS:
+        _LAYOUTS.popitem(last=False)
+    return scene, template
+
+
+def _rebind(scene, s):
+    import copy
+
+    other = copy.copy(scene)
+    other.structure = s
+    return other
+
+
+class Frames(Sequence):
+    """The SVG text of every snapshot of a trace: len(frames) == len(trace) + 1, frames[k] is
+    snapshot k, made lazily. Frames of one pass share one layout: no node moves."""
+
+    def __init__(self, trace, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES):
+        check_trace(trace, "frames()")
+        check_options(rankdir, lang, max_nodes)
+        check_dot()  # say it now, once, rather than at the first frame shown
+        self.trace, self.rankdir, self.lang, self.max_nodes = trace, rankdir, lang, max_nodes
+        self._views = {}
+
+    def __len__(self):
+        return len(self.trace) + 1
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[i] for i in range(*k.indices(len(self)))]
+        if isinstance(k, bool) or not hasattr(k, "__index__"):
+            raise TypeError(f"frames are numbered by int steps, not {type(k).__name__}.")
+        k = k.__index__()
+        n = len(self)
+        if k < 0:
+            k += n
+        if not 0 <= k < n:
+            raise IndexError(f"frame {k} does not exist: this trace has frames 0 to {n - 1}.")
+        return self.render(self.trace.snapshot(k))
+
+    def view(self, pass_index):
+        """(PassView, Template) of one pass."""
+        hit = self._views.get(pass_index)
+        if hit is None:
+            scene, template = scene_and_template(self.trace, pass_index, self.rankdir, self.lang, self.max_nodes)
+            hit = self._views[pass_index] = (PassView(self.trace, pass_index, scene), template)
+        return hit
+
+    def render(self, snap):
+        """The SVG text of a snapshot of this trace."""
+        view, tpl = self.view(snap.pass_index)
+        nodes, edges, labels = view.state(snap, self.lang)
+        value, plain, edge, label = tpl.value, tpl.plain, tpl.edge, tpl.label
+        node_strs = [value(n, *st[1:]) if st[0] == "value" else plain(n, st[1]) for n, st in enumerate(nodes)]
+        edge_strs = [edge(e, *st) for e, st in enumerate(edges)]
+        label_strs = [label(*lab) for lab in labels]
+        return tpl.frame(status_text(snap, self.lang), edge_strs, node_strs, label_strs)
+
+    def __repr__(self):
+        return f"<Frames: {len(self)} SVG frames of {self.trace!r}>"
+
+
+def status_text(snap, lang):
+    """The line at the top of a frame: phase, step, and pass when there are several."""
+    w = style.WORDS[lang]
+    trace = snap.trace
+    parts = [w[snap.phase], w["step"].format(k=snap.step, n=len(trace))]
+    if trace.passes > 1:
+        parts.append(w["pass"].format(p=snap.pass_index + 1, n=trace.passes))
+    return " · ".join(parts)
+
+
+def frames(trace, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES):
+    """The SVG text of every snapshot k = 0..len(trace) as a lazy sequence (len, [k], iteration).
+
+    `dot` lays each graph structure out once; every frame re-uses those positions and changes
+    only colours, pen widths and texts. rankdir 'LR' (left to right) or 'TB'; lang 'en' or 'ko';
+    graphs of more than `max_nodes` values are collapsed or summarised, with a note saying so.
+    """
+    return Frames(trace, rankdir, lang, max_nodes)
