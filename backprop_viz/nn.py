@@ -67,7 +67,13 @@ def _sample_inputs(x, n_in, name, label):
                 f"Value of shape {x.shape}; pass a batch as a 2-D array of shape (n, {n_in})."
             )
         x = [x]
-    xs = list(x)
+    try:
+        xs = list(x)
+    except TypeError:
+        raise TypeError(
+            f"{name} takes one sample (a list of {n_in} number(s)) or a batch (a 2-D array of shape "
+            f"(n, {n_in})), not {type(x).__name__}."
+        ) from None
     if len(xs) != n_in:
         raise ValueError(
             f"{name} takes {n_in} input(s) per sample, but got {len(xs)}: one sample is a list of "

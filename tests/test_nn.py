@@ -116,6 +116,8 @@ def test_bad_inputs_are_explained():
         nn.MLP(2, [3, 1], activation="softmax")
     with pytest.raises(ValueError, match="at least one layer"):
         nn.MLP(2, [])
+    with pytest.raises(TypeError, match="not NoneType"):
+        m(None)
     with pytest.raises(TypeError, match="seed must be an int"):
         nn.Neuron(2, seed=1.5)
 
