@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 LESSON ?= 05
 PORT   ?= 8888
+THEME  ?= light
+LESSONS_DIR ?= notebooks
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: lab test bench present venv venv-test system system-test clean
@@ -39,9 +41,14 @@ test: venv-test
 bench: venv-test
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
+# A lesson as an app for a projector: outputs and widgets only, no code cells (Voilà).
+# LESSON=5 or 05 picks notebooks/05_*.ipynb; THEME=dark for a dark room; Ctrl+C stops it.
 present: venv
-	@f=$$(ls notebooks/$(LESSON)_*.ipynb | head -n1); echo "Presenting $$f"; \
-	$(BIN)/voila --port=$(PORT) --no-browser --Voila.ip=127.0.0.1 $$f
+	@n=$$(echo "$(LESSON)" | sed 's/^[0-9]$$/0&/'); f=$$(ls $(LESSONS_DIR)/$${n}_*.ipynb 2>/dev/null | head -n1); \
+	if [ -z "$$f" ]; then echo "No lesson $(LESSONS_DIR)/$${n}_*.ipynb. The lessons: $$(ls $(LESSONS_DIR) | grep '\.ipynb$$' | tr '\n' ' ')" >&2; exit 2; fi; \
+	echo "Presenting $$f at http://127.0.0.1:$(PORT)/ (open it in a browser; Ctrl+C stops it)"; \
+	exec $(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --Voila.port=$(PORT) --Voila.port_retries=0 \
+	    --strip_sources=True --template=lab --theme=$(THEME) "$$f"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

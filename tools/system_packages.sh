@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system programs the project needs, only when they are missing.
-#   tools/system_packages.sh lab    -> Graphviz (dot) and a CJK font for Korean labels
+#   tools/system_packages.sh lab    -> Graphviz (dot), rsvg-convert (GIF export) and a CJK font for Korean labels
 #   tools/system_packages.sh test   -> the above plus Chromium for the browser tests
 set -euo pipefail
 want="${1:-lab}"
 missing=()
 command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+command -v rsvg-convert >/dev/null 2>&1 || missing+=(librsvg2-bin)  # SVG -> PNG for export_gif
 if command -v fc-list >/dev/null 2>&1; then
     [ -n "$(fc-list :lang=ko 2>/dev/null | head -n1)" ] || missing+=(fonts-noto-cjk)
 elif ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then

@@ -1,0 +1,249 @@
+"""The standalone player page (HTML, CSS, JavaScript) that export.export_html fills with a trace's frames."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+
+__all__ = ["page"]
+
+# Words of the page in each language; captions come from the trace.
+UI = {
+    "en": {"first": "First", "prev": "Previous", "next": "Next", "last": "Last", "play": "Play",
+           "pause": "Pause", "speed": "Speed", "fit": "Fit to width", "step": "Step",
+           "of": "of", "pass": "pass", "bad_frame": "This frame could not be drawn.",
+           "keys": "Keys: ← → step, Home / End, Space plays.",
+           "phase": {"forward": "forward", "backward": "backward", "update": "update"}},
+    "ko": {"first": "처음", "prev": "이전", "next": "다음", "last": "마지막", "play": "재생",
+           "pause": "멈춤", "speed": "속도", "fit": "화면 폭에 맞추기", "step": "단계",
+           "of": "/", "pass": "패스", "bad_frame": "이 장면을 그릴 수 없습니다.",
+           "keys": "키: ← → 한 단계, Home / End, Space 재생.",
+           "phase": {"forward": "순전파", "backward": "역전파", "update": "업데이트"}},
+}
+
+_CSS = """
+:root { color-scheme: light dark; --fg: #1b1b1b; --bg: #fafafa; --panel: #fff; --line: #c8c8c8;
+        --accent: #0072b2; }
+@media (prefers-color-scheme: dark) {
+  :root { --fg: #e8e8e8; --bg: #1e1e1e; --panel: #2a2a2a; --line: #555; --accent: #56b4e9; } }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.45 system-ui, "Noto Sans CJK KR", "Malgun Gothic", "Apple SD Gothic Neo",
+       sans-serif; color: var(--fg); background: var(--bg); }
+main { max-width: 1400px; margin: 0 auto; padding: 12px 16px 24px; }
+h1 { font-size: 1.25rem; margin: 0 0 8px; }
+.bpv-controls { display: flex; flex-wrap: wrap; gap: 6px; align-items: center;
+                position: sticky; top: 0; background: var(--bg); padding: 6px 0; z-index: 1; }
+button, select { font: inherit; padding: 4px 10px; border: 1px solid var(--line); border-radius: 6px;
+                 background: var(--panel); color: var(--fg); cursor: pointer; }
+button:disabled { opacity: .45; cursor: default; }
+button:focus-visible, input:focus-visible, select:focus-visible { outline: 3px solid var(--accent); }
+button[aria-pressed="true"] { border-color: var(--accent); box-shadow: inset 0 0 0 1px var(--accent); }
+#bpv-slider { flex: 1 1 240px; min-width: 160px; accent-color: var(--accent); }
+#bpv-step { font-variant-numeric: tabular-nums; min-width: 9em; }
+.bpv-lang { margin-left: auto; display: inline-flex; gap: 4px; }
+#bpv-phase { margin: 6px 0 0; font-weight: 600; }
+#bpv-caption { margin: 4px 0 10px; min-height: 3em; white-space: pre-wrap; overflow-wrap: anywhere; }
+#bpv-figure { margin: 0; padding: 8px; background: #fff; border: 1px solid var(--line);
+              border-radius: 8px; overflow: auto; }
+#bpv-figure.bpv-fit svg { max-width: 100%; height: auto; }
+#bpv-figure svg { display: block; margin: 0 auto; }
+.bpv-keys { font-size: .85rem; opacity: .75; margin: 6px 0 0; }
+.bpv-error { color: #b00020; }
+"""
+
+# The player. Frames arrive as `chunks` (unique SVG pieces) + the first frame's list of chunk ids +
+# per-frame edits [start, deleteCount, ...ids] (applied last-first) that turn frame k-1 into k.
+# Texts (captions, labels) only ever reach the page through textContent; SVG frames (escaped by
+# render) are parsed as XML and stripped of scripts and event attributes before they are shown.
+_JS = r"""
+(function () {
+  "use strict";
+  var D = JSON.parse(document.getElementById("bpv-data").textContent);
+  var UI = D.ui, n = D.steps.length, CHECK = 25, marks = [], cur = -1, timer = null;
+  var lang = UI[D.lang] ? D.lang : "en";
+  var $ = function (id) { return document.getElementById(id); };
+  var figure = $("bpv-figure"), slider = $("bpv-slider"), playBtn = $("bpv-play");
+
+  function applyEdits(ids, edits) {
+    for (var e = 0; e < edits.length; e++) {
+      var ed = edits[e];
+      Array.prototype.splice.apply(ids, [ed[0], ed[1]].concat(ed.slice(2)));
+    }
+  }
+  (function buildMarks() {  // a full id list every CHECK frames: any frame is <= CHECK edits away
+    var ids = D.first.slice();
+    marks[0] = ids.slice();
+    for (var k = 1; k < n; k++) {
+      applyEdits(ids, D.edits[k - 1]);
+      if (k % CHECK === 0) marks[k / CHECK] = ids.slice();
+    }
+  })();
+  function svgText(f) {
+    var base = Math.floor(f / CHECK), ids = marks[base].slice();
+    for (var k = base * CHECK + 1; k <= f; k++) applyEdits(ids, D.edits[k - 1]);
+    var parts = new Array(ids.length);
+    for (var i = 0; i < ids.length; i++) parts[i] = D.chunks[ids[i]];
+    return parts.join("");
+  }
+  function sanitize(root) {
+    var all = [root].concat(Array.prototype.slice.call(root.querySelectorAll("*")));
+    all.forEach(function (el) {
+      var tag = (el.localName || "").toLowerCase();
+      if (tag === "script" || tag === "foreignobject" || tag === "iframe") { el.remove(); return; }
+      Array.prototype.slice.call(el.attributes).forEach(function (a) {
+        var name = a.name.toLowerCase();
+        if (name.indexOf("on") === 0 ||
+            (/(^|:)href$/.test(name) && !/^#/.test(a.value.trim()))) el.removeAttribute(a.name);
+      });
+    });
+    return root;
+  }
+  function drawFrame(f) {
+    var doc = new DOMParser().parseFromString(svgText(f), "image/svg+xml");
+    var svg = doc.documentElement;
+    if (doc.getElementsByTagName("parsererror").length || svg.localName !== "svg") {
+      var p = document.createElement("p");
+      p.className = "bpv-error";
+      p.textContent = UI[lang].bad_frame;
+      figure.replaceChildren(p);
+      return;
+    }
+    figure.replaceChildren(document.importNode(sanitize(svg), true));
+  }
+  function texts() {
+    var t = UI[lang];
+    document.documentElement.lang = lang;
+    ["first", "prev", "next", "last"].forEach(function (k) {
+      var b = $("bpv-" + k); b.title = t[k]; b.setAttribute("aria-label", t[k]);
+      b.lastChild.textContent = " " + t[k];
+    });
+    playBtn.lastChild.textContent = " " + (timer ? t.pause : t.play);
+    playBtn.setAttribute("aria-label", timer ? t.pause : t.play);
+    $("bpv-speed-label").textContent = t.speed;
+    $("bpv-fit-label").textContent = t.fit;
+    $("bpv-keys").textContent = t.keys;
+    slider.setAttribute("aria-label", t.step);
+    document.querySelectorAll(".bpv-lang button").forEach(function (b) {
+      b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
+    });
+    if (cur >= 0) words(cur);
+  }
+  function words(f) {
+    var t = UI[lang], step = D.steps[f];
+    $("bpv-step").textContent = t.step + " " + step + " " + t.of + " " + D.total;
+    slider.setAttribute("aria-valuetext", $("bpv-step").textContent);
+    $("bpv-phase").textContent = (t.phase[D.phases[f]] || D.phases[f]) +
+      (D.passes > 1 ? " · " + t.pass + " " + (D.pass[f] + 1) + " " + t.of + " " + D.passes : "");
+    $("bpv-caption").textContent = D.captions[lang][f];
+  }
+  function show(f) {
+    f = Math.max(0, Math.min(n - 1, f | 0));
+    if (f !== cur) { cur = f; drawFrame(f); }
+    slider.value = String(f);
+    words(f);
+    $("bpv-first").disabled = $("bpv-prev").disabled = f === 0;
+    $("bpv-next").disabled = $("bpv-last").disabled = f === n - 1;
+    document.body.dataset.frame = String(f);
+  }
+  function stop() { if (timer) { clearInterval(timer); timer = null; } playBtn.setAttribute("aria-pressed", "false"); texts(); }
+  function play() {
+    if (timer) { stop(); return; }
+    if (cur >= n - 1) show(0);
+    timer = setInterval(function () { if (cur >= n - 1) stop(); else show(cur + 1); },
+                        D.interval / Number($("bpv-speed").value));
+    playBtn.setAttribute("aria-pressed", "true");
+    texts();
+  }
+  $("bpv-first").addEventListener("click", function () { stop(); show(0); });
+  $("bpv-prev").addEventListener("click", function () { stop(); show(cur - 1); });
+  $("bpv-next").addEventListener("click", function () { stop(); show(cur + 1); });
+  $("bpv-last").addEventListener("click", function () { stop(); show(n - 1); });
+  playBtn.addEventListener("click", play);
+  slider.addEventListener("input", function () { stop(); show(Number(slider.value)); });
+  $("bpv-speed").addEventListener("change", function () { if (timer) { stop(); play(); } });
+  $("bpv-fit").addEventListener("change", function () {
+    figure.classList.toggle("bpv-fit", $("bpv-fit").checked); });
+  document.querySelectorAll(".bpv-lang button").forEach(function (b) {
+    b.addEventListener("click", function () { lang = b.dataset.lang; texts(); });
+  });
+  document.addEventListener("keydown", function (e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) return;
+    var tag = (e.target.tagName || "").toLowerCase();
+    if (tag === "select" || (tag === "input" && e.target.type === "range")) return;  // native keys
+    var go = {ArrowRight: 1, ArrowDown: 1, PageDown: 1, ArrowLeft: -1, ArrowUp: -1, PageUp: -1};
+    if (e.key in go) { stop(); show(cur + go[e.key]); }
+    else if (e.key === "Home") { stop(); show(0); }
+    else if (e.key === "End") { stop(); show(n - 1); }
+    else if (e.key === " " && tag !== "button") { play(); }
+    else return;
+    e.preventDefault();
+  });
+  slider.max = String(n - 1);
+  texts();
+  show(D.start);
+})();
+"""
+
+
+def _button(key, icon, extra=""):
+    return (f'<button id="bpv-{key}" type="button"{extra}><span aria-hidden="true">{icon}</span>'
+            '<span></span></button>')
+
+
+def _body(title, lang):
+    t = UI[lang]
+    buttons = "".join((_button("first", "⏮"), _button("prev", "◀"),
+                       _button("play", "⏯", ' aria-pressed="false"'), _button("next", "▶"),
+                       _button("last", "⏭")))
+    speeds = "".join(f'<option value="{v}"{" selected" if v == "1" else ""}>{v}×</option>'
+                     for v in ("0.5", "1", "2", "4"))
+    return f"""<main>
+<h1 id="bpv-title">{html.escape(title)}</h1>
+<div class="bpv-controls" role="toolbar">
+{buttons}
+<input id="bpv-slider" type="range" min="0" max="0" value="0" step="1">
+<span id="bpv-step"></span>
+<label><span id="bpv-speed-label">{t["speed"]}</span> <select id="bpv-speed">{speeds}</select></label>
+<label><input id="bpv-fit" type="checkbox" checked> <span id="bpv-fit-label">{t["fit"]}</span></label>
+<span class="bpv-lang"><button type="button" data-lang="en" lang="en">English</button><button type="button" data-lang="ko" lang="ko">한국어</button></span>
+</div>
+<p id="bpv-phase"></p>
+<p id="bpv-caption" aria-live="polite"></p>
+<figure id="bpv-figure" class="bpv-fit"></figure>
+<p id="bpv-keys" class="bpv-keys"></p>
+<noscript><p>This page needs JavaScript to step through the frames.</p></noscript>
+</main>"""
+
+
+def _json_for_script(data):
+    """JSON that cannot close its <script> element: < > & become \\u escapes (still valid JSON)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def page(title, lang, data):
+    """The whole HTML document. A Content-Security-Policy allows only this page's own script
+    (by its hash) and no network at all, so injected markup could neither run nor fetch."""
+    data = dict(data, ui=UI, lang=lang)
+    js_hash = base64.b64encode(hashlib.sha256(_JS.encode()).digest()).decode()
+    csp = (f"default-src 'none'; script-src 'sha256-{js_hash}'; style-src 'unsafe-inline'; "
+           "img-src data:; base-uri 'none'; form-action 'none'")
+    return f"""<!DOCTYPE html>
+<html lang="{lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="{csp}">
+<meta name="generator" content="backprop_viz">
+<title>{html.escape(title)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+{_body(title, lang)}
+<script type="application/json" id="bpv-data">{_json_for_script(data)}</script>
+<script>{_JS}</script>
+</body>
+</html>
+"""

@@ -1,0 +1,222 @@
+"""export_html: one self-contained page whose data rebuilds every frame; export_gif: the frames as a GIF."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+
+import pytest
+
+from backprop_viz import Value, export_gif, export_html, frames, record
+from backprop_viz.export import RsvgNotFoundError, _bare_svg, _subsample
+
+pytestmark = pytest.mark.dot
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def small_trace(label="a"):
+    a, b = Value(2.0, label), Value(-3.0, "b")
+    with record() as trace:
+        e = a * b
+        e.label = "e"
+        loss = e + a  # a is used twice: its gradient accumulates
+        loss.label = "L"
+        loss.backward()
+    return trace
+
+
+def chain_trace(n):
+    """A weighted sum of n inputs through tanh: about 4n value nodes."""
+    xs = [Value(0.1 * i, f"x{i}") for i in range(n)]
+    ws = [Value(0.5 - 0.01 * i, f"w{i}", role="parameter") for i in range(n)]
+    with record() as trace:
+        total = xs[0] * ws[0]
+        for x, w in zip(xs[1:], ws[1:]):
+            total = total + x * w
+        loss = total.tanh()
+        loss.label = "L"
+        loss.backward()
+    return trace
+
+
+def page_data(path):
+    text = path.read_text(encoding="utf-8")
+    m = re.search(r'<script type="application/json" id="bpv-data">(.*?)</script>', text, re.S)
+    assert m, "the page must carry its frames as a JSON data block"
+    return json.loads(m.group(1))
+
+
+def rebuilt_frames(data):
+    """The frames as the page's script rebuilds them: frame 0, then each frame's edits."""
+    ids = list(data["first"])
+    out = ["".join(data["chunks"][i] for i in ids)]
+    for edits in data["edits"]:
+        for start, count, *new in edits:
+            ids[start:start + count] = new
+        out.append("".join(data["chunks"][i] for i in ids))
+    return out
+
+
+class _Tags(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+# -- HTML ---------------------------------------------------------------------------------
+def test_html_page_needs_no_server_and_no_network(tmp_path):
+    path = export_html(small_trace(), tmp_path / "steps.html")
+    text = path.read_text(encoding="utf-8")
+    parser = _Tags()
+    parser.feed(text)
+    tags = parser.tags
+    assert not [t for t, a in tags if t in ("link", "iframe", "img", "object", "embed")]
+    assert not [a for t, a in tags if t == "script" and "src" in a], "scripts must be inline"
+    scripts = [a for t, a in tags if t == "script"]
+    assert [a.get("type") for a in scripts] == ["application/json", None]
+    csp = [a["content"] for t, a in tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
+    assert csp and "default-src 'none'" in csp[0] and "'unsafe-inline'" not in csp[0].split("script-src")[1].split(";")[0]
+    # The only URLs are XML namespace names inside the SVG frames, which are never fetched.
+    urls = set(re.findall(r"https?://[^\s\"'<>\\]+", text))
+    assert urls <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}, urls
+    for control in ("bpv-first", "bpv-prev", "bpv-play", "bpv-next", "bpv-last", "bpv-slider"):
+        assert f'id="{control}"' in text
+
+
+def test_html_data_rebuilds_every_frame_exactly(tmp_path):
+    trace = chain_trace(6)
+    data = page_data(export_html(trace, tmp_path / "steps.html"))
+    expected = [_bare_svg(svg) for svg in frames(trace)]
+    assert len(expected) == len(trace) + 1
+    assert rebuilt_frames(data) == expected
+    assert data["steps"] == list(range(len(trace) + 1)) and data["total"] == len(trace)
+
+
+def test_html_captions_in_both_languages_and_phases(tmp_path):
+    trace = small_trace()
+    data = page_data(export_html(trace, tmp_path / "steps.html", lang="ko"))
+    for k in range(len(trace) + 1):
+        snap = trace.snapshot(k)
+        assert data["captions"]["en"][k] == snap.caption("en")
+        assert data["captions"]["ko"][k] == snap.caption("ko")
+        assert data["phases"][k] == snap.phase
+    assert data["captions"]["en"] != data["captions"]["ko"]
+    assert data["lang"] == "ko" and '<html lang="ko">' in (tmp_path / "steps.html").read_text(encoding="utf-8")
+
+
+def test_html_korean_pictures_come_from_frames_in_korean(tmp_path):
+    trace = small_trace()
+    data = page_data(export_html(trace, tmp_path / "ko.html", lang="ko"))
+    assert rebuilt_frames(data) == [_bare_svg(svg) for svg in frames(trace, lang="ko")]
+
+
+def test_html_hostile_label_and_title_never_become_markup(tmp_path):
+    trace = small_trace(HOSTILE + "</script><script>alert(2)</script>")
+    path = export_html(trace, tmp_path / "steps.html", title="<b>x</b></title><script>alert(3)</script>")
+    text = path.read_text(encoding="utf-8")
+    assert HOSTILE not in text and "<script>alert" not in text and "<b>x</b>" not in text
+    assert text.count("<script") == 2 and text.count("</script>") == 2
+    assert "&lt;b&gt;x&lt;/b&gt;" in text  # the title, shown as text
+    data = page_data(path)
+    assert any(HOSTILE in c for c in data["captions"]["en"]), "captions carry the label as plain text"
+
+
+def test_html_subset_of_steps_and_start(tmp_path):
+    trace = small_trace()
+    steps = [0, 3, len(trace)]
+    data = page_data(export_html(trace, tmp_path / "s.html", steps=steps, start=2))
+    assert data["steps"] == steps and data["start"] == 2
+    assert rebuilt_frames(data) == [_bare_svg(frames(trace)[k]) for k in steps]
+
+
+def test_html_stores_shared_svg_once(tmp_path):
+    """Frames share most of their SVG: the page must be far smaller than the frames laid end to end."""
+    trace = chain_trace(12)
+    path = export_html(trace, tmp_path / "steps.html")
+    raw = sum(len(svg.encode()) for svg in frames(trace))
+    size = path.stat().st_size
+    assert size < raw / 4, f"page {size} bytes vs {raw} bytes of frames: deduplication failed"
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda p: export_html("trace", p / "a.html"), TypeError, "needs a Trace"),
+    (lambda p: export_html(small_trace(), p / "a.html", lang="fr"), ValueError, "lang must be one of"),
+    (lambda p: export_html(small_trace(), p / "a.txt"), ValueError, "ending in .html"),
+    (lambda p: export_html(small_trace(), p / "missing" / "a.html"), ValueError, "does not exist"),
+    (lambda p: export_html(small_trace(), p / "a.html", steps=[0, 99]), ValueError, "outside 0.."),
+    (lambda p: export_html(small_trace(), p / "a.html", steps=[]), ValueError, "steps is empty"),
+    (lambda p: export_html(small_trace(), p / "a.html", start=50), ValueError, "start must be"),
+    (lambda p: export_gif(small_trace(), p / "a.gif", duration=0), ValueError, "milliseconds"),
+    (lambda p: export_gif(small_trace(), p / "a.gif", duration=[100, 200]), ValueError, "one per frame"),
+    (lambda p: export_gif(small_trace(), p / "a.gif", max_frames=1), ValueError, "max_frames"),
+    (lambda p: export_gif(small_trace(), p / "a.gif", width=10), ValueError, "width must be"),
+    (lambda p: export_gif(small_trace(), p / "a.png"), ValueError, "ending in .gif"),
+])
+def test_bad_arguments_are_named(tmp_path, call, error, words):
+    with pytest.raises(error, match=words):
+        call(tmp_path)
+
+
+# -- GIF ----------------------------------------------------------------------------------
+needs_rsvg = pytest.mark.skipif(shutil.which("rsvg-convert") is None,
+                                reason="rsvg-convert is missing: tools/system_packages.sh lab installs it")
+
+
+def gif_frames(path):
+    from PIL import Image
+
+    with Image.open(path) as im:
+        out = []
+        for i in range(im.n_frames):
+            im.seek(i)
+            out.append((im.convert("RGB").copy(), im.info.get("duration"), im.info.get("loop")))
+        return out
+
+
+@needs_rsvg
+def test_gif_has_one_frame_per_snapshot_of_one_size_and_duration(tmp_path):
+    trace = small_trace()
+    path = export_gif(trace, tmp_path / "steps.gif", duration=250, width=480)
+    got = gif_frames(path)
+    assert len(got) == len(trace) + 1
+    assert {im.size[0] for im, _, _ in got} == {480} and len({im.size for im, _, _ in got}) == 1
+    assert [d for _, d, _ in got] == [250] * len(got)
+    assert got[0][2] == 0  # loops forever
+    pictures = [im.tobytes() for im, _, _ in got]
+    assert len(set(pictures)) == len(pictures), "every step must change the picture"
+    ink = [sum(im.convert("L").histogram()[:200]) for im, _, _ in got]  # pixels darker than 200
+    assert min(ink) > 500, "frames must show the graph, not a blank page"
+
+
+@needs_rsvg
+def test_gif_per_frame_durations_and_subsampling(tmp_path):
+    trace = chain_trace(4)
+    n = len(trace) + 1
+    keep = _subsample(n, 5)
+    assert keep[0] == 0 and keep[-1] == n - 1 and len(keep) == 5
+    durations = [100, 200, 300, 400, 2000]
+    got = gif_frames(export_gif(trace, tmp_path / "s.gif", max_frames=5, duration=durations, width=320,
+                                caption=False))
+    assert [d for _, d, _ in got] == durations
+
+
+@needs_rsvg
+def test_gif_caption_adds_the_text_below_the_picture(tmp_path):
+    trace = small_trace()
+    plain = gif_frames(export_gif(trace, tmp_path / "p.gif", caption=False, width=400, steps=[3]))
+    captioned = gif_frames(export_gif(trace, tmp_path / "c.gif", caption=True, width=400, steps=[3]))
+    assert captioned[0][0].size[1] > plain[0][0].size[1]
+
+
+def test_gif_without_rsvg_convert_says_how_to_install_it(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "dot").symlink_to(shutil.which("dot"))
+    monkeypatch.setenv("PATH", str(bin_dir))
+    with pytest.raises(RsvgNotFoundError, match="apt-get install librsvg2-bin"):
+        export_gif(small_trace(), tmp_path / "a.gif")
