@@ -11,7 +11,6 @@ from . import pages, servers
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "fixtures"
-_CHECKS = pytest.StashKey[list]()  # callables returning problems found during a test
 _LATENCIES: list[tuple[str, list[float]]] = []
 
 
@@ -31,14 +30,15 @@ def pytest_runtest_makereport(item, call):
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
     """After the test body, fail it on any page error, kernel error or logged traceback."""
+    context = item.funcargs.get("browser_context")
     try:
         result = yield
     except BaseException:
-        found = [p for check in item.stash.get(_CHECKS, []) for p in check()]
+        found = context.problems.all() if context is not None else []
         if found:
             item.add_report_section("call", "browser problems", "\n\n".join(found))
         raise
-    found = [p for check in item.stash.get(_CHECKS, []) for p in check()]
+    found = context.problems.all() if context is not None else []
     if found:
         pytest.fail("problems in the browser or kernel during the test:\n\n"
                     + "\n\n".join(found), pytrace=False)
@@ -77,7 +77,6 @@ def browser_context(_playwright, tmp_path, request):
     problems = pages.Problems()
     context = pages.launch_context(_playwright, tmp_path / "profile", problems)
     context.problems = problems
-    request.node.stash.setdefault(_CHECKS, []).append(problems.all)
     yield context
     if _failed(request.node):
         for i, page in enumerate(context.pages):
@@ -94,9 +93,7 @@ def _server_factory(cls, request):
     def start(*paths):
         server = cls(*paths)
         started.append(server)
-        server.start()
-        request.node.stash.setdefault(_CHECKS, []).append(server.log_problems)
-        return server
+        return server.start()
 
     yield start
     for server in started:

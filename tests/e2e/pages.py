@@ -40,10 +40,12 @@ class Problems:
         self.page_errors: list[str] = []
         self.kernel_errors: list[str] = []
         self.blocked: list[str] = []  # non-loopback URLs that were aborted (information only)
+        self.servers: list[tuple] = []  # (server, log offset when a page first opened it)
 
     def all(self) -> list[str]:
         return ([f"page error: {e}" for e in self.page_errors]
-                + [f"kernel error: {e}" for e in self.kernel_errors])
+                + [f"kernel error: {e}" for e in self.kernel_errors]
+                + [p for server, since in self.servers for p in server.log_problems(since)])
 
     def watch(self, page) -> None:
         page.on("pageerror", lambda exc: self.page_errors.append(
@@ -57,6 +59,13 @@ class Problems:
         error = kernel_error(payload)
         if error:
             self.kernel_errors.append(error)
+
+
+def watch_server(context, server) -> None:
+    """Count tracebacks that `server` logs from now on among the context's problems."""
+    problems = getattr(context, "problems", None)
+    if problems is not None and all(s is not server for s, _ in problems.servers):
+        problems.servers.append((server, server.log_size()))
 
 
 def _decode_kernel_message(payload) -> dict | None:

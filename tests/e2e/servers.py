@@ -16,7 +16,8 @@ from pathlib import Path
 
 import psutil
 
-from .pages import START_TIMEOUT_S, assert_no_tracebacks, blank_page, wait_kernel_idle
+from .pages import (START_TIMEOUT_S, assert_no_tracebacks, blank_page, wait_kernel_idle,
+                    watch_server)
 
 TOKEN = "backprop-viz-e2e"
 
@@ -69,7 +70,6 @@ class Server:
         self.port = 0
         self.log_path = self.tmp / "server.log"
         self._log_file = None
-        self._ready_at_byte = 0
         self.start_seconds = 0.0
 
     # -- subclasses say how to launch and probe ------------------------------------------
@@ -109,7 +109,6 @@ class Server:
                     break
                 if self.is_ready():
                     self.start_seconds = time.monotonic() - t0
-                    self._ready_at_byte = self.log_path.stat().st_size
                     return self
                 time.sleep(0.2)
             log = self.log_tail()
@@ -167,14 +166,20 @@ class Server:
             return ""
         return "\n".join(text.splitlines()[-lines:])
 
-    def log_problems(self) -> list[str]:
-        """Tracebacks the server or its kernels logged since it became ready.
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
 
-        A widget's trait observer that raises is reported only here (the kernel logs
-        "Exception in comm_msg" to its stderr, which the server inherits)."""
+    def log_problems(self, since: int = 0) -> list[str]:
+        """Tracebacks the server or its kernels logged after byte `since` of the log.
+
+        A widget callback that raises inside the kernel's comm handling is reported only
+        here: the kernel logs it to its stderr, which the server inherits."""
         try:
             with open(self.log_path, "rb") as f:
-                f.seek(self._ready_at_byte)
+                f.seek(since)
                 text = f.read().decode(errors="replace")
         except FileNotFoundError:
             return []
@@ -206,6 +211,7 @@ class LabServer(Server):
     def open(self, context, name: str | None = None):
         """A new page showing the notebook in Lab, its kernel started and idle."""
         page = blank_page(context)
+        watch_server(context, self)
         page.goto(self.notebook_url(name))
         page.wait_for_function(
             "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
@@ -231,6 +237,7 @@ class VoilaServer(Server):
     def open(self, context):
         """A new page showing the rendered notebook (all cells run, outputs visible)."""
         page = blank_page(context)
+        watch_server(context, self)
         page.goto(f"{self.url}/", timeout=START_TIMEOUT_S * 1000)
         page.locator("#rendered_cells").wait_for(state="visible", timeout=START_TIMEOUT_S * 1000)
         assert_no_tracebacks(page)
