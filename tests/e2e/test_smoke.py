@@ -1,12 +1,13 @@
 """The browser-test harness, proved on a small ipywidgets + graphviz notebook in Lab and Voilà."""
+from pathlib import Path
+
 import pytest
 
 from . import pages
-from .conftest import FIXTURES
 
 pytestmark = pytest.mark.browser
 
-SMOKE = FIXTURES / "smoke.ipynb"
+SMOKE = Path(__file__).parent / "fixtures" / "smoke.ipynb"
 BUTTON, VIEW = ".smoke-button", ".smoke-view"
 CLICKS = 5
 
