@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -113,16 +114,33 @@ def fmt(x, digits=4):
 
 
 class _Recorder:
-    """Receives the engine's calls while a `record()` block is active and appends events to a Trace."""
+    """Receives the engine's calls while a `record()` block is active and appends events to a Trace.
 
-    __slots__ = ("trace", "_has_backward", "_has_other")
+    The hot path (forward, backward) is written out by hand: it runs once per node and once per
+    edge of graphs with tens of thousands of nodes, and recording must stay within 1.5x of not
+    recording (benchmarks/bench_trace.py).
+    """
+
+    __slots__ = ("trace", "_pass", "_has_backward", "_ends_on_forward", "_values",
+                 "_labels", "_ops", "_parents", "_kinds", "_shapes", "_node_pass", "_args", "_init", "_events")
 
     def __init__(self, trace):
         self.trace = trace
-        self._has_backward = False
-        self._has_other = False  # a backward, update or grad event happened in this pass
+        self._pass = -1  # no pass yet: the first event starts pass 0
+        self._has_backward = False  # the current pass has had its seed
+        self._ends_on_forward = True  # the current pass had a backward or an update: a forward starts the next
+        self._values = {}  # node id -> value after its last update event
+        # the trace's columns, bound here so the hot path does not look them up per node
+        self._labels, self._ops, self._parents = trace._labels, trace._ops, trace._parents
+        self._kinds, self._shapes, self._node_pass = trace._kinds, trace._shapes, trace._node_pass
+        self._args, self._init, self._events = trace._args, trace._init, trace._events
 
-    # ---- node ids ----
+    # ---- passes and node ids ----
+    def _start_pass(self):
+        self.trace._pass_starts.append(len(self._events))
+        self._pass += 1
+        self._has_backward = self._ends_on_forward = False
+
     def _id(self, v):
         return v._tid if v._trec is self else self._register(v)
 
@@ -137,82 +155,100 @@ class _Recorder:
                 continue
             stack.pop()
             if top._trec is not self:
-                self._add_node(top, init=_store(top._data))
+                top._tid = self.trace._append_node(top, tuple(p._tid for p in top.parents), _store(top._data),
+                                                   max(self._pass, 0))
+                top._trec = self
         return v._tid
 
-    def _add_node(self, v, init=None):
-        t = self.trace
-        nid = t._append_node(v, tuple(p._tid for p in v.parents), init)
-        v._trec = self
-        v._tid = nid
-        return nid
-
     def _event(self, ev, starts_pass):
-        t = self.trace
-        if starts_pass or not t._pass_starts:
-            t._pass_starts.append(len(t._events))
-            self._has_backward = self._has_other = False
-        t._events.append(ev)
-        t._cache_clear()
+        if starts_pass or self._pass < 0:
+            self._start_pass()
+        self._events.append(ev)
 
     # ---- what the engine calls ----
     def forward(self, v):
-        t = self.trace
-        if self._has_other or not t._pass_starts:  # a forward step after a backward starts a new pass
-            t._pass_starts.append(len(t._events))
-            self._has_backward = self._has_other = False
-        for p in v.parents:
+        if self._ends_on_forward:
+            self._start_pass()
+        parents = v.parents
+        for p in parents:
             if p._trec is not self:
                 self._register(p)
-        nid = self._add_node(v)
+        if len(parents) == 2:
+            ids = (parents[0]._tid, parents[1]._tid)
+        else:
+            ids = tuple([p._tid for p in parents])
+        nid = len(self._ops)
+        v._trec = self
+        v._tid = nid
         d = v._data
-        t._events.append((FORWARD, nid, d if type(d) is float else _store(d)))
-        if t._checkpoints or t._pass_nodes:
-            t._cache_clear()
+        self._labels.append(v._label)
+        self._ops.append(v.op)
+        self._parents.append(ids)
+        self._kinds.append("computed")
+        self._node_pass.append(self._pass)
+        self._args.append(v._arg)
+        self._init.append(None)
+        if type(d) is float:
+            self._shapes.append(())
+            self._events.append((FORWARD, nid, d))
+        else:
+            self._shapes.append(d.shape)
+            self._events.append((FORWARD, nid, _store(d)))
 
     def seed(self, root, seed):
         nid = self._id(root)
         self._event((SEED, nid, _store(seed), _store(root._grad)), self._has_backward)
-        self._has_backward = self._has_other = True
+        self._has_backward = self._ends_on_forward = True
 
     def backward(self, child, slot, upstream, local, contribution, before, after):
         parent = child.parents[slot]
-        pid = parent._tid if parent._trec is self else self._register(parent)
-        cid = child._tid if child._trec is self else self._register(child)
-        if type(after) is float and type(local) is float:
-            ev = (BACKWARD, pid, cid, slot, upstream, local, contribution, before, after)
+        if parent._trec is not self or child._trec is not self:
+            self._register(child)
+        if type(after) is float and type(local) is float and type(upstream) is float:
+            self._events.append((BACKWARD, parent._tid, child._tid, slot, upstream, local, contribution,
+                                 before, after))
         else:
-            ev = (BACKWARD, pid, cid, slot, _store(upstream), _store(local), _store(contribution),
-                  _store(before), _store(after))
-        t = self.trace
-        t._events.append(ev)
-        if t._checkpoints or t._pass_nodes:
-            t._cache_clear()
+            self._events.append((BACKWARD, parent._tid, child._tid, slot, _store(upstream), _store(local),
+                                 _store(contribution), _store(before), _store(after)))
 
     def update(self, v, new):
         nid = self._id(v)
-        self._event((UPDATE, nid, _store(v._data), _store(new)), False)
-        self._has_other = True
+        # The value the trace holds, not v.data: `p.data -= ...` on an array has already changed it in place.
+        before = self._values[nid] if nid in self._values else self._init[nid]
+        if before is None:
+            before = _store(v._data)
+        after = self._values[nid] = _store(new)
+        self._event((UPDATE, nid, before, after), False)
+        self._ends_on_forward = True
 
     def set_grad(self, v, new):
         nid = self._id(v)
+        # zero_grad alone does not end a pass: `zero_grad(); forward; backward; step` stays one pass
         self._event((GRAD, nid, _store(v._grad), _store(new)), False)
-        self._has_other = True
 
     def relabel(self, v):
-        self.trace._labels[v._tid] = v._label
+        self._labels[v._tid] = v._label
 
 
 @contextlib.contextmanager
 def record():
-    """Record everything the engine does inside the block: `with record() as trace: ...`."""
+    """Record everything the engine does inside the block: `with record() as trace: ...`.
+
+    Python's cyclic garbage collector is paused inside the block (and resumed after it): the
+    graph and the trace hold no reference cycles, and every event allocated would otherwise
+    bring full-heap collections sooner, which made recording a 65,000-node step twice as slow.
+    """
     trace = Trace()
     recorder = _Recorder(trace)
     previous = engine._set_recorder(recorder)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         yield trace
     finally:
         engine._set_recorder(previous)
+        if collecting:
+            gc.enable()
 
 
 def trace_of(loss):
@@ -270,22 +306,27 @@ class Trace:
         self._pass_starts = []
         self._checkpoints = []
         self._pass_nodes = {}
+        self._cache_key = (0, 0)  # (events, nodes) the caches above were computed for
 
-    def _append_node(self, v, parents, init=None):
+    def _append_node(self, v, parents, init=None, pass_index=None):
         nid = len(self._ops)
         self._labels.append(v._label)
         self._ops.append(v.op)
         self._parents.append(parents)
         self._kinds.append("computed" if v.op else v.role)
         self._shapes.append(engine._shape(v._data))
-        self._node_pass.append(max(len(self._pass_starts) - 1, 0))
+        self._node_pass.append(max(len(self._pass_starts) - 1, 0) if pass_index is None else pass_index)
         self._args.append(v._arg)
         self._init.append(init)
         return nid
 
-    def _cache_clear(self):
-        self._checkpoints = []
-        self._pass_nodes = {}
+    def _check_caches(self):
+        """Drop checkpoints and pass nodes computed before the trace grew (recording appends only)."""
+        key = (len(self._events), len(self._ops))
+        if key != self._cache_key:
+            self._checkpoints = []
+            self._pass_nodes = {}
+            self._cache_key = key
 
     # ---- nodes and events ----
     def __len__(self):
@@ -355,6 +396,7 @@ class Trace:
 
     def pass_nodes(self, p):
         """The ids drawn for pass p: nodes its events touch, with the inputs of its computed nodes."""
+        self._check_caches()
         if p in self._pass_nodes:
             return self._pass_nodes[p]
         start, stop = self.pass_range(p)
@@ -413,6 +455,7 @@ class Trace:
         k = int(k)
         if not 0 <= k <= len(self._events):
             raise IndexError(f"step {k} does not exist: this trace has steps 0 to {len(self._events)}.")
+        self._check_caches()
         if not self._checkpoints:
             self._build_checkpoints()
         pos = 0

@@ -1,0 +1,164 @@
+"""Benchmark: the cost of recording micrograd's demo step (scalar MLP 2-16-16-1, ~66,000 nodes)."""
+
+from __future__ import annotations
+
+import gc
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from backprop_viz.engine import Value  # noqa: E402
+from backprop_viz.trace import Trace, record  # noqa: E402
+
+ALPHA = 1e-4  # weight of the L2 penalty, as in micrograd's demo.ipynb
+SIZES = (2, 16, 16, 1)
+RATIO_GOAL = 1.5
+
+
+def make_moons(n=100, noise=0.1, seed=0):
+    """Two interleaving half circles plus Gaussian noise; labels -1 (upper) and +1 (lower)."""
+    rng = np.random.default_rng(seed)
+    n_up, n_down = n // 2, n - n // 2
+    t_up, t_down = np.linspace(0, np.pi, n_up), np.linspace(0, np.pi, n_down)
+    upper = np.column_stack([np.cos(t_up), np.sin(t_up)])
+    lower = np.column_stack([1 - np.cos(t_down), 0.5 - np.sin(t_down)])
+    X = np.vstack([upper, lower]) + rng.normal(scale=noise, size=(n, 2))
+    return X, np.concatenate([-np.ones(n_up), np.ones(n_down)])
+
+
+def make_model(seed=1337):
+    """Layers of neurons [(ws, b)], weights uniform in [-1, 1] as micrograd draws them."""
+    rng = random.Random(seed)
+    model = []
+    for n_in, n_out in zip(SIZES, SIZES[1:]):
+        layer = [([Value(rng.uniform(-1, 1), role="parameter") for _ in range(n_in)],
+                  Value(0.0, role="parameter")) for _ in range(n_out)]
+        model.append(layer)
+    return model
+
+
+def parameters(model):
+    return [p for layer in model for ws, b in layer for p in (*ws, b)]
+
+
+def forward(model, x):
+    """ReLU hidden layers, linear output: act = b + sum_i w_i x_i, in micrograd's order."""
+    last = len(model) - 1
+    for i, layer in enumerate(model):
+        out = []
+        for ws, b in layer:
+            act = b
+            for w, xi in zip(ws, x):
+                act = act + w * xi
+            out.append(act if i == last else act.relu())
+        x = out
+    return x[0]
+
+
+def forward_backward(model, params, X, y):
+    """micrograd's demo loss (SVM max-margin + 1e-4 L2) on all points, then backward(); the loss."""
+    scores = [forward(model, list(map(Value, row))) for row in X.tolist()]
+    losses = [(1 + -yi * si).relu() for yi, si in zip(y.tolist(), scores)]
+    loss = sum(losses) * (1.0 / len(losses)) + ALPHA * sum(p * p for p in params)
+    for p in params:
+        p.zero_grad()
+    loss.backward()
+    return loss
+
+
+def recorded(model, params, X, y):
+    with record() as trace:
+        forward_backward(model, params, X, y)
+    return trace
+
+
+def _timed(fn):
+    gc.collect()
+    t0 = time.process_time()
+    out = fn()
+    return time.process_time() - t0, out
+
+
+def _gc_paused(fn):
+    gc.disable()
+    try:
+        return fn()
+    finally:
+        gc.enable()
+
+
+def compare(model, params, X, y, repeats):
+    """Median CPU seconds of forward+backward without and with recording, interleaved repeats.
+
+    Two settings: the collector as Python sets it (record() pauses it for its block, the plain
+    step runs with it), and the collector paused for both, which is the recorder's own cost.
+    """
+    runs = {"default": ([], []), "paused": ([], [])}
+    for _ in range(repeats):  # interleaved, so drifts of the machine hit both alike
+        for mode, (plain, rec) in runs.items():
+            wrap = _gc_paused if mode == "paused" else (lambda fn: fn())
+            plain.append(_timed(lambda: wrap(lambda: forward_backward(model, params, X, y)))[0])
+            rec.append(_timed(lambda: wrap(lambda: recorded(model, params, X, y)))[0])
+    return {mode: (statistics.median(p), statistics.median(r)) for mode, (p, r) in runs.items()}
+
+
+def main(repeats=7):
+    X, y = make_moons()
+    model = make_model()
+    params = parameters(model)
+    times = compare(model, params, X, y, repeats)
+    t_plain, t_rec = times["default"]
+    p_plain, p_rec = times["paused"]
+    trace = recorded(model, params, X, y)
+    n_nodes, n_events = len(trace.nodes), len(trace)
+
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    kept = recorded(model, params, X, y)
+    trace_bytes = tracemalloc.get_traced_memory()[0] - base
+    tracemalloc.stop()
+    del kept
+
+    rng = random.Random(0)
+    t_first, _ = _timed(lambda: trace.snapshot(rng.randrange(len(trace) + 1)))  # builds checkpoints
+    snaps = [_timed(lambda: trace.snapshot(rng.randrange(len(trace) + 1)))[0] for _ in range(20)]
+    caps = [_timed(lambda: trace.snapshot(rng.randrange(len(trace) + 1)).caption("en"))[0] for _ in range(20)]
+    t_json, text = _timed(trace.to_json)
+    t_load, back = _timed(lambda: Trace.from_json(text))
+    assert back.to_json() == text, "the JSON round trip changed the trace"
+
+    ratio, own = t_rec / t_plain, p_rec / p_plain
+    print(f"micrograd demo step: MLP 2-16-16-1 on 100 two-moons points, SVM loss + 1e-4 L2; "
+          f"{n_nodes:,} nodes, {n_events:,} events; CPU time, median of {repeats} interleaved repeats.\n")
+    print("| measure | value | goal |")
+    print("|---|---:|---|")
+    print(f"| forward + backward, no recording | {t_plain * 1000:.0f} ms | |")
+    print(f"| forward + backward, recording | {t_rec * 1000:.0f} ms | |")
+    print(f"| recording / no recording | {ratio:.2f}x | <= {RATIO_GOAL}x |")
+    print(f"| the same, collector paused in both: {p_rec * 1000:.0f} / {p_plain * 1000:.0f} ms | "
+          f"{own:.2f}x | <= {RATIO_GOAL}x |")
+    print(f"| trace memory (tracemalloc, net) | {trace_bytes / 2**20:.1f} MiB "
+          f"({trace_bytes / n_events:.0f} B / event) | grows with events |")
+    print(f"| first snapshot (builds checkpoints) | {t_first * 1000:.0f} ms | < 1000 ms |")
+    print(f"| snapshot(k), random k, median / max of 20 | {statistics.median(snaps) * 1000:.1f} / "
+          f"{max(snaps) * 1000:.1f} ms | < 1000 ms |")
+    print(f"| snapshot(k).caption('en'), median / max of 20 | {statistics.median(caps) * 1000:.1f} / "
+          f"{max(caps) * 1000:.1f} ms | < 1000 ms |")
+    print(f"| to_json | {t_json * 1000:.0f} ms ({len(text) / 2**20:.1f} MiB of text) | |")
+    print(f"| from_json | {t_load * 1000:.0f} ms | |")
+    for name, r in (("recording", ratio), ("the recorder's own cost", own)):
+        if r > RATIO_GOAL:
+            print(f"\n{name}: {r:.2f}x, above the {RATIO_GOAL}x goal")
+    return ratio
+
+
+if __name__ == "__main__":
+    main()
