@@ -44,5 +44,9 @@ def test_voila_renders_notebook_and_button_redraws_svg(browser_context, voila, s
     latencies = _click_and_measure(page)
     screenshot(page, "after-clicks")
     assert "def _on_click" not in page.inner_text("body"), "Voilà must not show code cells"
+    outside = "https://example.com/bpv-e2e-probe"
+    fetched = page.evaluate(
+        "url => fetch(url, {mode: 'no-cors'}).then(() => 'reached', () => 'blocked')", outside)
+    assert fetched == "blocked" and outside in browser_context.problems.blocked
     print(f"voila click → SVG: {[round(ms, 1) for ms in latencies]} ms")
     report_latency("Voilà smoke (2-node graph)", latencies)
