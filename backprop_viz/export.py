@@ -19,7 +19,6 @@ __all__ = ["export_html", "export_gif", "RsvgNotFoundError"]
 LANGS = ("en", "ko")
 PLAY_INTERVAL_MS = 900  # the page's "play" speed at 1×
 _PROLOG = re.compile(r"<\?xml.*?\?>|<!DOCTYPE[^>]*>|<!--.*?-->", re.S)
-_GROUP_START = re.compile(r"(?=<g[\s>])")
 _SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)(pt|px)?"[^>]*?\bheight="([\d.]+)(pt|px)?"', re.S)
 
 
@@ -94,23 +93,31 @@ def _bare_svg(svg):
 
 # -- HTML ---------------------------------------------------------------------------------
 def _pieces(svg):
-    """The SVG cut before every <g> tag: one piece per node, edge or label group. Texts are escaped,
-    so a "<g" inside the SVG is always markup."""
-    return [p for p in _GROUP_START.split(svg) if p]
+    """The SVG cut before every "<g " tag: one piece per node, edge or label group. Texts are
+    escaped, so "<" inside the SVG always starts markup."""
+    first, *rest = svg.split("<g ")
+    return ([first] if first else []) + ["<g " + p for p in rest]
+
+
+def _tags(piece):
+    first, *rest = piece.split("<")
+    return ([first] if first else []) + ["<" + t for t in rest]
 
 
 def _frame_edits(svgs):
     """Deduplicated frames: unique pieces (`chunks`), frame 0 as chunk ids, and per later frame the
-    edits [start, delete_count, *ids] (last-first) that turn the previous frame into it."""
-    chunk_id, chunks, frames_ids = {}, [], []
+    edits [start, delete_count, *ids] (last-first) that turn the previous frame into it. A piece
+    is stored as a list of ids into `tags` (unique tags), since a node's looks share most tags."""
+    chunk_id, chunks, frames_ids, tag_id, tags = {}, [], [], {}, []
     for svg in svgs:
         ids = []
         for piece in _pieces(svg):
             if piece not in chunk_id:
                 chunk_id[piece] = len(chunks)
-                chunks.append(piece)
+                chunks.append([tag_id.setdefault(t, len(tag_id)) for t in _tags(piece)])
             ids.append(chunk_id[piece])
         frames_ids.append(ids)
+    tags = list(tag_id)  # dicts keep insertion order: index == id
     edits = []
     for prev, cur in zip(frames_ids, frames_ids[1:]):
         if len(prev) == len(cur):  # the usual case: same layout, lines restyled in place
@@ -129,7 +136,7 @@ def _frame_edits(svgs):
             ops = difflib.SequenceMatcher(None, prev, cur, autojunk=False).get_opcodes()
             edits.append([[i1, i2 - i1, *cur[j1:j2]] for tag, i1, i2, j1, j2 in reversed(ops)
                           if tag != "equal"])
-    return chunks, frames_ids[0] if frames_ids else [], edits
+    return tags, chunks, frames_ids[0] if frames_ids else [], edits
 
 
 def export_html(trace, path, lang="en", *, steps=None, title=None, start=0):
@@ -153,11 +160,11 @@ def export_html(trace, path, lang="en", *, steps=None, title=None, start=0):
 
     svgs = _svg_frames(trace, lang)
     frames = [_bare_svg(svgs[k]) for k in chosen]
-    chunks, first, edits = _frame_edits(frames)
+    tags, chunks, first, edits = _frame_edits(frames)
     snaps = [trace.snapshot(k) for k in chosen]
     data = {
         "steps": chosen, "total": len(trace), "passes": trace.passes, "start": start,
-        "interval": PLAY_INTERVAL_MS, "chunks": chunks, "first": first, "edits": edits,
+        "interval": PLAY_INTERVAL_MS, "tags": tags, "chunks": chunks, "first": first, "edits": edits,
         "phases": [s.phase for s in snaps], "pass": [s.pass_index for s in snaps],
         "captions": {code: [s.caption(code, fmt="text") for s in snaps] for code in LANGS},
     }

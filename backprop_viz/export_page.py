@@ -53,15 +53,17 @@ button[aria-pressed="true"] { border-color: var(--accent); box-shadow: inset 0 0
 .bpv-error { color: #b00020; }
 """
 
-# The player. Frames arrive as `chunks` (unique SVG pieces) + the first frame's list of chunk ids +
+# The player. Frames arrive as `chunks` (unique SVG pieces, each a list of ids into `tags`, the unique
+# tags) + the first frame's list of chunk ids +
 # per-frame edits [start, deleteCount, ...ids] (applied last-first) that turn frame k-1 into k.
 # Texts (captions, labels) only ever reach the page through textContent; SVG frames (escaped by
-# render) are parsed as XML and stripped of scripts and event attributes before they are shown.
+# render) are parsed inert in a <template> and stripped of scripts and event attributes before they
+# are shown; the page's Content-Security-Policy would refuse to run any injected script anyway.
 _JS = r"""
 (function () {
   "use strict";
   var D = JSON.parse(document.getElementById("bpv-data").textContent);
-  var UI = D.ui, n = D.steps.length, CHECK = 25, marks = [], cur = -1, timer = null;
+  var UI = D.ui, n = D.steps.length, CHECK = 25, marks = [], pieces = [], cur = -1, timer = null;
   var lang = UI[D.lang] ? D.lang : "en";
   var $ = function (id) { return document.getElementById(id); };
   var figure = $("bpv-figure"), slider = $("bpv-slider"), playBtn = $("bpv-play");
@@ -80,11 +82,20 @@ _JS = r"""
       if (k % CHECK === 0) marks[k / CHECK] = ids.slice();
     }
   })();
+  function chunk(i) {  // a piece's text, made from its tags the first time it is needed
+    var text = pieces[i];
+    if (text === undefined) {
+      var t = D.chunks[i], out = new Array(t.length);
+      for (var j = 0; j < t.length; j++) out[j] = D.tags[t[j]];
+      text = pieces[i] = out.join("");
+    }
+    return text;
+  }
   function svgText(f) {
     var base = Math.floor(f / CHECK), ids = marks[base].slice();
     for (var k = base * CHECK + 1; k <= f; k++) applyEdits(ids, D.edits[k - 1]);
     var parts = new Array(ids.length);
-    for (var i = 0; i < ids.length; i++) parts[i] = D.chunks[ids[i]];
+    for (var i = 0; i < ids.length; i++) parts[i] = chunk(ids[i]);
     return parts.join("");
   }
   function sanitize(root) {
@@ -101,16 +112,17 @@ _JS = r"""
     return root;
   }
   function drawFrame(f) {
-    var doc = new DOMParser().parseFromString(svgText(f), "image/svg+xml");
-    var svg = doc.documentElement;
-    if (doc.getElementsByTagName("parsererror").length || svg.localName !== "svg") {
+    var tpl = document.createElement("template");  // its content is inert: nothing loads or runs
+    tpl.innerHTML = svgText(f);
+    var svg = tpl.content.firstElementChild;
+    if (!svg || svg.localName !== "svg") {
       var p = document.createElement("p");
       p.className = "bpv-error";
       p.textContent = UI[lang].bad_frame;
       figure.replaceChildren(p);
       return;
     }
-    figure.replaceChildren(document.importNode(sanitize(svg), true));
+    figure.replaceChildren(sanitize(svg));
   }
   function texts() {
     var t = UI[lang];

@@ -50,12 +50,13 @@ def page_data(path):
 
 def rebuilt_frames(data):
     """The frames as the page's script rebuilds them: frame 0, then each frame's edits."""
+    pieces = ["".join(data["tags"][t] for t in chunk) for chunk in data["chunks"]]
     ids = list(data["first"])
-    out = ["".join(data["chunks"][i] for i in ids)]
+    out = ["".join(pieces[i] for i in ids)]
     for edits in data["edits"]:
         for start, count, *new in edits:
             ids[start:start + count] = new
-        out.append("".join(data["chunks"][i] for i in ids))
+        out.append("".join(pieces[i] for i in ids))
     return out
 
 

@@ -130,3 +130,29 @@ def test_exported_page_shows_a_hostile_label_as_text(browser_context, screenshot
     assert page.dialogs == [], f"a dialog opened: {page.dialogs}"
     assert all(url.startswith("file://") for url in page.requests), page.requests
     screenshot(page, "hostile")
+
+
+def test_exported_page_of_a_200_node_graph_steps_quickly(browser_context, tmp_path, report_latency):
+    """Each step rebuilds the frame from its stored pieces and draws it; measured in the page."""
+    from playwright.sync_api import expect
+
+    xs = [Value(0.1 * i, f"x{i}") for i in range(50)]
+    ws = [Value(0.5 - 0.01 * i, f"w{i}", role="parameter") for i in range(50)]
+    with record() as trace:
+        total = xs[0] * ws[0]
+        for x, w in zip(xs[1:], ws[1:]):
+            total = total + x * w
+        loss = total.tanh()
+        loss.label = "L"
+        loss.backward()
+    n = len(trace)
+    assert len(trace.nodes) >= 200
+    page = _open(browser_context, export_html(trace, tmp_path / "big.html"))
+    expect(page.locator("#bpv-step")).to_have_text(f"Step 0 of {n}")
+    page.locator("#bpv-slider").fill(str(n // 2))
+    latencies = []
+    for k in range(n // 2 + 1, n // 2 + 11):
+        latencies.append(pages.click_latency(
+            page, "#bpv-next", "#bpv-step", until=f"el => el.textContent === 'Step {k} of {n}'"))
+    expect(page.locator("#bpv-caption")).to_have_text(trace.snapshot(n // 2 + 10).caption("en"))
+    report_latency(f"exported page, {len(trace.nodes)} nodes: next → frame drawn", latencies)
