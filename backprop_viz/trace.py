@@ -151,7 +151,7 @@ class _Recorder:
             top = stack[-1]
             pending = [p for p in top.parents if p._trec is not self]
             if pending:
-                stack.extend(pending)
+                stack.extend(reversed(pending))  # so the first parent gets the first id
                 continue
             stack.pop()
             if top._trec is not self:
