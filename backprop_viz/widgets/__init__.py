@@ -1,0 +1,7 @@
+"""Jupyter widgets: a player for recorded traces, a gradient-descent view, a gradient quiz."""
+
+from backprop_viz.widgets.descent import GradientDescentView
+from backprop_viz.widgets.player import BackpropPlayer
+from backprop_viz.widgets.quiz import GradientQuiz
+
+__all__ = ["BackpropPlayer", "GradientDescentView", "GradientQuiz"]

@@ -1,0 +1,301 @@
+"""BackpropPlayer: step through a recorded trace — picture, caption with maths, phase, values table."""
+
+from __future__ import annotations
+
+import base64
+import html
+
+import ipywidgets as widgets
+
+from backprop_viz.trace import Trace, fmt
+from backprop_viz.widgets.words import words
+
+__all__ = ["BackpropPlayer"]
+
+SPEEDS = (0.5, 1, 2, 4, 8, 16)  # steps per second the speed control offers
+MAX_ROWS = 200  # a bigger pass shows the rows around the active node (sending 65k rows would freeze the page)
+# The active row in Okabe–Ito yellow, as the active node in the picture; the node the active
+# gradient comes from in a light blue. Numbers right-aligned, "not yet" greyed.
+_TABLE_CSS = (".bpv-table{border-collapse:collapse;font-size:13px}"
+              ".bpv-table td,.bpv-table th{padding:1px 8px;border-bottom:1px solid #e2e2e2;text-align:left}"
+              ".bpv-table td:nth-child(n+3),.bpv-table th:nth-child(n+3){text-align:right;"
+              "font-family:monospace}.bpv-table i{color:#8a8a8a}"
+              ".bpv-table tr.bpv-active{background:#f0e442;color:#000;font-weight:bold}"
+              ".bpv-table tr.bpv-source{background:#d6e9f5;color:#000}")
+
+
+def _made_by(trace, nid, w):
+    """How a node was made, in the names the student sees: 'a * b', 'tanh(n)', or 'input'."""
+    kind = trace._kinds[nid]
+    if kind != "computed":
+        return w[f"kind_{kind}"]
+    op, names = trace._ops[nid], [trace.name(p) for p in trace._parents[nid]]
+    if len(names) == 2:
+        return f"{names[0]} {op} {names[1]}"
+    if op == "neg":
+        return f"-{names[0]}"
+    if op == "**":
+        return f"{names[0]} ** {fmt(trace._args[nid]).removesuffix('.0')}"
+    if op == "T":
+        return f"{names[0]}.T"
+    return f"{op}({', '.join(names)})"
+
+
+def _button(text, tip, width="auto"):
+    return widgets.Button(description=text, tooltip=tip, layout=widgets.Layout(width=width))
+
+
+class BackpropPlayer(widgets.VBox):
+    """Step through a recorded trace: the picture of each step, its caption, phase and values.
+
+    `BackpropPlayer(trace, lang="en")`; lang="ko" for Korean captions and controls. The player
+    starts at step `start` (0: nothing computed yet). Drive it from code with step(), back(),
+    first(), last(), goto(k), next_pass(), previous_pass(), goto_pass(p), play() and pause();
+    `index` is the step shown. Displayed in a notebook, it is followed by a still picture of the
+    last step that only shows where the live widget cannot (a saved notebook, an exported page).
+    """
+
+    def __init__(self, trace, lang="en", *, start=0, speed=2, rankdir="LR", max_nodes=None):
+        w = words(lang)
+        if speed not in SPEEDS:
+            raise ValueError(f"speed must be one of {', '.join(map(str, SPEEDS))} steps per second, not {speed!r}.")
+        self.lang, self._w = lang, w
+        self._frame_options = {"rankdir": rankdir, "lang": lang}
+        if max_nodes is not None:
+            self._frame_options["max_nodes"] = max_nodes
+        self.first_button = _button(w["first"], w["first_tip"])
+        self.back_button = _button(w["back"], w["back_tip"])
+        self.next_button = _button(w["next"], w["next_tip"])
+        self.last_button = _button(w["last"], w["last_tip"])
+        self.play_control = widgets.Play(min=0, max=0, step=1, interval=int(1000 / speed), show_repeat=False,
+                                         description=w["play"], tooltip=w["play_tip"],
+                                         style={"description_width": "auto"})
+        self.speed = widgets.SelectionSlider(options=[(f"{s:g}/s", s) for s in SPEEDS], value=speed,
+                                             description=w["speed"], tooltip=w["speed_tip"],
+                                             style={"description_width": "auto"},
+                                             layout=widgets.Layout(width="220px"))
+        self.slider = widgets.IntSlider(min=0, max=0, description=w["step"], tooltip=w["step_tip"],
+                                        continuous_update=True, layout=widgets.Layout(width="100%"),
+                                        style={"description_width": "auto"})
+        self.pass_select = widgets.Dropdown(description=w["pass"], tooltip=w["pass_tip"],
+                                            style={"description_width": "auto"},
+                                            layout=widgets.Layout(width="auto"))
+        self.prev_pass_button = _button(w["prev_pass"], w["prev_pass_tip"])
+        self.next_pass_button = _button(w["next_pass"], w["next_pass_tip"])
+        self.status = widgets.HTML()
+        self.frame = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%"))
+        self.caption = widgets.HTMLMath(layout=widgets.Layout(min_height="3em"))
+        self.table = widgets.HTML(layout=widgets.Layout(max_height="320px", overflow="auto"))
+        # The Play timer runs in the browser; linking it to the slider there keeps playing smooth.
+        self._link = widgets.jslink((self.play_control, "value"), (self.slider, "value"))
+
+        self.first_button.on_click(lambda _: self.first())
+        self.back_button.on_click(lambda _: self.back())
+        self.next_button.on_click(lambda _: self.step())
+        self.last_button.on_click(lambda _: self.last())
+        self.prev_pass_button.on_click(lambda _: self.previous_pass())
+        self.next_pass_button.on_click(lambda _: self.next_pass())
+        self.slider.observe(self._on_slider_change, names="value")
+        self.speed.observe(self._on_speed_change, names="value")
+        self.pass_select.observe(self._on_pass_select_change, names="value")
+
+        buttons = widgets.HBox([self.first_button, self.back_button, self.next_button, self.last_button,
+                                self.play_control, self.speed], layout=widgets.Layout(flex_flow="row wrap"))
+        self._pass_box = widgets.HBox([self.prev_pass_button, self.pass_select, self.next_pass_button])
+        super().__init__([buttons, self.slider, widgets.HBox([self.status, self._pass_box],
+                          layout=widgets.Layout(justify_content="space-between", flex_flow="row wrap")),
+                          self.frame, self.caption, self.table])
+        self.add_class("bpv-player")
+        self._quiet = False  # True while the player sets its own controls
+        self.load(trace, start)
+
+    def load(self, trace, start=0):
+        """Show another trace (e.g. the next training step's graph) in this player, at step `start`."""
+        from backprop_viz.render import frames
+
+        if not isinstance(trace, Trace):
+            hint = " (for a graph you already built, use trace_of(loss))" if type(trace).__name__ == "Value" else ""
+            raise TypeError(f"BackpropPlayer takes a Trace from record() or trace_of(), not "
+                            f"{type(trace).__name__}{hint}.")
+        self.pause()
+        self.trace = trace
+        start = self._step_number(start, "start")
+        self.frames = frames(trace, **self._frame_options)
+        n, w = len(trace), self._w
+        self._quiet = True
+        try:
+            for control in (self.slider, self.play_control):
+                control.max = max(n, control.value)
+                control.value = start
+                control.max = n
+            self.pass_select.options = [(w["pass_option"].format(p=p + 1, n=trace.passes), p)
+                                        for p in range(trace.passes)]
+        finally:
+            self._quiet = False
+        self._pass_box.layout.display = "flex" if trace.passes > 1 else "none"
+        self._show(start)
+        return self
+
+    # ---- what the buttons do ----
+    @property
+    def index(self):
+        """The step shown: 0 (nothing done yet) … len(trace) (everything recorded has happened)."""
+        return self.slider.value
+
+    def _step_number(self, k, what="goto()"):
+        if isinstance(k, bool) or not hasattr(k, "__index__"):
+            raise TypeError(f"{what} takes a step number (an int), not {type(k).__name__}.")
+        k = k.__index__()
+        if not 0 <= k <= len(self.trace):
+            raise IndexError(f"step {k} does not exist: this recording has steps 0 to {len(self.trace)}.")
+        return k
+
+    def goto(self, k):
+        """Show snapshot k (0 … len(trace))."""
+        self.slider.value = self._step_number(k)  # _on_slider_change shows it
+        return self
+
+    def step(self):
+        """One step forward (stays at the last step)."""
+        return self.goto(min(self.index + 1, len(self.trace)))
+
+    def back(self):
+        """One step back (stays at step 0)."""
+        return self.goto(max(self.index - 1, 0))
+
+    def first(self):
+        return self.goto(0)
+
+    def last(self):
+        return self.goto(len(self.trace))
+
+    def goto_pass(self, p):
+        """Show the first step of pass p (0-based; pass 0 starts at step 0, before anything is computed)."""
+        if isinstance(p, bool) or not hasattr(p, "__index__"):
+            raise TypeError(f"goto_pass() takes a pass number (an int), not {type(p).__name__}.")
+        p = p.__index__()
+        if not 0 <= p < self.trace.passes:
+            raise IndexError(f"pass {p} does not exist: this recording has passes 0 to {self.trace.passes - 1}.")
+        start, _ = self.trace.pass_range(p)
+        return self.goto(start if p == 0 else start + 1)
+
+    @property
+    def pass_index(self):
+        """The pass the step shown belongs to (0-based)."""
+        return self._snapshot.pass_index
+
+    def next_pass(self):
+        return self.goto_pass(min(self.pass_index + 1, max(self.trace.passes - 1, 0)))
+
+    def previous_pass(self):
+        """The start of this pass, or of the previous one when already at its start."""
+        p = self.pass_index
+        start, _ = self.trace.pass_range(p)
+        at_start = self.index == (start if p == 0 else start + 1)
+        return self.goto_pass(max(p - 1, 0) if at_start else p)
+
+    def play(self):
+        """Start playing from the step shown (from the start when at the end); the browser keeps time."""
+        if self.index >= len(self.trace):
+            self.first()
+        self.play_control.playing = True
+        return self
+
+    def pause(self):
+        self.play_control.playing = False
+        return self
+
+    @property
+    def playing(self):
+        return bool(self.play_control.playing)
+
+    # ---- change handlers ----
+    def _on_slider_change(self, change):
+        if not self._quiet:
+            self._show(change["new"])
+
+    def _on_speed_change(self, change):
+        self.play_control.interval = int(1000 / change["new"])
+
+    def _on_pass_select_change(self, change):
+        if not self._quiet and change["new"] is not None and change["new"] != self.pass_index:
+            self.goto_pass(change["new"])
+
+    # ---- what is shown ----
+    def _show(self, k):
+        snap = self.trace.snapshot(k)
+        self._snapshot = snap
+        self.frame.value = self.frames.render(snap)
+        self.caption.value = html.escape(snap.caption(self.lang, fmt="latex"), quote=False)
+        self.status.value = f"<b>{html.escape(self.status_text(snap))}</b>"
+        self.table.value = self.table_html(snap)
+        n = len(self.trace)
+        self.first_button.disabled = self.back_button.disabled = k == 0
+        self.next_button.disabled = self.last_button.disabled = k == n
+        if self.trace.passes:
+            self._quiet = True
+            try:
+                self.pass_select.value = snap.pass_index
+            finally:
+                self._quiet = False
+            self.prev_pass_button.disabled = k == 0
+            self.next_pass_button.disabled = snap.pass_index >= self.trace.passes - 1
+
+    def status_text(self, snap):
+        """'backward · pass 2 of 3 · step 17 of 40' (the pass only when there are several)."""
+        w = self._w
+        phase = w[snap.phase]
+        if self.trace.passes > 1:
+            return w["status"].format(phase=phase, p=snap.pass_index + 1, n=self.trace.passes, k=snap.step,
+                                      total=len(self.trace))
+        return w["status_one"].format(phase=phase, k=snap.step, total=len(self.trace))
+
+    def table_html(self, snap):
+        """An HTML table of every node of the pass shown: name, how it was made, value, gradient;
+        the active node's row highlighted (and the node the active gradient comes from)."""
+        w, trace = self._w, self.trace
+        ids = list(snap.nodes)
+        note = ""
+        if len(ids) > MAX_ROWS:
+            at = ids.index(snap.active_node) if snap.active_node in ids else 0
+            lo = min(max(at - MAX_ROWS // 2, 0), len(ids) - MAX_ROWS)
+            note = f'<p style="color:#6b6b6b">{html.escape(w["more_rows"].format(n=len(ids) - MAX_ROWS))}</p>'
+            ids = ids[lo:lo + MAX_ROWS]
+        source = snap.active_edge[0] if snap.active_edge else None
+        unknown = f'<i>{html.escape(w["unknown"])}</i>'
+        head = "".join(f"<th>{html.escape(w[c])}</th>" for c in ("col_node", "col_op", "col_value", "col_grad"))
+        rows = []
+        for nid in ids:
+            value, grad = snap.values[nid], snap.grads[nid]
+            cells = (html.escape(trace.name(nid)), html.escape(_made_by(trace, nid, w)),
+                     unknown if value is None else html.escape(fmt(value)),
+                     unknown if grad is None else html.escape(fmt(grad)))
+            mark = ' class="bpv-active"' if nid == snap.active_node else ' class="bpv-source"' if nid == source else ""
+            rows.append(f'<tr data-node="{nid}"{mark}>' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        return (f"<style>{_TABLE_CSS}</style><table class=\"bpv-table\"><thead><tr>{head}</tr></thead>"
+                f'<tbody>{"".join(rows)}</tbody></table>{note}')
+
+    # ---- without a live kernel ----
+    def static_html(self):
+        """The last step as a still picture (an <img> of the SVG, which survives HTML sanitisers),
+        with its caption. A style rule hides it wherever the live player is on the page."""
+        last = self.trace.snapshot(len(self.trace))
+        svg = self.frames.render(last)
+        data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
+        uid = self.model_id
+        caption = html.escape(last.caption(self.lang, fmt="text"))
+        note = html.escape(self._w["static_note"].format(n=len(self.trace)))
+        return (f'<div class="bpv-static bpv-static-{uid}">'
+                f'<style>body:has(.bpv-live-{uid}) .bpv-static-{uid}{{display:none}}</style>'
+                f'<img alt="{caption}" src="data:image/svg+xml;base64,{data}" style="max-width:100%">'
+                f'<p>{caption}</p><p style="color:#6b6b6b"><small>{note}</small></p></div>')
+
+    def _ipython_display_(self, **kwargs):
+        # Two outputs: the live widget, then the still picture. nbconvert and JupyterLab show only
+        # one mimetype per output and always choose the widget view when there is one, so a
+        # text/html fallback inside the widget's own bundle never shows; a separate output does.
+        from IPython.display import HTML, display
+
+        self.add_class(f"bpv-live-{self.model_id}")
+        display(self._repr_mimebundle_(), raw=True)
+        display(HTML(self.static_html()))

@@ -1,0 +1,283 @@
+"""GradientQuiz: the student computes a gradient or a local derivative of a small graph; the widget checks it."""
+
+from __future__ import annotations
+
+import html
+import math
+from fractions import Fraction
+
+import ipywidgets as widgets
+import numpy as np
+
+from backprop_viz.engine import Value
+from backprop_viz.trace import BACKWARD, SEED, Trace, fmt, trace_of
+from backprop_viz.widgets.player import BackpropPlayer, _button
+from backprop_viz.widgets.words import words
+
+__all__ = ["GradientQuiz", "parse_number"]
+
+KINDS = ("total", "local", "mixed")
+
+# The local-derivative rule of each op, as the student writes it (a, b: the op's inputs).
+_RULES = {
+    "+": "∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1",
+    "-": "∂(a − b)/∂a = 1, ∂(a − b)/∂b = −1",
+    "*": "∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
+    "/": "∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²",
+    "neg": "∂(−a)/∂a = −1",
+    "**": "∂(aⁿ)/∂a = n·aⁿ⁻¹",
+    "exp": "∂eᵃ/∂a = eᵃ",
+    "log": "∂log(a)/∂a = 1/a",
+    "tanh": "∂tanh(a)/∂a = 1 − tanh²(a)",
+    "sigmoid": "∂σ(a)/∂a = σ(a)·(1 − σ(a))",
+    "relu": "∂relu(a)/∂a = 1 if a > 0, else 0",
+}
+
+
+def parse_number(text):
+    """The number a student typed: '-3', '−3', ' 0.5 ', '1/4', '2e-3'; None if it is not one."""
+    t = str(text).strip().replace("−", "-").replace("–", "-").replace(" ", "")
+    if not t:
+        return None
+    try:
+        x = float(t)
+    except ValueError:
+        try:
+            x = float(Fraction(t))  # '1/4', '-3/2'
+        except (ValueError, ZeroDivisionError):
+            return None
+    return x if math.isfinite(x) else None
+
+
+def example_graph(seed=0):
+    """A small scalar graph with labelled nodes and small whole numbers, chosen by `seed`:
+    one of  L = (a·b + c)·f,  L = (a + b)·(b − c)  (b used twice),  L = tanh(x·w + b)·a.
+    It is built from Values, so its gradients come from the engine, never from this function."""
+    rng = np.random.default_rng(seed)
+
+    def num(name):
+        return Value(float(rng.choice([-3, -2, -1, 1, 2, 3, 4])), name)
+
+    form = int(rng.integers(3))
+    if form == 0:
+        a, b, c, f = num("a"), num("b"), num("c"), num("f")
+        e = a * b
+        e.label = "e"
+        d = e + c
+        d.label = "d"
+        L = d * f
+    elif form == 1:
+        a, b, c = num("a"), num("b"), num("c")
+        s = a + b
+        s.label = "s"
+        t = b - c
+        t.label = "t"
+        L = s * t
+    else:
+        x, w, b, a = num("x"), Value(float(rng.choice([-0.5, 0.5, 0.25])), "w"), num("b"), num("a")
+        u = x * w
+        u.label = "u"
+        z = u + b
+        z.label = "z"
+        h = z.tanh()
+        h.label = "h"
+        L = h * a
+    L.label = "L"
+    return L
+
+
+class GradientQuiz(widgets.VBox):
+    """Asks for ∂L/∂(node) ("total") or a local derivative ∂child/∂node ("local") in a small graph,
+    checks the typed answer, gives a hint (local derivative and upstream gradient) and shows the
+    answer on the graph.
+
+    `GradientQuiz(graph=None, *, kind="total", seed=0, lang="en", tolerance=0.01)`: `graph` is a
+    loss Value or a Trace (default: `example_graph(seed)`). An answer x counts as right when
+    |x − answer| ≤ tolerance · max(1, |answer|). Methods: check(text), hint(), show(), new_question().
+    """
+
+    def __init__(self, graph=None, *, kind="total", seed=0, lang="en", tolerance=0.01):
+        w = self._w = words(lang)
+        if kind not in KINDS:
+            raise ValueError(f"kind must be 'total' (∂L/∂node), 'local' (∂child/∂node) or 'mixed', not {kind!r}.")
+        if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance > 0:
+            raise ValueError(f"tolerance must be a positive number (relative), not {tolerance!r}.")
+        if graph is None:
+            graph = example_graph(seed)
+        if isinstance(graph, Value):
+            graph = trace_of(graph)
+        if not isinstance(graph, Trace):
+            raise TypeError(f"GradientQuiz takes a loss Value or a Trace, not {type(graph).__name__}.")
+        self.trace, self.kind, self.lang, self.tolerance = graph, kind, lang, float(tolerance)
+        self._rng = np.random.default_rng(seed)
+        self._questions = self._candidates()
+        if not self._questions:
+            raise ValueError("this graph has no scalar gradient to ask about: give a graph of scalar Values "
+                             "that ends in a loss.")
+        self.right = self.asked = 0
+        self.question = widgets.HTML()
+        self.answer_box = widgets.Text(placeholder="-3, 0.5, 1/4 …", description=w["q_answer"],
+                                       tooltip=w["q_answer_tip"], continuous_update=False,
+                                       style={"description_width": "auto"})
+        self.check_button = _button(w["q_check"], w["q_check_tip"])
+        self.hint_button = _button(w["q_hint"], w["q_hint_tip"])
+        self.show_button = _button(w["q_show"], w["q_show_tip"])
+        self.new_button = _button(w["q_new"], w["q_new_tip"])
+        self.check_button.button_style = "primary"
+        self.feedback = widgets.HTML()
+        self.hint_text = widgets.HTML()
+        self.score = widgets.HTML()
+        self.check_button.on_click(lambda _: self.check())
+        self.hint_button.on_click(lambda _: self.hint())
+        self.show_button.on_click(lambda _: self.show())
+        self.new_button.on_click(lambda _: self.new_question())
+        self.answer_box.observe(self._on_answer_box_change, names="value")  # Enter checks too
+        self.player = BackpropPlayer(self.trace, lang=lang, start=self._forward_done())
+        row = widgets.HBox([self.answer_box, self.check_button, self.hint_button, self.show_button,
+                            self.new_button, self.score], layout=widgets.Layout(flex_flow="row wrap"))
+        super().__init__([self.question, row, self.feedback, self.hint_text, self.player])
+        self._last = None
+        self.new_question()
+
+    # ---- questions ----
+    def _forward_done(self):
+        """The step where every value is known and no gradient yet: just before the seed."""
+        for i, ev in enumerate(self.trace._events):
+            if ev[0] == SEED:
+                return i
+        return len(self.trace)
+
+    def _candidates(self):
+        """(kind, node, event index) of every askable question: scalar final gradients of the
+        first backward pass, and scalar local derivatives along its edges."""
+        t, out = self.trace, []
+        final = {}
+        for i, ev in enumerate(t._events):
+            if ev[0] == BACKWARD and t.pass_of(i) == 0 and isinstance(ev[8], float):
+                final[ev[1]] = i  # the last contribution makes the gradient final
+                if self.kind in ("local", "mixed") and isinstance(ev[5], float):
+                    out.append(("local", ev[1], i))
+        if self.kind in ("total", "mixed"):
+            out += [("total", nid, i) for nid, i in sorted(final.items())]
+        return out
+
+    def new_question(self):
+        """Pick another question (seeded: the same seed asks the same questions in the same order)."""
+        choices = [q for q in self._questions if q != self._last] or self._questions
+        self.current = choices[int(self._rng.integers(len(choices)))]
+        self._last = self.current
+        self._solved = False
+        kind, nid, i = self.current
+        t, w = self.trace, self._w
+        if kind == "total":
+            text = w["q_total"].format(d=self._d(t.name(self._root()), t.name(nid)), root=t.name(self._root()),
+                                       node=t.name(nid))
+        else:
+            child = t._events[i][2]
+            text = w["q_local"].format(d=self._d(t.name(child), t.name(nid)), node=t.name(nid), child=t.name(child))
+        self.question.value = f"<b>{html.escape(text)}</b>"
+        self.answer_box.value = ""
+        self.feedback.value = self.hint_text.value = ""
+        self.player.goto(self._forward_done())
+        self._score()
+        return self
+
+    @property
+    def answer(self):
+        """The right answer to the current question."""
+        kind, nid, i = self.current
+        ev = self.trace._events[i]
+        return float(ev[8] if kind == "total" else ev[5])
+
+    # ---- the student's actions ----
+    def check(self, text=None):
+        """Check an answer (the text box's when `text` is None): True if right, False if wrong,
+        None if the text is not a number (a friendly sentence says so)."""
+        w = self._w
+        if text is not None:
+            self._quiet_set(str(text))
+        text = self.answer_box.value
+        x = parse_number(text)
+        if x is None:
+            key = "q_empty" if not text.strip() else "q_not_number"
+            self._say(w[key].format(text=text.strip()), "#b35900")
+            return None
+        truth = self.answer
+        self.asked += 1
+        ok = abs(x - truth) <= self.tolerance * max(1.0, abs(truth))
+        if ok:
+            self.right += 1
+            self._solved = True
+            self._say(w["q_right"].format(d=self._question_symbol(), answer=fmt(truth)), "#007a4d")
+        elif truth != 0 and abs(x + truth) <= self.tolerance * max(1.0, abs(truth)):
+            self._say(w["q_sign"].format(given=fmt(x)), "#b30000")
+        else:
+            self._say(w["q_wrong"].format(given=fmt(x), d=self._question_symbol()), "#b30000")
+        self._score()
+        return ok
+
+    def hint(self):
+        """Show the local derivative(s) and upstream gradient(s) the answer is built from."""
+        kind, nid, i = self.current
+        t, w = self.trace, self._w
+        if kind == "total":
+            root = t.name(self._root())
+            start, _ = t.pass_range(0)
+            edges = [ev for ev in t._events[start:i + 1] if ev[0] == BACKWARD and ev[1] == nid]
+            lines = [w["q_hint_edge"].format(up=self._d(root, t.name(ev[2])), upv=fmt(ev[4]),
+                                             loc=self._d(t.name(ev[2]), t.name(nid)), locv=fmt(ev[5]))
+                     for ev in edges]
+            head = w["q_hint_total"].format(node=t.name(nid), n=len(edges))
+        else:
+            child = t._events[i][2]
+            op = t._ops[child]
+            snap = t.snapshot(self._forward_done())
+            values = ", ".join(f"{t.name(p)} = {fmt(snap.values[p])}" for p in dict.fromkeys(t._parents[child]))
+            values += f", {t.name(child)} = {fmt(snap.values[child])}"
+            head = w["q_hint_local"].format(child=t.name(child), rule=_RULES.get(op, op), values=values)
+            lines = []
+        items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+        self.hint_text.value = f"<div>{html.escape(head)}</div>" + (f"<ul>{items}</ul>" if items else "")
+        return self
+
+    def show(self):
+        """Reveal the answer: the player jumps to the step where it is computed."""
+        kind, nid, i = self.current
+        self.player.goto(i + 1)
+        self._say(self._w["q_shown"].format(d=self._question_symbol(), answer=fmt(self.answer)), "#1a1a1a")
+        return self
+
+    # ---- helpers ----
+    def _on_answer_box_change(self, change):
+        if not getattr(self, "_quiet", False) and change["new"].strip():
+            self.check()
+
+    def _quiet_set(self, text):
+        self._quiet = True
+        try:
+            self.answer_box.value = text
+        finally:
+            self._quiet = False
+
+    def _root(self):
+        for ev in self.trace._events:
+            if ev[0] == SEED:
+                return ev[1]
+        return len(self.trace._ops) - 1
+
+    @staticmethod
+    def _d(top, bottom):
+        return f"∂{top}/∂{bottom}"
+
+    def _question_symbol(self):
+        kind, nid, i = self.current
+        t = self.trace
+        if kind == "total":
+            return self._d(t.name(self._root()), t.name(nid))
+        return self._d(t.name(t._events[i][2]), t.name(nid))
+
+    def _say(self, text, color):
+        self.feedback.value = f'<span style="color:{color};font-weight:bold">{html.escape(text)}</span>'
+
+    def _score(self):
+        self.score.value = html.escape(self._w["q_score"].format(right=self.right, asked=self.asked))
