@@ -131,6 +131,7 @@ _JS = r"""
       var b = $("bpv-" + k); b.title = t[k]; b.setAttribute("aria-label", t[k]);
       b.lastChild.textContent = " " + t[k];
     });
+    playBtn.firstChild.textContent = timer ? "❚❚" : "▶";
     playBtn.lastChild.textContent = " " + (timer ? t.pause : t.play);
     playBtn.setAttribute("aria-label", timer ? t.pause : t.play);
     $("bpv-speed-label").textContent = t.speed;
@@ -206,9 +207,10 @@ def _button(key, icon, extra=""):
 
 def _body(title, lang):
     t = UI[lang]
-    buttons = "".join((_button("first", "⏮"), _button("prev", "◀"),
-                       _button("play", "⏯", ' aria-pressed="false"'), _button("next", "▶"),
-                       _button("last", "⏭")))
+    # Icons from common fonts (DejaVu, Noto, system UI): media-control symbols are often missing.
+    buttons = "".join((_button("first", "«"), _button("prev", "‹"),
+                       _button("play", "▶", ' aria-pressed="false"'), _button("next", "›"),
+                       _button("last", "»")))
     speeds = "".join(f'<option value="{v}"{" selected" if v == "1" else ""}>{v}×</option>'
                      for v in ("0.5", "1", "2", "4"))
     return f"""<main>
