@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
+import math
 import re
+import weakref
 
-from backprop_viz.trace import BACKWARD, FORWARD, SEED, fmt as _fmt
+from backprop_viz.trace import BACKWARD, FORWARD, SEED, ArraySummary, fmt as _fmt
 
 __all__ = ["caption", "LANGS"]
 
@@ -15,6 +18,7 @@ _SENTENCES = {
         "start": "Nothing computed yet: step forward to compute the values.",
         "forward": "Forward: compute {out} from {inputs}.",
         "seed": "Backward starts at the loss: the gradient of {root} with respect to itself is 1.",
+        "seed_given": "Backward starts at {root} with the gradient given to backward().",
         "backward": "Backward: the gradient flows from {child} back to {parent} "
                     "(chain rule: upstream gradient × local derivative).",
         "fanout": "{parent} is used more than once, so its gradient is the sum over the paths: "
@@ -33,6 +37,7 @@ _SENTENCES = {
         "start": "아직 아무것도 계산하지 않았습니다. 다음 단계로 순전파를 시작하세요.",
         "forward": "순전파: 입력 {inputs} → {out} 계산.",
         "seed": "역전파 시작: 손실 {root}의 자기 자신에 대한 기울기는 1입니다.",
+        "seed_given": "역전파 시작: {root}에서 backward()에 준 기울기로 시작합니다.",
         "backward": "역전파: 기울기가 {child}에서 {parent}(으)로 흐릅니다 "
                     "(연쇄 법칙: 위에서 온 기울기 × 국소 미분).",
         "fanout": "{parent}: 여러 번 쓰인 값이므로 경로마다 온 기울기를 더합니다: "
@@ -49,6 +54,9 @@ _SENTENCES = {
     },
 }
 
+_LATEX_ESCAPES = {"$": r"\$", "{": r"\{", "}": r"\}", "\\": r"\backslash{}", "_": r"\_", "^": r"\hat{}",
+                  "&": r"\&", "%": r"\%", "#": r"\#", "~": r"\sim{}", "<": r"\lt{}", ">": r"\gt{}"}
+_LATEX_SPLIT = re.compile(r"([^$}{\\_^&%#~<>]+)|([$}{\\_^&%#~<>])", re.S)
 _BINARY = {"+": ("+", "+"), "-": ("−", "-"), "*": ("·", r"\cdot"), "/": ("/", "/"), "@": ("@", r"\,@\,")}
 _FUNCS = ("exp", "log", "tanh", "sigmoid", "relu")
 
@@ -67,14 +75,22 @@ class _Style:
             return rf"\mathrm{{{m.group(1)}}}_{{{m.group(2)}}}"
         if re.fullmatch(r"[A-Za-z]", text):
             return text
-        safe = re.sub(r"[^\w .,:;()\[\]+*/=!?'\-]", "?", text).replace("_", r"\_")
-        return rf"\text{{{safe}}}"
+        # A label is data: runs of harmless characters go in \text{}, each special one is escaped in
+        # math mode, so no label can end the formula, open a group, start a command or an HTML tag.
+        parts = [rf"\text{{{run}}}" if run else _LATEX_ESCAPES[special]
+                 for run, special in re.findall(_LATEX_SPLIT, text)]
+        return "{" + "".join(parts) + "}"
 
     def num(self, x, paren=False):
         text = _fmt(x)
         negative = text.startswith("-")
         if self.latex:
-            text = re.sub(r"e([+-])0*(\d+)", lambda m: rf"\times 10^{{{m.group(1).lstrip('+')}{m.group(2)}}}", text)
+            if isinstance(x, (ArraySummary,)) or text.startswith("array"):
+                text = rf"\text{{{text}}}"
+            elif text in ("nan", "inf", "-inf"):
+                text = {"nan": r"\text{nan}", "inf": r"\infty", "-inf": r"-\infty"}[text]
+            else:
+                text = re.sub(r"e([+-])0*(\d+)", lambda m: rf"\times 10^{{{m.group(1).lstrip('+')}{m.group(2)}}}", text)
         else:
             text = text.replace("-", "−")
         return f"({text})" if paren and negative else text
@@ -100,6 +116,9 @@ class _Style:
         return f"${formula}$" if self.latex else formula
 
 
+_TEXT = _Style(False)  # numbers inside sentences are plain text, in LaTeX captions too
+
+
 def caption(snapshot, lang="en", fmt="text"):
     """The caption of a snapshot: a sentence, then the formula with numbers (LaTeX in $…$ if fmt='latex')."""
     if lang not in LANGS:
@@ -115,49 +134,50 @@ def caption(snapshot, lang="en", fmt="text"):
     raw = trace._events[i]
     kind = raw[0]
 
-    def plain(nid):  # a name inside a sentence
+    def plain(nid):  # a name inside a sentence: text, with nothing MathJax would take for maths
+        if trace._kinds[nid] == "constant" and not trace._labels[nid]:
+            return _TEXT.num(trace._init[nid])
         name = trace.name(nid)
-        return name.replace("$", "＄") if style.latex else name
+        return name.replace("$", "＄").replace("\\", "＼") if style.latex else name
+
+    def term(nid):  # a name inside a formula; a constant shows as its number
+        if trace._kinds[nid] == "constant" and not trace._labels[nid]:
+            return style.num(trace._init[nid], paren=True)
+        return style.name(trace.name(nid))
 
     if kind == FORWARD:
-        return _forward(trace, raw, words, style, plain, snapshot)
+        return _forward(trace, raw, words, style, plain, term, snapshot)
     if kind == SEED:
-        root = style.name(trace.name(raw[1]))
-        return f"{words['seed'].format(root=plain(raw[1]))} {style.math(f'{style.d(root, root)} = 1')}"
+        root, seed = term(raw[1]), raw[2]
+        if type(seed) is float and seed == 1.0:
+            return f"{words['seed'].format(root=plain(raw[1]))} {style.math(f'{style.d(root, root)} = 1')}"
+        formula = f"{style.d(root, root)} = {style.num(seed)}"
+        return f"{words['seed_given'].format(root=plain(raw[1]))} {style.math(formula)}"
     if kind == BACKWARD:
-        return _backward(trace, i, raw, words, style, plain, snapshot)
+        return _backward(trace, i, raw, words, style, plain, term)
     ev = trace.event(i)
-    name = style.name(trace.name(ev.node))
+    name = term(ev.node)
     if ev.kind == "update":
         grad = snapshot.grads[ev.node]  # an update leaves gradients as they were
         if grad is not None and isinstance(grad, float) and grad != 0 and isinstance(ev.before, float):
-            eta = (ev.before - ev.after) / grad
+            eta = float(f"{(ev.before - ev.after) / grad:.12g}")  # the learning rate, without rounding noise
             root = style.name(_root_name(trace, i))
             formula = (f"{name} {style.arrow} {name} − η·{style.d(root, name)} = {style.num(ev.before)} − "
                        f"{style.num(eta)} {style.times} {style.num(grad, True)} = {style.num(ev.after)}")
             if style.latex:
                 formula = formula.replace("−", "-").replace("η·", r"\eta\cdot ")
             return f"{words['update'].format(node=plain(ev.node))} {style.math(formula)}"
-        return words["update_plain"].format(node=plain(ev.node), before=style.num(ev.before),
-                                            after=style.num(ev.after))
-    return words["grad"].format(node=plain(ev.node), after=style.num(ev.after))
+        return words["update_plain"].format(node=plain(ev.node), before=_TEXT.num(ev.before),
+                                            after=_TEXT.num(ev.after))
+    return words["grad"].format(node=plain(ev.node), after=_TEXT.num(ev.after))
 
 
-def _root_name(trace, i):
-    """The name of the loss the backward pass of event i started from."""
-    start, _ = trace.pass_range(trace.pass_of(i))
-    for j in range(i, start - 1, -1):
-        if trace._events[j][0] == SEED:
-            return trace.name(trace._events[j][1])
-    return "L"
-
-
-def _forward(trace, raw, words, style, plain, snapshot):
+def _forward(trace, raw, words, style, plain, term, snapshot):
     nid, value = raw[1], raw[2]
     op, parents, arg = trace._ops[nid], trace._parents[nid], trace._args[nid]
-    out = style.name(trace.name(nid))
-    names = [style.name(trace.name(p)) for p in parents]
-    vals = [style.num(snapshot.values[p], paren=op in _BINARY) for p in parents]
+    out = term(nid)
+    names = [term(p) for p in parents]
+    vals = [style.num(snapshot.values[p], paren=op in _BINARY or op in ("neg", "**")) for p in parents]
     sentence = words["forward"].format(out=plain(nid), inputs=", ".join(plain(p) for p in parents))
     if op in _BINARY:
         sym = _BINARY[op][1 if style.latex else 0]
@@ -166,8 +186,8 @@ def _forward(trace, raw, words, style, plain, snapshot):
         minus = "-" if style.latex else "−"
         formula = f"{out} = {minus}{names[0]} = {minus}{vals[0]} = {style.num(value)}"
     elif op == "**":
-        c = _fmt(arg).removesuffix(".0")
-        power = f"^{{{c}}}" if style.latex else f"^{c}"
+        c = _TEXT.num(arg).removesuffix(".0")
+        power = f"^{{{c.replace('−', '-')}}}" if style.latex else f"^{c}"
         formula = f"{out} = {names[0]}{power} = {vals[0]}{power} = {style.num(value)}"
     elif op in _FUNCS or op in ("sum", "mean"):
         fn = rf"\operatorname{{{op}}}" if style.latex else op
@@ -181,27 +201,29 @@ def _forward(trace, raw, words, style, plain, snapshot):
     return f"{sentence} {style.math(formula)}"
 
 
-def _backward(trace, i, raw, words, style, plain, snapshot):
+def _backward(trace, i, raw, words, style, plain, term):
     _, parent, child, slot, upstream, local, contribution, before, after = raw
     root = style.name(_root_name(trace, i))
-    c, p = style.name(trace.name(child)), style.name(trace.name(parent))
+    c, p = term(child), term(parent)
     sentence = words["backward"].format(child=plain(child), parent=plain(parent))
+    op = trace._ops[child]
     if local is not None:
         formula = (f"{style.d(root, p)} {style.plus_eq} {style.d(root, c)} \\cdot {style.d(c, p)} = "
                    f"{style.num(upstream, True)} {style.times} {style.num(local, True)} = {style.num(contribution)}")
         if not style.latex:
             formula = formula.replace("\\cdot", "·")
     else:
-        op = trace._ops[child]
-        if op == "@":
-            key, n = "array_matmul", None
-        elif op in ("sum", "mean"):
-            key = "array_" + op
-            n = _count(trace, parent, child)
-        else:
-            key, n = "array_shape", None
-        rule = words[key].format(parent=plain(parent), n=n)
-        formula = f"{style.d(root, p)} {style.plus_eq} {style.num(contribution)}"
+        formula = f"{style.d(root, p)} {style.plus_eq} {_matmul_rule(trace, child, slot, root, c, style)}" \
+                  f"{style.num(contribution)}"
+    if op == "@":
+        rule = words["array_matmul"]
+    elif op in ("sum", "mean") and trace._shapes[parent] != ():
+        rule = words["array_" + op].format(parent=plain(parent), n=_count(trace, parent, child))
+    elif local is None:
+        rule = words["array_shape"].format(parent=plain(parent))
+    else:
+        rule = None
+    if rule:
         sentence = f"{sentence[:-1]}; {rule}."
     if _received_before(trace, i, parent):
         extra = words["fanout"]
@@ -211,23 +233,71 @@ def _backward(trace, i, raw, words, style, plain, snapshot):
         extra = None
     text = f"{sentence} {style.math(formula)}"
     if extra:
-        text += " " + extra.format(parent=plain(parent), before=style.num(before),
-                                   contribution=style.num(contribution, True), after=style.num(after))
+        text += " " + extra.format(parent=plain(parent), before=_TEXT.num(before),
+                                   contribution=_TEXT.num(contribution, True), after=_TEXT.num(after))
     return text
+
+
+def _matmul_rule(trace, child, slot, root, c, style):
+    """'∂L/∂H @ Bᵀ = ' or 'Aᵀ @ ∂L/∂H = ' for a product of two matrices H = A @ B, else ''."""
+    parents = trace._parents[child]
+    if trace._ops[child] != "@" or any(len(trace._shapes[q]) != 2 for q in parents):
+        return ""
+    at, t = (r"\,@\,", "^{T}") if style.latex else (" @ ", "ᵀ")
+    other = style.name(trace.name(parents[1 - slot])) if trace._kinds[parents[1 - slot]] != "constant" or \
+        trace._labels[parents[1 - slot]] else (r"\text{const}" if style.latex else "const")
+    upstream = style.d(root, c)
+    return f"{upstream}{at}{other}{t} = " if slot == 0 else f"{other}{t}{at}{upstream} = "
+
+
+# ---- finding the seed and earlier contributions without rescanning the pass for every caption ----
+_INDEX = weakref.WeakKeyDictionary()  # trace -> (number of events, seed positions, {seed: {parent: first}})
+
+
+def _index(trace):
+    n = len(trace._events)
+    hit = _INDEX.get(trace)
+    if hit is None or hit[0] != n:
+        hit = (n, [j for j, ev in enumerate(trace._events) if ev[0] == SEED], {})
+        _INDEX[trace] = hit
+    return hit
+
+
+def _seed_of(trace, i):
+    """Position of the seed that starts the backward run event i belongs to, or None."""
+    _, seeds, _ = _index(trace)
+    k = bisect.bisect_right(seeds, i) - 1
+    if k < 0 or seeds[k] < trace.pass_range(trace.pass_of(i))[0]:
+        return None
+    return seeds[k]
+
+
+def _root_name(trace, i):
+    """The name of the loss the backward pass of event i started from."""
+    seed = _seed_of(trace, i)
+    return "L" if seed is None else trace.name(trace._events[seed][1])
 
 
 def _received_before(trace, i, parent):
     """True when `parent` already received a contribution earlier in this backward pass (fan-out)."""
-    for j in range(i - 1, -1, -1):
-        ev = trace._events[j]
-        if ev[0] == SEED:
-            return False
-        if ev[0] == BACKWARD and ev[1] == parent:
-            return True
-    return False
+    seed = _seed_of(trace, i)
+    if seed is None:
+        return False
+    _, seeds, firsts = _index(trace)
+    first = firsts.get(seed)
+    if first is None:
+        first = firsts[seed] = {}
+        stop = next((s for s in seeds if s > seed), len(trace._events))
+        for j in range(seed + 1, stop):
+            ev = trace._events[j]
+            if ev[0] == BACKWARD and ev[1] not in first:
+                first[ev[1]] = j
+    return first.get(parent, i) < i
 
 
 def _nonzero(x):
+    if isinstance(x, ArraySummary):
+        return x.min != 0 or x.max != 0
     try:
         return bool(abs(x) > 0) if isinstance(x, float) else bool((abs(x) > 0).any())
     except (TypeError, AttributeError):
@@ -235,10 +305,4 @@ def _nonzero(x):
 
 
 def _count(trace, parent, child):
-    size = 1
-    for n in trace._shapes[parent]:
-        size *= n
-    out = 1
-    for n in trace._shapes[child]:
-        out *= n
-    return size // max(out, 1)
+    return math.prod(trace._shapes[parent]) // max(math.prod(trace._shapes[child]), 1)
