@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import textwrap
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -196,17 +195,26 @@ def _display_width(text):
 
 
 def _wrap(text, columns):
-    """Lines of at most `columns` (Korean and other wide characters count twice)."""
+    """Lines of at most `columns`, broken at spaces (Korean and other wide characters count
+    twice); a word longer than a line is cut."""
     lines = []
     for para in text.splitlines() or [""]:
-        for line in textwrap.wrap(para, width=columns, break_long_words=True) or [""]:
-            while _display_width(line) > columns:  # wide characters: cut again by display width
-                cut = len(line)
-                while _display_width(line[:cut]) > columns:
+        line = ""
+        for word in para.split(" "):
+            joined = f"{line} {word}" if line else word
+            if _display_width(joined) <= columns:
+                line = joined
+                continue
+            if line:
+                lines.append(line)
+            while _display_width(word) > columns:
+                cut = len(word)
+                while cut > 1 and _display_width(word[:cut]) > columns:
                     cut -= 1
-                lines.append(line[:cut])
-                line = line[cut:]
-            lines.append(line)
+                lines.append(word[:cut])
+                word = word[cut:]
+            line = word
+        lines.append(line)
     return lines
 
 
