@@ -138,19 +138,25 @@ def _frame_edits(svgs):
     return tags, chunks, frames_ids[0] if frames_ids else [], edits
 
 
-def export_html(trace, path, lang="en", *, steps=None, title=None, start=0):
+def export_html(trace, path, lang="en", *, steps=None, title=None, start=0, max_frames=5000):
     """Write one self-contained HTML page that steps through the trace: every frame of
     frames(trace), captions in English and Korean (switchable), first/previous/play/next/last
     buttons, a slider and arrow keys. It needs no server and no network (it opens from file://).
 
-    lang: the language the page (and its pictures) starts in, "en" or "ko";
-    steps: which snapshots to include (default all, 0..len(trace)); start: the position shown first.
+    lang: the language of the pictures and the page's first language ("en" or "ko"; captions and
+    buttons switch); steps: which snapshots to include (default all, 0..len(trace)); start: the
+    position shown first; max_frames: more frames than this are refused with a hint to pass steps.
     Frames share most of their SVG, so the page stores each distinct SVG group once and every
     frame as the few groups it changes. Returns the path written."""
     _check_trace(trace, "export_html")
     _check_lang(lang)
     path = _check_path(path, ".html", "export_html")
     chosen = _check_steps(trace, steps)
+    if len(chosen) > max_frames:
+        raise ValueError(
+            f"this page would hold {len(chosen)} frames (more than max_frames={max_frames}): export "
+            f"fewer, e.g. every 10th step with steps=range(0, {len(trace) + 1}, 10), or one pass p "
+            f"with a, b = trace.pass_range(p); steps=range(a, b + 1); or raise max_frames.")
     if not isinstance(start, int) or not 0 <= start < len(chosen):
         raise ValueError(f"start must be a position among the {len(chosen)} exported steps (0..{len(chosen) - 1}), not {start!r}.")
     if title is not None and not isinstance(title, str):

@@ -3,7 +3,6 @@ a fresh environment built from exactly those files (as repo2docker builds it).""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess

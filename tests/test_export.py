@@ -152,6 +152,7 @@ def test_html_stores_shared_svg_once(tmp_path):
     (lambda p: export_html(small_trace(), p / "a.html", steps=[0, 99]), ValueError, "outside 0.."),
     (lambda p: export_html(small_trace(), p / "a.html", steps=[]), ValueError, "steps is empty"),
     (lambda p: export_html(small_trace(), p / "a.html", start=50), ValueError, "start must be"),
+    (lambda p: export_html(small_trace(), p / "a.html", max_frames=3), ValueError, "every 10th step"),
     (lambda p: export_gif(small_trace(), p / "a.gif", duration=0), ValueError, "milliseconds"),
     (lambda p: export_gif(small_trace(), p / "a.gif", duration=[100, 200]), ValueError, "one per frame"),
     (lambda p: export_gif(small_trace(), p / "a.gif", max_frames=1), ValueError, "max_frames"),
