@@ -189,7 +189,7 @@ _JS = r"""
     if (e.key in go) { stop(); show(cur + go[e.key]); }
     else if (e.key === "Home") { stop(); show(0); }
     else if (e.key === "End") { stop(); show(n - 1); }
-    else if (e.key === " " && tag !== "button") { play(); }
+    else if (e.key === " " && tag !== "button" && tag !== "input") { play(); }
     else return;
     e.preventDefault();
   });
