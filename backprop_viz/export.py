@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import inspect
 import io
 import os
 import re
@@ -75,14 +74,10 @@ def _check_steps(trace, steps):
 
 
 def _svg_frames(trace, lang):
-    """render.frames(trace) in `lang` (when render draws language-dependent headers)."""
+    """render.frames(trace) with its pictures' words (data, grad, legend) in `lang`."""
     from backprop_viz.render import frames
 
-    try:
-        takes_lang = "lang" in inspect.signature(frames).parameters
-    except (TypeError, ValueError):
-        takes_lang = False
-    return frames(trace, lang=lang) if takes_lang else frames(trace)
+    return frames(trace, lang=lang)
 
 
 def _bare_svg(svg):
