@@ -213,6 +213,7 @@ def test_static_picture_is_the_last_frame_and_hides_next_to_the_live_player():
     src = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', page).group(1)
     assert base64.b64decode(src).decode() == frames(t)[len(t)]
     assert f"body:has(.bpv-live-{p.model_id}) .bpv-static-{p.model_id}{{display:none}}" in page
+    assert repr(p).startswith("BackpropPlayer: 7 steps in 1 pass(es), showing step 0")
 
 
 # ---------------------------------------------------------------- quiz
@@ -424,3 +425,40 @@ def test_descent_in_korean():
     v.lr_slider.value = 5.0
     v.run(50)
     assert "학습률" in v.message.value
+
+
+# ---------------------------------------------------------------- without a live kernel
+PLAYER_NOTEBOOK = "tests/e2e/fixtures/player.ipynb"
+
+
+def executed_player_notebook(tmp_path):
+    """The player fixture notebook run by nbclient (as Run All would), saved with its outputs."""
+    import shutil
+    from pathlib import Path
+
+    import nbclient
+    import nbformat
+
+    tests = Path(__file__).resolve().parent
+    shutil.copy(tests / "render_graphs.py", tmp_path / "render_graphs.py")
+    nb = nbformat.read(tests / "e2e" / "fixtures" / "player.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    path = tmp_path / "executed.ipynb"
+    nbformat.write(nb, path)
+    return nb, path
+
+
+@pytest.mark.slow
+def test_saved_notebook_and_html_export_keep_the_last_frame(tmp_path):
+    from nbconvert import HTMLExporter
+
+    nb, _ = executed_player_notebook(tmp_path)
+    outputs = nb.cells[1].outputs
+    assert [sorted(o.data) for o in outputs] == [
+        ["application/vnd.jupyter.widget-view+json", "text/plain"], ["text/html", "text/plain"]]
+    expected = frames(small_trace())[7]
+    assert "step 7 of 7" in expected
+    page, _ = HTMLExporter().from_notebook_node(nb)  # what `jupyter nbconvert --to html` writes
+    shown = [base64.b64decode(s).decode() for s in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
+    assert shown[0] == expected and len(shown) == 2  # the small player's last frame, then the big one's
+    assert html.escape(small_trace().snapshot(7).caption()) in page

@@ -23,6 +23,9 @@ _TABLE_CSS = (".bpv-table{border-collapse:collapse;font-size:13px}"
               ".bpv-table tr.bpv-active{background:#f0e442;color:#000;font-weight:bold}"
               ".bpv-table tr.bpv-source{background:#d6e9f5;color:#000}")
 
+# The phase as a coloured pill (Okabe–Ito): forward blue, backward vermillion, update green.
+_PHASE_COLORS = {"forward": "#0072b2", "backward": "#d55e00", "update": "#009e73"}
+
 
 def _made_by(trace, nid, w):
     """How a node was made, in the names the student sees: 'a * b', 'tanh(n)', or 'input'."""
@@ -41,8 +44,10 @@ def _made_by(trace, nid, w):
     return f"{op}({', '.join(names)})"
 
 
-def _button(text, tip, width="auto"):
-    return widgets.Button(description=text, tooltip=tip, layout=widgets.Layout(width=width))
+def _button(text, tip, icon="", width="auto"):
+    # Font Awesome icons (shipped with Lab, Notebook and Voilà): the ⏮ ⏭ characters are missing
+    # from many fonts.
+    return widgets.Button(description=text, tooltip=tip, icon=icon, layout=widgets.Layout(width=width))
 
 
 class BackpropPlayer(widgets.VBox):
@@ -63,10 +68,10 @@ class BackpropPlayer(widgets.VBox):
         self._frame_options = {"rankdir": rankdir, "lang": lang}
         if max_nodes is not None:
             self._frame_options["max_nodes"] = max_nodes
-        self.first_button = _button(w["first"], w["first_tip"])
-        self.back_button = _button(w["back"], w["back_tip"])
-        self.next_button = _button(w["next"], w["next_tip"])
-        self.last_button = _button(w["last"], w["last_tip"])
+        self.first_button = _button(w["first"], w["first_tip"], "fast-backward")
+        self.back_button = _button(w["back"], w["back_tip"], "step-backward")
+        self.next_button = _button(w["next"], w["next_tip"], "step-forward")
+        self.last_button = _button(w["last"], w["last_tip"], "fast-forward")
         self.play_control = widgets.Play(min=0, max=0, step=1, interval=int(1000 / speed), show_repeat=False,
                                          description=w["play"], tooltip=w["play_tip"],
                                          style={"description_width": "auto"})
@@ -80,8 +85,8 @@ class BackpropPlayer(widgets.VBox):
         self.pass_select = widgets.Dropdown(description=w["pass"], tooltip=w["pass_tip"],
                                             style={"description_width": "auto"},
                                             layout=widgets.Layout(width="auto"))
-        self.prev_pass_button = _button(w["prev_pass"], w["prev_pass_tip"])
-        self.next_pass_button = _button(w["next_pass"], w["next_pass_tip"])
+        self.prev_pass_button = _button(w["prev_pass"], w["prev_pass_tip"], "backward")
+        self.next_pass_button = _button(w["next_pass"], w["next_pass_tip"], "forward")
         self.status = widgets.HTML()
         self.frame = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%"))
         self.caption = widgets.HTMLMath(layout=widgets.Layout(min_height="3em"))
@@ -106,6 +111,12 @@ class BackpropPlayer(widgets.VBox):
                           layout=widgets.Layout(justify_content="space-between", flex_flow="row wrap")),
                           self.frame, self.caption, self.table])
         self.add_class("bpv-player")
+        for name, css in (("first_button", "first"), ("back_button", "back"), ("next_button", "next"),
+                          ("last_button", "last"), ("play_control", "play"), ("speed", "speed"), ("slider", "slider"),
+                          ("pass_select", "pass"), ("prev_pass_button", "prev-pass"),
+                          ("next_pass_button", "next-pass"), ("status", "status"), ("frame", "frame"),
+                          ("caption", "caption"), ("table", "table")):  # hooks for page styles and browser tests
+            getattr(self, name).add_class("bpv-" + css)
         self._quiet = False  # True while the player sets its own controls
         self.load(trace, start)
 
@@ -227,7 +238,10 @@ class BackpropPlayer(widgets.VBox):
         self._snapshot = snap
         self.frame.value = self.frames.render(snap)
         self.caption.value = html.escape(snap.caption(self.lang, fmt="latex"), quote=False)
-        self.status.value = f"<b>{html.escape(self.status_text(snap))}</b>"
+        color = _PHASE_COLORS[snap.phase]
+        self.status.value = (f'<span style="background:{color};color:#fff;border-radius:9px;padding:1px 9px;'
+                             f'font-weight:bold">{html.escape(self._w[snap.phase])}</span> '
+                             f"{html.escape(self.status_text(snap, phase=False))}")
         self.table.value = self.table_html(snap)
         n = len(self.trace)
         self.first_button.disabled = self.back_button.disabled = k == 0
@@ -241,14 +255,14 @@ class BackpropPlayer(widgets.VBox):
             self.prev_pass_button.disabled = k == 0
             self.next_pass_button.disabled = snap.pass_index >= self.trace.passes - 1
 
-    def status_text(self, snap):
+    def status_text(self, snap, phase=True):
         """'backward · pass 2 of 3 · step 17 of 40' (the pass only when there are several)."""
-        w = self._w
-        phase = w[snap.phase]
-        if self.trace.passes > 1:
-            return w["status"].format(phase=phase, p=snap.pass_index + 1, n=self.trace.passes, k=snap.step,
-                                      total=len(self.trace))
-        return w["status_one"].format(phase=phase, k=snap.step, total=len(self.trace))
+        w, trace = self._w, self.trace
+        if trace.passes > 1:
+            text = w["status"].format(p=snap.pass_index + 1, n=trace.passes, k=snap.step, total=len(trace))
+        else:
+            text = w["status_one"].format(k=snap.step, total=len(trace))
+        return f"{w[snap.phase]} · {text}" if phase else text
 
     def table_html(self, snap):
         """An HTML table of every node of the pass shown: name, how it was made, value, gradient;
@@ -275,6 +289,10 @@ class BackpropPlayer(widgets.VBox):
         return (f"<style>{_TABLE_CSS}</style><table class=\"bpv-table\"><thead><tr>{head}</tr></thead>"
                 f'<tbody>{"".join(rows)}</tbody></table>{note}')
 
+    def __repr__(self):
+        return (f"BackpropPlayer: {len(self.trace)} steps in {self.trace.passes} pass(es), showing step "
+                f"{self.index} (run the notebook to use its controls)")
+
     # ---- without a live kernel ----
     def static_html(self):
         """The last step as a still picture (an <img> of the SVG, which survives HTML sanitisers),
@@ -294,8 +312,11 @@ class BackpropPlayer(widgets.VBox):
         # Two outputs: the live widget, then the still picture. nbconvert and JupyterLab show only
         # one mimetype per output and always choose the widget view when there is one, so a
         # text/html fallback inside the widget's own bundle never shows; a separate output does.
-        from IPython.display import HTML, display
+        from IPython.display import display
 
         self.add_class(f"bpv-live-{self.model_id}")
-        display(self._repr_mimebundle_(), raw=True)
-        display(HTML(self.static_html()))
+        bundle = self._repr_mimebundle_()
+        bundle["text/plain"] = repr(self)  # what a front-end without the widget's model shows
+        display(bundle, raw=True)
+        last = self.trace.snapshot(len(self.trace)).caption(self.lang)
+        display({"text/html": self.static_html(), "text/plain": f"{self.status_text(self.trace.snapshot(len(self.trace)))}: {last}"}, raw=True)
