@@ -159,7 +159,7 @@ def caption(snapshot, lang="en", fmt="text"):
     name = term(ev.node)
     if ev.kind == "update":
         grad = snapshot.grads[ev.node]  # an update leaves gradients as they were
-        if grad is not None and isinstance(grad, float) and grad != 0 and isinstance(ev.before, float):
+        if isinstance(grad, float) and grad != 0 and isinstance(ev.before, float) and isinstance(ev.after, float):
             eta = float(f"{(ev.before - ev.after) / grad:.12g}")  # the learning rate, without rounding noise
             root = style.name(_root_name(trace, i))
             formula = (f"{name} {style.arrow} {name} − η·{style.d(root, name)} = {style.num(ev.before)} − "

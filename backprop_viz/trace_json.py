@@ -16,6 +16,8 @@ VERSION = 1
 _EVENT_LAYOUT = {FORWARD: (2, 1), SEED: (2, 2), BACKWARD: (4, 5), UPDATE: (2, 2), GRAD: (2, 2)}
 _NODE_FIELDS = ("label", "op", "parents", "kind", "shape", "pass", "arg", "init")
 _KINDS = ("input", "parameter", "constant", "computed")
+_ARITY = {"": 0, "+": 2, "-": 2, "*": 2, "/": 2, "@": 2, "neg": 1, "**": 1, "exp": 1, "log": 1, "tanh": 1,
+          "sigmoid": 1, "relu": 1, "sum": 1, "mean": 1, "reshape": 1, "T": 1}
 
 
 def _enc(x):
@@ -30,33 +32,6 @@ def _enc(x):
         return {"summary": {"shape": list(x.shape), "min": _enc(x.min), "max": _enc(x.max),
                             "mean": _enc(x.mean), "preview": [_enc(v) for v in x.preview]}}
     raise TypeError(f"cannot store a {type(x).__name__} in a trace")
-
-
-def _dec(x, where):
-    if x is None:
-        return None
-    if isinstance(x, bool):
-        raise ValueError(f"{where}: expected a number, got {x!r}.")
-    if isinstance(x, (int, float)):
-        return float(x)
-    if isinstance(x, str):
-        if x in ("nan", "inf", "-inf"):
-            return float(x)
-        raise ValueError(f"{where}: expected a number, got the text {x!r}.")
-    if isinstance(x, dict) and "summary" in x:
-        s = x["summary"]
-        try:
-            return ArraySummary(tuple(s["shape"]), _dec(s["min"], where), _dec(s["max"], where),
-                                _dec(s["mean"], where), tuple(_dec(v, where) for v in s["preview"]))
-        except (KeyError, TypeError):
-            raise ValueError(f"{where}: an array summary needs shape, min, max, mean and preview.") from None
-    if isinstance(x, dict) and "shape" in x and "data" in x:
-        data = [_dec(v, where) for v in x["data"]]
-        try:
-            return np.array(data, dtype=np.float64).reshape(tuple(x["shape"]))
-        except (ValueError, TypeError):
-            raise ValueError(f"{where}: {len(data)} numbers do not fill an array of shape {x['shape']}.") from None
-    raise ValueError(f"{where}: expected a number or an array, got {type(x).__name__}.")
 
 
 def _enc_arg(arg):
@@ -80,6 +55,139 @@ def dumps(trace, indent=None):
     return json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False)
 
 
+def _dec(x, where):
+    """A stored value from JSON: a number, an array or an array summary; ValueError otherwise."""
+    if x is None:
+        return None
+    if isinstance(x, bool):
+        raise ValueError(f"{where}: expected a number, got {x!r}.")
+    if isinstance(x, (int, float)):
+        return float(x)
+    if isinstance(x, str):
+        if x in ("nan", "inf", "-inf"):
+            return float(x)
+        raise ValueError(f"{where}: expected a number, got the text {x!r}.")
+    if isinstance(x, dict) and "summary" in x:
+        s = x["summary"]
+        if not isinstance(s, dict) or any(k not in s for k in ("shape", "min", "max", "mean", "preview")) \
+                or not isinstance(s["preview"], list):
+            raise ValueError(f"{where}: an array summary needs shape, min, max, mean and a preview list.")
+        numbers = [_number(s[k], where) for k in ("min", "max", "mean")]
+        return ArraySummary(_shape(s["shape"], where), *numbers, tuple(_number(v, where) for v in s["preview"]))
+    if isinstance(x, dict) and "shape" in x and "data" in x:
+        shape = _shape(x["shape"], where)
+        if not shape or not isinstance(x["data"], list):
+            raise ValueError(f"{where}: an array needs a non-empty shape and a data list, got shape {x['shape']!r}.")
+        data = [_number(v, where) for v in x["data"]]
+        if len(data) != math.prod(shape):
+            raise ValueError(f"{where}: {len(data)} numbers do not fill an array of shape {list(shape)}.")
+        return np.array(data, dtype=np.float64).reshape(shape)
+    raise ValueError(f"{where}: expected a number or an array, got {type(x).__name__}.")
+
+
+def _number(x, where):
+    value = _dec(x, where)
+    if type(value) is not float:
+        raise ValueError(f"{where}: expected a number, got {x!r}.")
+    return value
+
+
+def _shape(x, where):
+    if not isinstance(x, list) or any(not _is_int(n) or n < 0 for n in x):
+        raise ValueError(f"{where}: a shape must be a list of sizes (whole numbers >= 0), got {x!r}.")
+    return tuple(x)
+
+
+def _is_int(x):
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _shape_of(value):
+    if value is None or type(value) is float:
+        return ()
+    return tuple(value.shape)
+
+
+def _arg(op, arg, where):
+    """The op's constant: exponent of '**', axis of sum/mean (None, int or list), shape of reshape."""
+    if op == "**" and isinstance(arg, (int, float)) and not isinstance(arg, bool):
+        return float(arg)
+    if op in ("sum", "mean") and (arg is None or _is_int(arg)):
+        return arg
+    if op in ("sum", "mean", "reshape") and isinstance(arg, list) and all(_is_int(a) for a in arg):
+        return tuple(arg)
+    if op not in ("**", "sum", "mean", "reshape") and arg is None:
+        return None
+    raise ValueError(f"{where}: {arg!r} is not a valid parameter for op {op!r}.")
+
+
+def _node(trace, i, node):
+    where = f"node {i}"
+    if not isinstance(node, dict):
+        raise ValueError(f"{where} is not an object.")
+    missing = [f for f in _NODE_FIELDS if f not in node]
+    if missing:
+        raise ValueError(f"{where} is missing the field(s) {', '.join(missing)}.")
+    label, op, kind, parents = node["label"], node["op"], node["kind"], node["parents"]
+    if label is not None and not isinstance(label, str):
+        raise ValueError(f"{where}: the label must be text or null, got {label!r}.")
+    if not isinstance(op, str) or op not in _ARITY:
+        raise ValueError(f"{where} has op {op!r}; expected '' (a leaf) or one of {', '.join(sorted(_ARITY)[1:])}.")
+    if not isinstance(kind, str) or kind not in _KINDS:
+        raise ValueError(f"{where} has kind {kind!r}; expected one of {', '.join(_KINDS)}.")
+    if (kind == "computed") != (op != ""):
+        raise ValueError(f"{where}: a node of kind {kind!r} cannot have op {op!r} (only computed nodes have an op).")
+    if not isinstance(parents, list) or any(not _is_int(p) or not 0 <= p < i for p in parents):
+        raise ValueError(f"{where} names parents {parents!r}; each must be the id of an earlier node.")
+    if len(parents) != _ARITY[op]:
+        raise ValueError(f"{where}: op {op!r} takes {_ARITY[op]} parent(s), not {len(parents)}.")
+    if not _is_int(node["pass"]) or node["pass"] < 0:
+        raise ValueError(f"{where}: 'pass' must be a pass number (0, 1, ...), got {node['pass']!r}.")
+    shape = _shape(node["shape"], where)
+    init = _dec(node["init"], where)
+    if init is not None and _shape_of(init) != shape:
+        raise ValueError(f"{where}: its value has shape {list(_shape_of(init))}, but the node's shape is {list(shape)}.")
+    trace._labels.append(label)
+    trace._ops.append(op)
+    trace._parents.append(tuple(parents))
+    trace._kinds.append(kind)
+    trace._shapes.append(shape)
+    trace._node_pass.append(node["pass"])
+    trace._args.append(_arg(op, node["arg"], where))
+    trace._init.append(init)
+
+
+def _event(trace, i, ev):
+    where = f"event {i}"
+    if not isinstance(ev, list) or not ev or not _is_int(ev[0]) or ev[0] not in _EVENT_LAYOUT:
+        raise ValueError(f"{where} is not a known kind of step (a list starting with 0 to 4).")
+    kind = ev[0]
+    ids, nvals = _EVENT_LAYOUT[kind]
+    if len(ev) != ids + nvals:
+        raise ValueError(f"{where} has {len(ev)} fields, expected {ids + nvals}.")
+    n = len(trace._ops)
+    for nid in ev[1:3] if kind == BACKWARD else ev[1:2]:
+        if not _is_int(nid) or not 0 <= nid < n:
+            raise ValueError(f"{where} names node {nid!r}, which does not exist.")
+    values = tuple(_dec(v, where) for v in ev[ids:])
+    required = values[:1] + values[2:] if kind == BACKWARD else values  # only `local` may be null
+    if any(v is None for v in required):
+        raise ValueError(f"{where} is missing a number (null where a value is needed).")
+    node = ev[1]
+    if kind == FORWARD:
+        if trace._kinds[node] != "computed":
+            raise ValueError(f"{where} computes node {node}, which is a leaf ({trace._kinds[node]}).")
+        if _shape_of(values[0]) != trace._shapes[node]:
+            raise ValueError(f"{where}: a value of shape {list(_shape_of(values[0]))} for node {node} of shape "
+                             f"{list(trace._shapes[node])}.")
+    if kind == BACKWARD:
+        child, slot = ev[2], ev[3]
+        parents = trace._parents[child]
+        if not _is_int(slot) or not 0 <= slot < len(parents) or parents[slot] != node:
+            raise ValueError(f"{where}: node {node} is not parent {slot!r} of node {child}.")
+    trace._events.append(tuple(ev[:ids]) + values)
+
+
 def loads(cls, text):
     if not isinstance(text, (str, bytes, bytearray)):
         raise TypeError(f"Trace.from_json() takes JSON text, not {type(text).__name__}.")
@@ -88,6 +196,9 @@ def loads(cls, text):
     except json.JSONDecodeError as err:
         raise ValueError(f"this is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
                          "pass the text that Trace.to_json() wrote.") from None
+    except UnicodeDecodeError:
+        raise ValueError("this is not JSON text: its bytes are not UTF-8; pass the text that Trace.to_json() wrote.") \
+            from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ValueError(f"this JSON is not a backprop_viz trace: its 'format' field is not {FORMAT!r}.")
     if doc.get("version") != VERSION:
@@ -97,42 +208,14 @@ def loads(cls, text):
         if not isinstance(doc.get(key), list):
             raise ValueError(f"this trace is missing its '{key}' list.")
     trace = cls()
-    n = len(doc["nodes"])
     for i, node in enumerate(doc["nodes"]):
-        where = f"node {i}"
-        if not isinstance(node, dict):
-            raise ValueError(f"{where} is not an object.")
-        missing = [f for f in _NODE_FIELDS if f not in node]
-        if missing:
-            raise ValueError(f"{where} is missing the field(s) {', '.join(missing)}.")
-        parents = node["parents"]
-        if not isinstance(parents, list) or any(not isinstance(p, int) or not 0 <= p < i for p in parents):
-            raise ValueError(f"{where} names parents {parents!r}; each must be the id of an earlier node.")
-        if node["kind"] not in _KINDS:
-            raise ValueError(f"{where} has kind {node['kind']!r}; expected one of {', '.join(_KINDS)}.")
-        trace._labels.append(node["label"])
-        trace._ops.append(node["op"])
-        trace._parents.append(tuple(parents))
-        trace._kinds.append(node["kind"])
-        trace._shapes.append(tuple(node["shape"]))
-        trace._node_pass.append(node["pass"])
-        arg = node["arg"]
-        trace._args.append(tuple(arg) if isinstance(arg, list) else arg)
-        trace._init.append(_dec(node["init"], where))
+        _node(trace, i, node)
     for i, ev in enumerate(doc["events"]):
-        where = f"event {i}"
-        if not isinstance(ev, list) or not ev or ev[0] not in _EVENT_LAYOUT:
-            raise ValueError(f"{where} is not a known kind of step.")
-        ids, nvals = _EVENT_LAYOUT[ev[0]]
-        if len(ev) != ids + nvals:
-            raise ValueError(f"{where} has {len(ev)} fields, expected {ids + nvals}.")
-        if not isinstance(ev[1], int) or not 0 <= ev[1] < n:
-            raise ValueError(f"{where} names node {ev[1]!r}, which does not exist.")
-        if ev[0] == BACKWARD and (not isinstance(ev[2], int) or not 0 <= ev[2] < n):
-            raise ValueError(f"{where} names node {ev[2]!r}, which does not exist.")
-        trace._events.append(tuple(ev[:ids]) + tuple(_dec(v, where) for v in ev[ids:]))
-    starts = doc["pass_starts"]
-    if any(not isinstance(s, int) for s in starts) or starts != sorted(starts):
-        raise ValueError("this trace's 'pass_starts' must be increasing step numbers.")
+        _event(trace, i, ev)
+    starts, n = doc["pass_starts"], len(trace._events)
+    if any(not _is_int(s) for s in starts) or any(a >= b for a, b in zip(starts, starts[1:])) \
+            or (starts and (starts[0] != 0 or starts[-1] >= n)) or (n and not starts):
+        raise ValueError(f"this trace's 'pass_starts' must be increasing step numbers from 0, below its {n} "
+                         f"steps; got {starts[:8]!r}{' …' if len(starts) > 8 else ''}.")
     trace._pass_starts = list(starts)
     return trace

@@ -1,0 +1,214 @@
+"""Trace JSON: an exact round trip, and a sentence saying what is wrong with any bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backprop_viz import Trace, Value, record
+from backprop_viz.trace import ArraySummary
+from recording import record_program, same, same_lists
+from strategies import programs
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def assert_same_trace(a, b):
+    """Two traces show the same nodes, events, passes, snapshots and captions."""
+    assert a.nodes == b.nodes and len(a) == len(b) and a.passes == b.passes
+    assert [a.pass_range(p) for p in range(a.passes)] == [b.pass_range(p) for p in range(b.passes)]
+    for ea, eb in zip(a.events, b.events):
+        assert (ea.kind, ea.node, ea.pass_index, ea.child, ea.slot) == (eb.kind, eb.node, eb.pass_index, eb.child, eb.slot)
+        for field in ("value", "upstream", "local", "contribution", "before", "after"):
+            assert same(getattr(ea, field), getattr(eb, field)), field
+    for k in range(len(a) + 1):
+        sa, sb = a.snapshot(k), b.snapshot(k)
+        assert same_lists(sa.values, sb.values) and same_lists(sa.grads, sb.grads)
+        assert (sa.phase, sa.pass_index, sa.active_node, sa.active_edge) == (sb.phase, sb.pass_index, sb.active_node, sb.active_edge)
+        for lang in ("en", "ko"):
+            assert sa.caption(lang) == sb.caption(lang) and sa.caption(lang, "latex") == sb.caption(lang, "latex")
+
+
+def round_trip(trace):
+    text = trace.to_json()
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} is not standard JSON"))
+    back = Trace.from_json(text)
+    assert back.to_json() == text
+    assert_same_trace(trace, back)
+    return back
+
+
+@SETTINGS
+@given(programs())
+def test_random_graphs_round_trip_exactly(program):
+    trace, _, _, _ = record_program(program)
+    round_trip(trace)
+
+
+def special_trace():
+    """nan, inf and -inf in values and gradients, arrays over 1024 numbers, two passes, an update."""
+    x = Value(np.array([0.0, -1.0, 4.0]), "x")
+    big = Value(np.linspace(-1.0, 1.0, 1500).reshape(30, 50), "big", role="parameter")
+    with record() as trace, np.errstate(invalid="ignore"):  # the engine's array + warns on inf - inf
+        y = x.log() + 1.0 / x  # -inf + inf, nan, a finite number
+        loss = y.sum() + (big * big).mean()
+        loss.label = "loss"
+        loss.backward()
+        big.data = big.data - 0.5 * big.grad
+        loss.backward()
+    return trace
+
+
+def test_nan_inf_and_large_arrays_round_trip():
+    trace = special_trace()
+    values = trace.snapshot(len(trace)).values
+    log_x, inv_x, y = values[1], values[3], values[4]  # x, log x, the constant 1.0, 1/x, y
+    assert log_x[0] == -np.inf and np.isnan(log_x[1]) and inv_x[0] == np.inf and np.isnan(y[0])
+    assert any(isinstance(v, ArraySummary) for v in values) and trace.passes == 2
+    back = round_trip(trace)
+    summary = next(v for v in back.snapshot(len(back)).values if isinstance(v, ArraySummary))
+    assert summary.shape == (30, 50) and len(summary.preview) > 0
+
+
+def test_an_empty_trace_and_indented_text_round_trip():
+    with record() as trace:
+        pass
+    assert Trace.from_json(trace.to_json()).to_json() == trace.to_json()
+    t = special_trace()
+    assert Trace.from_json(t.to_json(indent=2)).to_json() == t.to_json()
+
+
+def small_doc():
+    a, b = Value(2.0, "a"), Value(np.array([1.0, -3.0]), "b", role="parameter")
+    with record() as trace:
+        e = (a * b) ** 2.0
+        L = e.sum()
+        L.backward()
+        b.data = b.data - 0.1 * b.grad
+    return json.loads(trace.to_json())
+
+
+def _set(path, value):
+    def change(doc):
+        node = doc
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    return change
+
+
+def _drop(path):
+    def change(doc):
+        node = doc
+        for key in path[:-1]:
+            node = node[key]
+        del node[path[-1]]
+    return change
+
+
+BAD = [  # (change to a good document, words the error must contain)
+    (_set(("format",), "something else"), "not a backprop_viz trace: its 'format' field"),
+    (_set(("version",), 2), "format version 2, but this backprop_viz reads version 1"),
+    (_drop(("version",)), "format version None"),
+    (_drop(("nodes",)), "missing its 'nodes' list"),
+    (_set(("events",), {}), "missing its 'events' list"),
+    (_drop(("pass_starts",)), "missing its 'pass_starts' list"),
+    (_drop(("nodes", 0, "label")), "node 0 is missing the field(s) label"),
+    (_set(("nodes", 1), "b"), "node 1 is not an object"),
+    (_set(("nodes", 2, "parents"), [0, 5]), "node 2 names parents [0, 5]; each must be the id of an earlier node"),
+    (_set(("nodes", 2, "parents"), [0, -1]), "each must be the id of an earlier node"),
+    (_set(("nodes", 2, "parents"), [0]), "op '*' takes 2 parent(s), not 1"),
+    (_set(("nodes", 2, "op"), "conv"), "node 2 has op 'conv'"),
+    (_set(("nodes", 0, "kind"), "weight"), "node 0 has kind 'weight'"),
+    (_set(("nodes", 0, "kind"), "computed"), "cannot have op ''"),
+    (_set(("nodes", 0, "label"), 7), "the label must be text or null"),
+    (_set(("nodes", 1, "shape"), "2"), "a shape must be a list of sizes"),
+    (_set(("nodes", 1, "shape"), [3]), "its value has shape [2], but the node's shape is [3]"),
+    (_set(("nodes", 3, "arg"), [2]), "[2] is not a valid parameter for op '**'"),
+    (_set(("nodes", 0, "pass"), -1), "'pass' must be a pass number"),
+    (_set(("nodes", 0, "init"), "two"), "node 0: expected a number, got the text 'two'"),
+    (_set(("nodes", 1, "init"), {"shape": [2], "data": [1.0]}), "1 numbers do not fill an array of shape [2]"),
+    (_set(("nodes", 1, "init"), {"summary": {"shape": [2]}}), "an array summary needs shape, min, max, mean"),
+    (_set(("events", 0), [9, 2, 1.0]), "event 0 is not a known kind of step"),
+    (_set(("events", 0), [True, 2, 1.0, 1.0]), "event 0 is not a known kind of step"),
+    (_set(("events", 0), "forward"), "event 0 is not a known kind of step"),
+    (_set(("events", 0), [0, 2]), "event 0 has 2 fields, expected 3"),
+    (_set(("events", 0, 1), 99), "event 0 names node 99, which does not exist"),
+    (_set(("events", 0, 1), 0), "event 0 computes node 0, which is a leaf"),
+    (_set(("events", 0, 2), 1.0), "a value of shape [] for node 2 of shape [2]"),
+    (_set(("events", 0, 2), None), "event 0 is missing a number"),
+    (_set(("events", 4, 3), 1), "event 4: node 3 is not parent 1 of node 4"),
+    (_set(("events", 4, 2), 99), "event 4 names node 99, which does not exist"),
+    (_set(("events", 4, 4), [1.0]), "event 4: expected a number or an array, got list"),
+    (_set(("pass_starts",), [0, 0]), "'pass_starts' must be increasing step numbers from 0"),
+    (_set(("pass_starts",), [1]), "'pass_starts' must be increasing"),
+    (_set(("pass_starts",), []), "'pass_starts' must be increasing"),
+]
+
+
+def test_the_good_document_loads():
+    doc = small_doc()
+    assert doc["events"][4][0] == 2 and doc["nodes"][3]["op"] == "**" and doc["events"][0][1] == 2
+    assert Trace.from_json(json.dumps(doc)).to_json() == json.dumps(doc, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("change, words", BAD, ids=[w[:40] for _, w in BAD])
+def test_a_bad_document_says_what_is_wrong(change, words):
+    doc = small_doc()
+    change(doc)
+    with pytest.raises(ValueError) as err:
+        Trace.from_json(json.dumps(doc))
+    assert words in str(err.value)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("{not json", "this is not valid JSON (line 1, column 2"),
+    ("", "this is not valid JSON"),
+    (b"\xff\xfe\x00", "not"),
+    ("[1, 2]", "not a backprop_viz trace"),
+    ("null", "not a backprop_viz trace"),
+])
+def test_text_that_is_not_a_trace(text, words):
+    with pytest.raises(ValueError, match=words.replace("(", r"\(")):
+        Trace.from_json(text)
+
+
+def test_from_json_takes_text():
+    with pytest.raises(TypeError, match="takes JSON text, not dict"):
+        Trace.from_json({"format": "backprop_viz.trace"})
+
+
+_JUNK = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.floats(allow_nan=False),
+                  st.sampled_from(["nan", "x", "", "+"]), st.lists(st.integers(-1, 5), max_size=3),
+                  st.builds(dict), st.builds(lambda: {"shape": [2], "data": [1.0, "inf"]}))  # fresh objects
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_any_corrupted_document_loads_or_says_why(data):
+    doc = small_doc()
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = []
+
+        def walk(node, path):
+            paths.append(path)
+            items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+            for key, child in items:
+                walk(child, path + (key,))
+
+        walk(doc, ())
+        path = data.draw(st.sampled_from(paths[1:]))
+        (_drop(path) if data.draw(st.booleans()) and not isinstance(path[-1], int) else _set(path, data.draw(_JUNK)))(doc)
+    try:
+        trace = Trace.from_json(json.dumps(doc))
+    except ValueError as err:
+        assert str(err).endswith(".") and len(str(err)) > 20
+        return
+    for k in range(len(trace) + 1):  # whatever loads can be shown
+        s = trace.snapshot(k)
+        s.caption("en"), s.caption("ko", "latex")
+    assert Trace.from_json(trace.to_json()).to_json() == trace.to_json()
