@@ -109,11 +109,13 @@ def _groups(s):
     if groups:
         what.append("neurons")
     # Parameters used only inside neurons are folded into them; shared ones stay drawn.
-    hidden = set().union(*(g[1] for g in groups.values())) if groups else set()
-    for out, (text, members, inputs) in groups.items():
-        keep = {m for m in members if s.kinds[m] == "parameter" and any(c not in hidden and c not in groups
-                                                                       for c, _ in uses[m])}
-        members -= keep
+    if groups:
+        hidden = set().union(*(g[1] for g in groups.values()))
+        shared = {m for m in hidden if s.kinds[m] == "parameter"
+                  and any(c not in hidden and c not in groups for c, _ in uses[m])}
+        if shared:
+            for _, members, _ in groups.values():
+                members -= shared
     sums = 0
     for i in range(len(s) - 1, -1, -1):
         if i in taken or s.ops[i] != "+" or not s.drawable[i]:
@@ -180,8 +182,8 @@ def _summary_scene(s, groups, lang):
         queue.extend(firsts[: SUMMARY_FANIN - 1] + firsts[-1:] if len(firsts) > SUMMARY_FANIN else firsts)
     scene = _grouped_scene(s, groups, lang, keep)
     left = [i for i in range(len(s)) if i not in keep]
-    counts = Counter(style.op_text(s.ops[i], s.args[i]) if s.ops[i] else style.WORDS[lang][s.kinds[i]]
-                     for i in left)
+    plural = style.WORDS[lang]["plural"]
+    counts = Counter(style.op_text(s.ops[i], s.args[i]) if s.ops[i] else plural[s.kinds[i]] for i in left)
     ops = ", ".join(f"{c:,} {name}" for name, c in counts.most_common(5))
     if len(counts) > 5:
         ops += ", …"

@@ -59,7 +59,7 @@ def _font(text, color=None, bold=False, size=None):
 
 
 def _value_label(scene, node, st, words, lang):
-    _, status, title, d1, d2, g1, g2, gsign = st
+    status, title, d1, d2, g1, g2, gsign = st
     head_w = row_header_width(lang) + 4
     value_w = max(int(node.width - 2 * style.PAD - head_w - 6), 10)
     tint = f' BGCOLOR="{style.TINT[gsign]}"' if gsign is not None else ""
@@ -119,11 +119,12 @@ def draw(snapshot, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES):
         edge_attr={"fontname": style.MONO, "fontsize": str(style.LABEL_SIZE), "arrowsize": "0.8"})
     for n, node in enumerate(scene.nodes):
         st = nodes[n]
-        attrs = {"id": node.key, **node_attrs(node), **_BOX[st[1]]}
+        status = st[0] if node.kind == "value" else st
+        attrs = {"id": node.key, **node_attrs(node), **_BOX[status]}
         if node.kind == "value":
             attrs["label"] = _value_label(scene, node, st, words, lang)
             attrs["style"] += ",rounded"
-            if node.param and st[1] != ACTIVE:
+            if node.param and status != ACTIVE:
                 attrs.update(color=style.PARAM_EDGE, penwidth="2")
         elif node.kind == "more":
             attrs.update(label=f"<{_font(node.text, style.MUTED)}>", style="rounded,dashed", color=style.PENDING)

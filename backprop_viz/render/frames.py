@@ -118,8 +118,8 @@ class Frames(Sequence):
         view, tpl = self.view(snap.pass_index)
         nodes, edges, labels = view.state(snap, self.lang)
         value, plain, edge, label = tpl.value, tpl.plain, tpl.edge, tpl.label
-        node_strs = [value(n, *st[1:]) if st[0] == "value" else plain(n, st[1]) for n, st in enumerate(nodes)]
-        edge_strs = [edge(e, *st) for e, st in enumerate(edges)]
+        node_strs = [value(n, st) if type(st) is tuple else plain(n, st) for n, st in enumerate(nodes)]
+        edge_strs = [edge(e, st) for e, st in enumerate(edges)]
         label_strs = [label(*lab) for lab in labels]
         return tpl.frame(status_text(snap, self.lang), edge_strs, node_strs, label_strs)
 

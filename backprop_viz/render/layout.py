@@ -56,7 +56,10 @@ def graph_attrs(scene, rankdir):
         ranksep = 0.95 if scene.labels else 0.55
     else:
         ranksep = 0.5 if scene.labels else 0.4
-    return {"rankdir": rankdir, "ranksep": f"{ranksep:g}", "nodesep": "0.22"}
+    attrs = {"rankdir": rankdir, "ranksep": f"{ranksep:g}", "nodesep": "0.22"}
+    if len(scene.nodes) > 500:  # dot's placement search grows fast; cap it (seconds -> ~1 s at 1000 values)
+        attrs.update(nslimit="0.5", mclimit="0.5")
+    return attrs
 
 
 def _inches(points):
@@ -127,7 +130,7 @@ def _shift_path(d, tx, ty):
     out, i = [], 0
     for cmd, body in re.findall(r"([MC])([^MC]*)", d):
         nums = [float(v) for v in _NUM.findall(body)]
-        pairs = [f"{x + tx:.2f},{y + ty:.2f}" for x, y in zip(nums[0::2], nums[1::2])]
+        pairs = [f"{x + tx:.1f},{y + ty:.1f}" for x, y in zip(nums[0::2], nums[1::2])]
         out.append(cmd + " ".join(pairs))
         i += 1
     return "".join(out)
@@ -135,4 +138,4 @@ def _shift_path(d, tx, ty):
 
 def _shift_points(points, tx, ty):
     nums = [float(v) for v in _NUM.findall(points)]
-    return " ".join(f"{x + tx:.2f},{y + ty:.2f}" for x, y in zip(nums[0::2], nums[1::2]))
+    return " ".join(f"{x + tx:.1f},{y + ty:.1f}" for x, y in zip(nums[0::2], nums[1::2]))

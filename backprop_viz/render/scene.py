@@ -42,7 +42,7 @@ def structure_of(trace, pass_index):
             ids.update(parents_of[t])
     ids = tuple(sorted(ids))
     local = {t: i for i, t in enumerate(ids)}
-    drawable = tuple(bool(ops[t]) and t in ids and all(p in local for p in parents_of[t]) for t in ids)
+    drawable = tuple(bool(ops[t]) and all(p in local for p in parents_of[t]) for t in ids)
     parents = tuple(tuple(local[p] for p in parents_of[t]) if d else () for t, d in zip(ids, drawable))
     names = tuple(trace.name(t) if (labels[t] or kinds[t] == "constant") else None for t in ids)
     return Structure(

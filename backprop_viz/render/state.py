@@ -21,6 +21,8 @@ class PassView:
         self.local = {t: i for i, t in enumerate(s.ids)}
         self.start, self.stop = trace.pass_range(pass_index) if len(trace) else (0, 0)
         self._texts = {}
+        self._nodes = self._edges = None
+        self.lang = "en"
         # gradient events of this pass on the drawn edges: edge -> [(event index, contribution)]
         edge_of, local = scene.edge_of, self.local
         self.delivered = {}  # edge -> (event index, sign, magnitude, contribution)
@@ -48,89 +50,109 @@ class PassView:
 
     # ---- texts ----
     def _rows(self, x):
-        """(first, second) row texts of a value: number and '', or mean and range for arrays."""
+        """(first row, second row, sign) of a value: its number, or mean and range for an array."""
         if x is None:
-            return "", ""
-        if type(x) is float:
-            key = x
-        else:
-            key = id(x)
+            return _NONE
+        key = x if type(x) is float else id(x)
         hit = self._texts.get(key)
         if hit is not None and (type(x) is float or hit[0] is x):
             return hit[1]
         if type(x) is float:
-            rows = (style.number_text(x), "")
-        elif isinstance(x, (ArraySummary,)) or getattr(x, "ndim", 0):
+            rows = (style.number_text(x), "", style.sign(x))
+        elif isinstance(x, ArraySummary) or getattr(x, "ndim", 0):
             mean, lo, hi = style.array_stats(x)
-            rows = (f'{style.WORDS[self._lang]["mean"]} {style.number_text(mean)}',
-                    f"{style.short_number(lo)}…{style.short_number(hi)}")
+            rows = (f'{style.WORDS[self.lang]["mean"]} {style.number_text(mean)}',
+                    f"{style.short_number(lo)}…{style.short_number(hi)}", style.sign(x))
         else:
-            rows = (style.number_text(float(x)), "")
+            x = float(x)
+            rows = (style.number_text(x), "", style.sign(x))
         if len(self._texts) > 50000:
             self._texts.clear()
         self._texts[key] = (x, rows)
         return rows
 
+    def _plan(self):
+        """Per element what a frame needs, looked up once: node (index, kind, trace id, title);
+        edge (kind, trace id of the value it leads to, delivered gradient or None, label text)."""
+        scene, trace, ids = self.scene, self.trace, self.ids
+        self._nodes = []
+        for n, node in enumerate(scene.nodes):
+            t = ids[node.local] if node.local is not None else None
+            title = node.text
+            if node.kind == "value" and title is None:
+                title = clean(trace.name(t), style.TITLE_CHARS)
+                if node.array:
+                    title = f"{title} [{style.shape_text(scene.structure.shapes[node.local])}]"
+            self._nodes.append((n, node.kind, t, title))
+        self._edges = []
+        for e, edge in enumerate(scene.edges):
+            head = scene.nodes[edge.head]
+            t = ids[head.local] if head.local is not None else None
+            got = self.delivered.get(e) if edge.kind == "in" else self.upstream.get(edge.child)
+            text = None
+            if got is not None and edge.kind == "in":
+                x = got[3]
+                text = style.number_text(x) if type(x) is float else self._rows(x)[0]
+            self._edges.append((edge.kind, t, edge.child, got, text))
+
     def state(self, snap, lang):
-        """(nodes, edges, labels): per drawn node ('value', status, title, d1, d2, g1, g2, sign) or
-        ('plain', status); per edge (status, sign or None, width); labels [(edge, text, sign, active)]."""
-        self._lang = lang
-        scene, ids, local, k = self.scene, self.ids, self.local, snap.step
-        values, grads, trace = snap.values, snap.grads, self.trace
+        """(nodes, edges, labels): per drawn node (status, title, d1, d2, g1, g2, sign) for a value,
+        its status for any other; per edge (status, sign or None, width); labels [(edge, text, sign,
+        active)]. Texts are already `clean`."""
+        self.lang = lang
+        if self._nodes is None:
+            self._plan()
+        scene, local, k = self.scene, self.local, snap.step
+        values, grads = snap.values, snap.grads
         ev = snap.event
-        act_value = act_op = act_edge = act_out = None
-        fwd_child = None
+        act_value = act_op = act_edge = act_out = fwd_child = None
         if ev is not None and ev.pass_index == self.pass_index:
             n = local.get(ev.node)
             act_value = scene.value_of.get(n)
             if ev.kind == "forward":
                 act_op = scene.op_of.get(n)
-                fwd_child = n
+                fwd_child = ev.node
             elif ev.kind == "backward":
                 c = local.get(ev.child)
                 act_op = scene.op_of.get(c)
                 act_edge = scene.edge_of.get((c, ev.slot))
                 act_out = c
+        rows = self._rows
         nodes = []
-        for n, node in enumerate(scene.nodes):
-            kind = node.kind
+        add = nodes.append
+        for n, kind, t, title in self._nodes:
             if kind == "value":
-                t = ids[node.local]
                 v = values[t]
-                status = ACTIVE if n == act_value else DONE if v is not None else PENDING
-                title = node.text
-                if title is None:
-                    title = clean(trace.name(t), style.TITLE_CHARS)
-                    if node.array:
-                        title = f"{title} [{style.shape_text(scene.structure.shapes[node.local])}]"
-                d1, d2 = self._rows(v)
-                g = grads[t]
-                g1, g2 = self._rows(g)
-                nodes.append(("value", status, title, d1, d2, g1, g2, None if g is None else style.sign(g)))
+                d1, d2, _ = rows(v)
+                g1, g2, gsign = rows(grads[t])
+                add((ACTIVE if n == act_value else DONE if v is not None else PENDING,
+                     title, d1, d2, g1, g2, gsign))
             elif kind == "op":
-                status = ACTIVE if n == act_op else DONE if values[ids[node.local]] is not None else PENDING
-                nodes.append(("plain", status))
+                add(ACTIVE if n == act_op else DONE if values[t] is not None else PENDING)
             else:
-                nodes.append(("plain", DONE if kind == "const" else PENDING))
+                add(DONE if kind == "const" else PENDING)
         edges, labels = [], []
-        delivered, upstream = self.delivered, self.upstream
-        for e, edge in enumerate(scene.edges):
-            head = scene.nodes[edge.head]
-            if edge.kind == "in":
-                got = delivered.get(e)
-                if got is not None and got[0] < k:
+        add = edges.append
+        all_labels = scene.labels
+        for e, (kind, t, child, got, text) in enumerate(self._edges):
+            if got is not None and got[0] < k:
+                if kind == "in":
                     active = e == act_edge
-                    edges.append((ACTIVE if active else DONE, got[1], got[2]))
-                    if scene.labels or active:
-                        labels.append((e, style.number_text(got[3]) if type(got[3]) is float
-                                       else self._rows(got[3])[0], got[1], active))
-                    continue
-            elif edge.kind == "out":
-                got = upstream.get(edge.child)
-                if got is not None and got[0] < k:
-                    edges.append((ACTIVE if edge.child == act_out else DONE, got[1], got[2]))
-                    continue
-            known = values[ids[head.local]] is not None if head.local is not None else False
-            active = head.local == fwd_child and head.local is not None and edge.kind != "more"
-            edges.append((ACTIVE if active else DONE if known else PENDING, None, None))
+                    if all_labels or active:
+                        labels.append((e, text, got[1], active))
+                else:
+                    active = child == act_out
+                add((ACTIVE if active else DONE, got[1], got[2]))
+            elif t is None:
+                add(_PLAIN_PENDING)
+            elif values[t] is None:
+                add(_PLAIN_PENDING)
+            else:
+                add(_PLAIN_ACTIVE if t == fwd_child and kind != "more" else _PLAIN_DONE)
         return nodes, edges, labels
+
+
+_NONE = ("", "", None)
+_PLAIN_PENDING = (PENDING, None, None)
+_PLAIN_DONE = (DONE, None, None)
+_PLAIN_ACTIVE = (ACTIVE, None, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from backprop_viz.render import style
-from backprop_viz.render.escape import clean, xml_attr, xml_text
+from backprop_viz.render.escape import clean, xml_text
 
 __all__ = ["Template", "PENDING", "DONE", "ACTIVE"]
 
@@ -34,7 +34,7 @@ def _lit(text):
 
 
 def _f(x):
-    return f"{x:.2f}".rstrip("0").rstrip(".")
+    return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
 def _mid(d):
@@ -68,7 +68,8 @@ class Template:
         w, h = _f(self.width), _f(self.height)
         head = (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}pt" height="{h}pt" viewBox="0 0 {w} {h}" '
-            f'font-family="{style.MONO}" style="max-width:100%;height:auto">'
+            f'font-family="{style.MONO}" font-size="{style.ROW_SIZE}" fill="{style.INK}" '
+            f'style="max-width:100%;height:auto">'
             f'<rect class="bv-card" x="0.5" y="0.5" width="{_f(self.width - 1)}" height="{_f(self.height - 1)}" '
             f'rx="6" fill="{style.BACKGROUND}" stroke="{style.CARD_EDGE}"/>'
             f'<text class="bv-status" x="{MARGIN + 2}" y="{MARGIN + 12}" font-family="{style.SANS}" '
@@ -162,20 +163,18 @@ class Template:
             param,
             f'<rect x="{_f(x0 + 1.5)}" y="{_f(g_y)}" width="{_f(w - 3)}" height="{_f(rows * style.ROW_H + 1)}" '
             f'fill="{{4}}"/>',
-            f'<line x1="{_f(x0)}" y1="{_f(y0 + style.TITLE_H)}" x2="{_f(x1)}" y2="{_f(y0 + style.TITLE_H)}" '
-            f'stroke="{style.PENDING}" stroke-width="0.8"/>',
+            f'<path d="M{_f(x0)} {_f(y0 + style.TITLE_H)}H{_f(x1)}" stroke="{style.PENDING}" stroke-width="0.8"/>',
             f'<text class="bv-title" x="{_f(cx)}" y="{_f(y0 + 12.5)}" text-anchor="middle" font-weight="bold" '
-            f'font-size="{style.TITLE_SIZE}" fill="{style.INK}">{{5}}</text>',
+            f'font-size="{style.TITLE_SIZE}">{{5}}</text>',
         ]
         heads = [words["data"], "", words["grad"], ""] if node.array else [words["data"], words["grad"]]
         fields = (6, 7, 8, 9) if node.array else (6, 8)  # d1 d2 g1 g2 in value()
         for r, head in enumerate(heads):
             y = _f(y0 + style.TITLE_H + r * style.ROW_H + 10.5)
             if head:
-                out.append(f'<text x="{_f(x0 + style.PAD)}" y="{y}" font-size="{style.ROW_SIZE}" '
-                           f'fill="{style.MUTED}">{_lit(head)}</text>')
+                out.append(f'<text x="{_f(x0 + style.PAD)}" y="{y}" fill="{style.MUTED}">{_lit(head)}</text>')
             out.append(f'<text class="bv-{"data" if r < len(heads) // 2 else "grad"}" x="{_f(x1 - style.PAD)}" '
-                       f'y="{y}" text-anchor="end" font-size="{style.ROW_SIZE}" fill="{style.INK}">{{{fields[r]}}}</text>')
+                       f'y="{y}" text-anchor="end">{{{fields[r]}}}</text>')
         out.append("</g>")
         return "".join(out)
 
@@ -183,37 +182,35 @@ class Template:
         return (f'<g class="bv-const" data-node="{node.local}"><title>{_lit(self.words["constant"])}</title>'
                 f'<rect x="{_f(cx - w / 2)}" y="{_f(cy - h / 2)}" width="{_f(w)}" height="{_f(h)}" rx="3" '
                 f'fill="{{0}}" stroke="{{1}}" stroke-width="{{2}}"{{3}}/><text x="{_f(cx)}" y="{_f(cy + 3.5)}" '
-                f'text-anchor="middle" font-size="{style.ROW_SIZE}" fill="{style.MUTED}">{_lit(node.text)}</text></g>')
+                f'text-anchor="middle" fill="{style.MUTED}">{_lit(node.text)}</text></g>')
 
     def _fmt_op(self, n, node, cx, cy, w, h):
         return (f'<g class="bv-op" data-node="{node.local}"><ellipse cx="{_f(cx)}" cy="{_f(cy)}" rx="{_f(w / 2)}" '
                 f'ry="{_f(h / 2)}" fill="{{0}}" stroke="{{1}}" stroke-width="{{2}}"{{3}}/><text x="{_f(cx)}" '
-                f'y="{_f(cy + 4)}" text-anchor="middle" font-size="{style.TITLE_SIZE}" fill="{style.INK}">'
-                f'{_lit(node.text)}</text></g>')
+                f'y="{_f(cy + 4)}" text-anchor="middle" font-size="{style.TITLE_SIZE}">{_lit(node.text)}</text></g>')
 
     def _fmt_more(self, n, node, cx, cy, w, h):
         return (f'<g class="bv-more"><rect x="{_f(cx - w / 2)}" y="{_f(cy - h / 2)}" width="{_f(w)}" '
                 f'height="{_f(h)}" rx="9" fill="#ffffff" stroke="{style.PENDING}" stroke-dasharray="3 2"/>'
-                f'<text x="{_f(cx)}" y="{_f(cy + 3.5)}" text-anchor="middle" font-size="{style.ROW_SIZE}" '
-                f'fill="{style.MUTED}">{_lit(node.text)}</text></g>')
+                f'<text x="{_f(cx)}" y="{_f(cy + 3.5)}" text-anchor="middle" fill="{style.MUTED}">'
+                f'{_lit(node.text)}</text></g>')
 
     # ---- per frame ----
-    def value(self, n, status, title, d1, d2, g1, g2, gsign):
-        """The element of value node n; texts are already `clean`."""
-        key = (status, title, d1, d2, g1, g2, gsign)
+    def value(self, n, st):
+        """The element of value node n in state st = (status, title, d1, d2, g1, g2, sign)."""
         cache = self._cache[n]
-        s = cache.get(key)
+        s = cache.get(st)
         if s is None:
+            status, title, d1, d2, g1, g2, gsign = st
             fill, stroke, sw, dash = _BOX[status]
-            node = self.scene.nodes[n]
-            if node.param and status != ACTIVE:
+            if self.scene.nodes[n].param and status != ACTIVE:
                 stroke, sw = style.PARAM_EDGE, "2"
             tint = "none" if gsign is None else style.TINT[gsign]
             s = self._fmt[n].format(fill, stroke, sw, dash, tint, xml_text(title), xml_text(d1), xml_text(d2),
                                     xml_text(g1), xml_text(g2))
             if len(cache) > 64:
                 cache.clear()
-            cache[key] = s
+            cache[st] = s
         return s
 
     def plain(self, n, status):
@@ -224,18 +221,19 @@ class Template:
             s = cache[status] = self._fmt[n].format(*_BOX[status])
         return s
 
-    def edge(self, k, status, gsign=None, width=None):
-        """Edge k: by forward status, or coloured by a gradient's sign with the given pen width."""
-        key = (status, gsign, width)
+    def edge(self, k, st):
+        """Edge k in state st = (status, sign, width): by forward status when sign is None, else
+        coloured by the gradient's sign with that pen width."""
         cache = self._edge_cache[k]
-        s = cache.get(key)
+        s = cache.get(st)
         if s is None:
+            status, gsign, width = st
             if gsign is None:
                 s = self._edge_fmt[k].format(*_EDGE[status])
             else:
                 w = width + 1.5 if status == ACTIVE else width
                 s = self._edge_fmt[k].format(style.SIGN_COLOR[gsign], _f(w), "")
-            cache[key] = s
+            cache[st] = s
         return s
 
     def label(self, k, text, gsign, active):

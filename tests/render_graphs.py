@@ -1,0 +1,62 @@
+"""Graphs for the render tests and benchmark: seeded random scalar graphs and micrograd's demo loss."""
+
+from __future__ import annotations
+
+import random
+
+from backprop_viz.engine import Value
+
+__all__ = ["random_graph", "micrograd_demo_loss"]
+
+
+def random_graph(n_values, seed=0):
+    """A seeded scalar graph of about `n_values` values (leaves included) ending in one loss:
+    + − × and tanh on values from a window of recent ones (a graph as wide as sqrt(n), like a
+    small network's), some used twice; the loss adds up, pairwise, whatever nothing else used."""
+    rng = random.Random(seed)
+    n_leaves = max(2, n_values // 5)
+    window = max(6, int(2 * n_values ** 0.5))
+    nodes = [Value(rng.uniform(-2, 2), f"w{i // 2}", role="parameter") if i % 2 else
+             Value(rng.uniform(-2, 2), f"x{i // 2}") for i in range(n_leaves)]
+    unused = set(range(len(nodes)))
+    while len(nodes) + len(unused) - 1 < n_values:
+        recent = range(max(0, len(nodes) - window), len(nodes))
+        a, b = rng.choice(recent), rng.choice(recent)
+        r = rng.random()
+        if r < 0.2:
+            v, used = nodes[a].tanh(), {a}
+        else:
+            v = nodes[a] * nodes[b] if r < 0.5 else nodes[a] + nodes[b] if r < 0.85 else nodes[a] - nodes[b]
+            used = {a, b}
+        unused -= used
+        unused.add(len(nodes))
+        nodes.append(v)
+    rest = [nodes[i] for i in sorted(unused)]
+    while len(rest) > 1:  # a balanced sum keeps the graph shallow
+        rest = [rest[i] + rest[i + 1] if i + 1 < len(rest) else rest[i] for i in range(0, len(rest), 2)]
+    rest[0].label = "loss"
+    return rest[0]
+
+
+def micrograd_demo_loss(n_points=100, seed=1337):
+    """micrograd's demo loss with our engine: MLP 2-16-16-1 (ReLU hidden layers, linear output)
+    on `n_points` points, SVM max-margin loss + 1e-4 L2, as a scalar graph (65,818 nodes for 100)."""
+    rng = random.Random(seed)
+    sizes = (2, 16, 16, 1)
+    model = [[([Value(rng.uniform(-1, 1), role="parameter") for _ in range(n_in)], Value(0.0, role="parameter"))
+              for _ in range(n_out)] for n_in, n_out in zip(sizes, sizes[1:])]
+    params = [p for layer in model for ws, b in layer for p in (*ws, b)]
+    X = [[rng.uniform(-1.5, 2.5), rng.uniform(-1.0, 1.5)] for _ in range(n_points)]
+    y = [rng.choice((-1.0, 1.0)) for _ in range(n_points)]
+    scores = []
+    for row in X:
+        x = [Value(v) for v in row]
+        for i, layer in enumerate(model):
+            out = []
+            for ws, b in layer:
+                act = sum((w * xi for w, xi in zip(ws, x)), b)
+                out.append(act if i == len(model) - 1 else act.relu())
+            x = out
+        scores.append(x[0])
+    losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
+    return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
