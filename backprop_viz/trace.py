@@ -170,12 +170,17 @@ class _Recorder:
         if self._ends_on_forward:
             self._start_pass()
         parents = v.parents
-        for p in parents:
-            if p._trec is not self:
-                self._register(p)
         if len(parents) == 2:
-            ids = (parents[0]._tid, parents[1]._tid)
+            a, b = parents
+            if a._trec is not self:
+                self._register(a)
+            if b._trec is not self:
+                self._register(b)
+            ids = (a._tid, b._tid)
         else:
+            for p in parents:
+                if p._trec is not self:
+                    self._register(p)
             ids = tuple([p._tid for p in parents])
         nid = len(self._ops)
         v._trec = self
@@ -201,9 +206,8 @@ class _Recorder:
         self._has_backward = self._ends_on_forward = True
 
     def backward(self, child, slot, upstream, local, contribution, before, after):
+        # seed() registered the root with all its ancestors: every node met here already has its id
         parent = child.parents[slot]
-        if parent._trec is not self or child._trec is not self:
-            self._register(child)
         if type(after) is float and type(local) is float and type(upstream) is float:
             self._events.append((BACKWARD, parent._tid, child._tid, slot, upstream, local, contribution,
                                  before, after))

@@ -99,7 +99,7 @@ def _shape(x, where):
 
 
 def _is_int(x):
-    return isinstance(x, int) and not isinstance(x, bool)
+    return type(x) is int  # not bool
 
 
 def _shape_of(value):
@@ -159,7 +159,7 @@ def _node(trace, i, node):
 
 def _event(trace, i, ev):
     where = f"event {i}"
-    if not isinstance(ev, list) or not ev or not _is_int(ev[0]) or ev[0] not in _EVENT_LAYOUT:
+    if type(ev) is not list or not ev or type(ev[0]) is not int or ev[0] not in _EVENT_LAYOUT:
         raise ValueError(f"{where} is not a known kind of step (a list starting with 0 to 4).")
     kind = ev[0]
     ids, nvals = _EVENT_LAYOUT[kind]
@@ -169,7 +169,9 @@ def _event(trace, i, ev):
     for nid in ev[1:3] if kind == BACKWARD else ev[1:2]:
         if not _is_int(nid) or not 0 <= nid < n:
             raise ValueError(f"{where} names node {nid!r}, which does not exist.")
-    values = tuple(_dec(v, where) for v in ev[ids:])
+    values = tuple(ev[ids:])
+    if any(type(v) is not float for v in values):  # all plain numbers is the common case
+        values = tuple(_dec(v, where) for v in values)
     required = values[:1] + values[2:] if kind == BACKWARD else values  # only `local` may be null
     if any(v is None for v in required):
         raise ValueError(f"{where} is missing a number (null where a value is needed).")
