@@ -1,24 +1,19 @@
+"""BackpropPlayer driven headless: buttons, methods, slider, passes, table, languages, the still picture."""
+
 import base64
 import html
 import re
 
-import matplotlib
+import ipywidgets as widgets
+import pytest
 
-matplotlib.use("Agg")
-
-import ipywidgets as widgets  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from backprop_viz import (BackpropPlayer, GradientDescentView, GradientQuiz, Value, data, frames, nn,  # noqa: E402
-                          record, trace_of)
-from backprop_viz.trace import fmt  # noqa: E402
-from backprop_viz.widgets.player import MAX_ROWS  # noqa: E402
-from backprop_viz.widgets.quiz import example_graph, parse_number  # noqa: E402
-from render_graphs import random_graph  # noqa: E402
+from backprop_viz import BackpropPlayer, Value, data, frames, nn, record, trace_of
+from backprop_viz.trace import fmt
+from backprop_viz.widgets.player import MAX_ROWS
+from render_graphs import random_graph
+from widget_tools import HANGUL, controls
 
 pytestmark = pytest.mark.dot
-HANGUL = re.compile("[\uac00-\ud7a3]")
 
 
 def small_trace(label="L"):
@@ -44,13 +39,6 @@ def training_trace(passes=3):
             L.backward()
             opt.step()
     return t
-
-
-def controls(widget):
-    """Every widget inside `widget` (depth first)."""
-    yield widget
-    for child in getattr(widget, "children", ()):
-        yield from controls(child)
 
 
 def rows(table_html):
@@ -136,6 +124,18 @@ def test_labels_are_data_never_markup():
     assert "&lt;img" in p.caption.value
 
 
+def test_constants_show_no_gradient_and_negative_names_get_parentheses():
+    a = Value(2.0, "a")
+    with record() as t:
+        L = a - (-0.5)
+        L.label = "L"
+        L.backward()
+    p = BackpropPlayer(t, start=len(t))
+    cells = {t.name(int(n)): re.findall(r"<td>(.*?)</td>", c) for n, _, c in rows(p.table.value)}
+    assert cells["-0.5"][1] == "constant" and cells["-0.5"][3].endswith(">–</i>")
+    assert cells["L"][1] == "a - (-0.5)" and cells["a"][3] == fmt(1.0)
+
+
 def test_navigation_by_pass():
     t = training_trace(3)
     p = BackpropPlayer(t)
@@ -214,217 +214,6 @@ def test_static_picture_is_the_last_frame_and_hides_next_to_the_live_player():
     assert base64.b64decode(src).decode() == frames(t)[len(t)]
     assert f"body:has(.bpv-live-{p.model_id}) .bpv-static-{p.model_id}{{display:none}}" in page
     assert repr(p).startswith("BackpropPlayer: 7 steps in 1 pass(es), showing step 0")
-
-
-# ---------------------------------------------------------------- quiz
-def test_parse_number():
-    assert parse_number(" -3 ") == -3.0 and parse_number("−2.5") == -2.5 and parse_number("1/4") == 0.25
-    assert parse_number("2e-3") == 0.002
-    for bad in ("", "abc", "1/0", "nan", "inf", "3,5", "--1"):
-        assert parse_number(bad) is None
-
-
-def engine_gradients(seed):
-    """∂L/∂node for every labelled node of the example graph, from the engine's own backward()."""
-    L = example_graph(seed)
-    L.backward()
-    out, stack, seen = {}, [L], set()
-    while stack:
-        v = stack.pop()
-        if id(v) in seen:
-            continue
-        seen.add(id(v))
-        out[v.label] = v.grad
-        stack.extend(v.parents)
-    return out
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_quiz_accepts_right_rejects_wrong_explains_non_numbers(seed):
-    q = GradientQuiz(seed=seed)
-    kind, nid, _ = q.current
-    name = q.trace.name(nid)
-    truth = engine_gradients(seed)[name]
-    assert q.answer == pytest.approx(truth)
-    assert f"∂L/∂{name}" in q.question.value
-    assert q.check(str(truth)) is True and "Correct" in q.feedback.value
-    assert q.check(str(truth + 0.5 * 0.01 * max(1, abs(truth)))) is True  # within the tolerance
-    assert q.check(str(truth + 1.5)) is False and "Not quite" in q.feedback.value
-    assert q.check("seven") is None and "is not a number" in q.feedback.value and "Traceback" not in q.feedback.value
-    assert q.check("") is None and "Type your answer first" in q.feedback.value
-    assert (q.right, q.asked) == (2, 3) and "2 of 3 right" in q.score.value
-    if truth != 0:
-        q.check(str(-truth))
-        assert "wrong sign" in q.feedback.value
-
-
-def test_quiz_buttons_hint_and_show_me():
-    q = GradientQuiz(seed=0)
-    t = q.trace
-    kind, nid, i = q.current
-    start = q.player.index
-    assert t.snapshot(start).grads == [None] * len(t.nodes)  # the graph starts with values, no gradients
-    assert all(v is not None for v in t.snapshot(start).values)
-    q.answer_box.value = "12345"  # Enter in the text box checks
-    assert q.asked == 1 and "Not quite" in q.feedback.value
-    q.check_button.click()
-    assert q.asked == 2
-    q.hint_button.click()
-    edges = [ev for ev in t.events if ev.kind == "backward" and ev.node == nid and ev.pass_index == 0]
-    for ev in edges:
-        assert fmt(ev.upstream) in q.hint_text.value and fmt(ev.local) in q.hint_text.value
-    assert sum(ev.upstream * ev.local for ev in edges) == pytest.approx(q.answer)
-    q.show_button.click()
-    assert q.player.index == i + 1 and t.snapshot(i + 1).grads[nid] == pytest.approx(q.answer)
-    assert re.search(rf'<tr data-node="{nid}" class="bpv-active">', q.player.table.value)
-    assert fmt(q.answer) in q.feedback.value
-    before = q.current
-    q.new_button.click()
-    assert q.current != before and q.feedback.value == "" and q.answer_box.value == ""
-    assert q.player.index == start
-
-
-def test_quiz_local_derivatives_and_seeded_order():
-    q = GradientQuiz(seed=5, kind="local")
-    asked = []
-    for _ in range(4):
-        kind, nid, i = q.current
-        ev = q.trace.event(i)
-        assert kind == "local" and q.answer == ev.local
-        child = q.trace.name(ev.child)
-        assert f"∂{child}/∂{q.trace.name(nid)}" in q.question.value
-        q.hint()
-        assert "Only the operation that made" in q.hint_text.value
-        asked.append(q.current)
-        q.new_question()
-    again = GradientQuiz(seed=5, kind="local")
-    replay = []
-    for _ in range(4):
-        replay.append(again.current)
-        again.new_question()
-    assert replay == asked
-
-
-def test_quiz_in_korean_and_on_a_given_graph():
-    x, w = Value(3.0, "x"), Value(-2.0, "w")
-    y = (x * w).tanh()
-    y.label = "y"
-    q = GradientQuiz(y, lang="ko", seed=1)
-    assert HANGUL.search(q.question.value)
-    q.check("모름")
-    assert "숫자가 아닙니다" in q.feedback.value
-    assert HANGUL.search(q.check_button.tooltip) and HANGUL.search(q.show_button.description)
-    with pytest.raises(ValueError, match="kind"):
-        GradientQuiz(kind="global")
-    with pytest.raises(TypeError, match="loss Value or a Trace"):
-        GradientQuiz(3.0)
-
-
-# ---------------------------------------------------------------- gradient descent
-@pytest.fixture
-def line_view():
-    X, y = data.line(n=30, seed=2)
-    return GradientDescentView(nn.LinearRegression(w=-1.0, b=2.0), X, y, lr=0.1)
-
-
-def test_descent_steps_like_nn_train(line_view):
-    v = line_view
-    X, y = v.X, v.y
-    reference = nn.LinearRegression(w=-1.0, b=2.0)
-    hist = nn.train(reference, X, y, nn.mse, lr=0.1, steps=3)
-    pictures = (v.curve_image.value, v.fit_image.value, v.landscape_image.value)
-    assert all(pictures) and v.t == 0 and v.losses == [pytest.approx(hist.losses[0])]
-    v.step_button.click()
-    assert v.t == 1 and [p.data for p in v.params] == pytest.approx(list(hist.params[1]))
-    assert all(new != old for new, old in zip((v.curve_image.value, v.fit_image.value, v.landscape_image.value),
-                                              pictures))
-    v.step()
-    v.step()
-    assert v.losses == pytest.approx(hist.losses)
-    assert np.allclose(v.thetas, hist.thetas)
-    assert "step 3" in v.status.value and fmt(v.params[0].data) in v.params_table.value
-
-
-def test_descent_run_reset_and_background_run(line_view):
-    v = line_view
-    start = [p.data for p in v.params]
-    v.run(25)
-    assert v.t == 25 and v.progress.value == 25 and "Ran 25 steps" in v.message.value
-    assert v.losses[-1] < 0.5 * v.losses[0]
-    v.reset_button.click()
-    assert v.t == 0 and [p.data for p in v.params] == start and len(v.losses) == 1
-    v.steps_box.value = 40
-    v.run_button.click()  # runs in a thread: the kernel stays free for the stop button
-    v.wait(60)
-    assert v.t == 40 and not v.running and not v.run_button.disabled
-    v.run(10**7, background=True)
-    assert v.run_button.disabled and not v.stop_button.disabled
-    v.stop_button.click()
-    v.wait(60)
-    assert 40 < v.t < 10**7 + 40 and "Stopped after" in v.message.value
-
-
-def test_divergence_stops_the_run_with_a_message(line_view):
-    v = line_view
-    v.lr_slider.value = 3.0
-    assert v.opt.lr == 3.0
-    v.run(100)
-    limit = v.explode * max(v.losses[0], 1.0)
-    assert v.diverged and v.t < 100
-    assert v.losses[-1] > limit and all(x <= limit for x in v.losses[:-1])  # stopped at the first bad step
-    assert "too large" in v.message.value and "smaller learning rate" in v.message.value and "0.3" in v.message.value
-    assert v.step_button.disabled and v.run_button.disabled
-    t = v.t
-    v.step()
-    assert v.t == t  # nothing happens until reset
-    v.reset()
-    assert not v.diverged and not v.step_button.disabled and v.message.value == ""
-
-
-def test_non_finite_loss_stops_the_run():
-    X, y = data.line(n=30, seed=2)
-    v = GradientDescentView(nn.LinearRegression(w=-1.0, b=2.0), X, y, lr=1000.0, explode=float("inf"))
-    v.run(500)
-    assert v.diverged and not np.isfinite(v.losses[-1]) and np.isfinite(v.losses[:-1]).all()
-    assert "became" in v.message.value and "smaller learning rate" in v.message.value
-
-
-def test_descent_classifier_boundary_and_sample_graph():
-    X, y = data.moons(n=60, seed=0)
-    model = nn.LogisticRegression(2, seed=0)
-    v = GradientDescentView(model, X, y, loss="bce", lr=0.5, sample=3)
-    assert v.fit_image.value and v.landscape_image not in list(controls(v))  # 3 parameters: no landscape
-    v.run(5)
-    trace = v.player.trace
-    assert v.player.index == len(trace)
-    last = trace.snapshot(len(trace))
-    by_label = {trace.name(n): last.values[n] for n in range(len(trace.nodes))}
-    assert [by_label[p.label] for p in model.parameters()] == [p.data for p in model.parameters()]
-    assert "step 5" in v.graph_title.value and "sample 3" in v.graph_title.value
-
-
-def test_descent_rejects_bad_input_with_sentences():
-    X, y = data.line(n=10)
-    model = nn.LinearRegression()
-    with pytest.raises(ValueError, match="loss must be one of"):
-        GradientDescentView(model, X, y, loss="l1")
-    with pytest.raises(ValueError, match="learning rate"):
-        GradientDescentView(model, X, y, lr=-1)
-    with pytest.raises(ValueError, match="sample"):
-        GradientDescentView(model, X, y, sample=99)
-    with pytest.raises(TypeError, match="model"):
-        GradientDescentView(42, X, y)
-
-
-def test_descent_in_korean():
-    X, y = data.line(n=10)
-    v = GradientDescentView(nn.LinearRegression(), X, y, lang="ko")
-    for c in controls(v):
-        if isinstance(c, (widgets.Button, widgets.FloatLogSlider, widgets.BoundedIntText, widgets.Checkbox)):
-            assert HANGUL.search(c.tooltip) and HANGUL.search(c.description), c
-    v.lr_slider.value = 5.0
-    v.run(50)
-    assert "학습률" in v.message.value
 
 
 # ---------------------------------------------------------------- without a live kernel

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import re
 import threading
 import time
 
@@ -12,6 +13,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from backprop_viz import nn, plots
+from backprop_viz.engine import Value
 from backprop_viz.optim import _unrecorded
 from backprop_viz.trace import fmt, trace_of
 from backprop_viz.widgets.player import BackpropPlayer, _button
@@ -23,6 +25,7 @@ LOSSES = {"mse": nn.mse, "bce": nn.binary_cross_entropy, "binary_cross_entropy":
           "hinge": nn.hinge}
 DRAW_EVERY = 0.1  # seconds: during a run the pictures are redrawn at most this often
 CHUNK_TIME = 0.05  # seconds of training between two looks at the stop button and the progress bar
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 GRAPH_MAX_PARAMETERS = 40  # models with more parameters get no per-sample graph unless asked
 
 
@@ -144,6 +147,10 @@ class GradientDescentView(widgets.VBox):
             children += [self.graph_title, self.player]
         super().__init__(children)
         self.add_class("bpv-descent")
+        for name in ("step_button", "run_button", "steps_box", "stop_button", "reset_button", "lr_slider", "log_box",
+                     "progress", "progress_text", "message", "status", "curve_image", "fit_image",
+                     "landscape_image", "params_table", "graph_title"):  # hooks for page styles and browser tests
+            getattr(self, name).add_class("bpv-gd-" + re.sub("_(button|box|slider|image)$", "", name).replace("_", "-"))
         self._busy = threading.Lock()
         self._stop = threading.Event()
         self._thread = None
@@ -298,7 +305,8 @@ class GradientDescentView(widgets.VBox):
     # ---- pictures ----
     def _draw(self):
         t = self.t
-        self.status.value = html.escape(self._w["gd_loss_at"].format(t=t, loss=fmt(self.losses[-1])))
+        self.status.value = html.escape(self._w["gd_loss_at"].format(t=t, sub=str(t).translate(_SUBSCRIPT),
+                                                                     loss=fmt(self.losses[-1])))
         fig, ax = _figure()
         plots.loss_curve(self.losses, log=self.log_box.value and min(self.losses) > 0, ax=ax)
         self.curve_image.value = _png(fig)
@@ -323,7 +331,13 @@ class GradientDescentView(widgets.VBox):
     def _sample_trace(self):
         """The graph of L(θ_t) for one sample: forward and backward, as a trace (gradients untouched)."""
         with _unrecorded():
-            return trace_of(self.loss(self.model(self.X[self.sample]), self.y[self.sample]))
+            pred = self.model(self.X[self.sample])
+            if isinstance(pred, Value) and pred.label is None:  # fresh Values every time: naming them touches nothing of the caller's
+                pred.label = "ŷ"
+            loss = self.loss(pred, self.y[self.sample])
+            if loss.label is None:
+                loss.label = "L"
+            return trace_of(loss)
 
     def _landscape_png(self):
         path = np.array(self.thetas)
@@ -363,10 +377,12 @@ class GradientDescentView(widgets.VBox):
 
     def _params_html(self):
         w = self._w
+        cell = "padding:1px 10px;text-align:{};border-bottom:1px solid #e2e2e2"
+        left, right = cell.format("left"), cell.format("right") + ";font-family:monospace"
         rows = "".join(
-            f"<tr><td>{html.escape(p.label or f'θ{i}')}</td><td style='text-align:right;font-family:monospace'>"
-            f"{html.escape(fmt(p.data))}</td><td style='text-align:right;font-family:monospace'>"
-            f"{html.escape(fmt(p.grad))}</td></tr>"
+            f"<tr><td style='{left}'>{html.escape(p.label or f'θ{i}')}</td><td style='{right}'>"
+            f"{html.escape(fmt(p.data))}</td><td style='{right}'>{html.escape(fmt(p.grad))}</td></tr>"
             for i, p in enumerate(self.params))
-        return (f"<table style='border-collapse:collapse'><tr><th style='text-align:left'>{html.escape(w['gd_params'])}"
-                f"</th><th>{html.escape(w['col_value'])}</th><th>∂L/∂θ</th></tr>{rows}</table>")
+        return (f"<table style='border-collapse:collapse'><tr><th style='{left}'>{html.escape(w['gd_params'])}</th>"
+                f"<th style='{right}'>{html.escape(w['col_value'])}</th><th style='{right}'>∂L/∂θ</th></tr>"
+                f"{rows}</table>")

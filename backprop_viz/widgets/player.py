@@ -33,6 +33,7 @@ def _made_by(trace, nid, w):
     if kind != "computed":
         return w[f"kind_{kind}"]
     op, names = trace._ops[nid], [trace.name(p) for p in trace._parents[nid]]
+    names = [f"({n})" if n.startswith("-") else n for n in names]  # a - (-0.5), not a - -0.5
     if len(names) == 2:
         return f"{names[0]} {op} {names[1]}"
     if op == "neg":
@@ -277,13 +278,15 @@ class BackpropPlayer(widgets.VBox):
             ids = ids[lo:lo + MAX_ROWS]
         source = snap.active_edge[0] if snap.active_edge else None
         unknown = f'<i>{html.escape(w["unknown"])}</i>'
+        no_grad = f'<i title="{html.escape(w["no_grad"])}">–</i>'
         head = "".join(f"<th>{html.escape(w[c])}</th>" for c in ("col_node", "col_op", "col_value", "col_grad"))
         rows = []
         for nid in ids:
             value, grad = snap.values[nid], snap.grads[nid]
             cells = (html.escape(trace.name(nid)), html.escape(_made_by(trace, nid, w)),
                      unknown if value is None else html.escape(fmt(value)),
-                     unknown if grad is None else html.escape(fmt(grad)))
+                     html.escape(fmt(grad)) if grad is not None
+                     else no_grad if trace._kinds[nid] == "constant" else unknown)
             mark = ' class="bpv-active"' if nid == snap.active_node else ' class="bpv-source"' if nid == source else ""
             rows.append(f'<tr data-node="{nid}"{mark}>' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         return (f"<style>{_TABLE_CSS}</style><table class=\"bpv-table\"><thead><tr>{head}</tr></thead>"

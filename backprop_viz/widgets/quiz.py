@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from fractions import Fraction
 
 import ipywidgets as widgets
@@ -136,6 +137,10 @@ class GradientQuiz(widgets.VBox):
         row = widgets.HBox([self.answer_box, self.check_button, self.hint_button, self.show_button,
                             self.new_button, self.score], layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([self.question, row, self.feedback, self.hint_text, self.player])
+        self.add_class("bpv-quiz")
+        for name in ("question", "answer_box", "check_button", "hint_button", "show_button", "new_button",
+                     "feedback", "hint_text", "score"):  # hooks for page styles and browser tests
+            getattr(self, name).add_class("bpv-q-" + re.sub("_(button|box)$", "", name).replace("_", "-"))
         self._last = None
         self.new_question()
 

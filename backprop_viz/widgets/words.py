@@ -23,7 +23,7 @@ WORDS = {
         "status_one": "step {k} of {total}",
         "col_node": "node", "col_op": "made by", "col_value": "value", "col_grad": "gradient",
         "kind_input": "input", "kind_parameter": "parameter", "kind_constant": "constant",
-        "unknown": "not yet",
+        "unknown": "not yet", "no_grad": "a constant: no gradient is computed for it",
         "more_rows": "{n} more rows not shown (the table shows the rows around the active node).",
         "static_note": "Recorded steps: {n}. This is the last one; run the notebook to step through them.",
         # gradient descent
@@ -35,7 +35,7 @@ WORDS = {
         "gd_lr": "learning rate", "gd_lr_tip": "The step size lr (log scale)",
         "gd_progress": "progress",
         "gd_log": "log scale", "gd_log_tip": "Show the loss on a logarithmic scale",
-        "gd_params": "parameters", "gd_loss_at": "step {t}: loss L(θ_{t}) = {loss}",
+        "gd_params": "parameters", "gd_loss_at": "step {t}: loss L(θ{sub}) = {loss}",
         "gd_diverged": "The loss became {loss} at step {t}: the learning rate {lr} is too large and "
                        "gradient descent diverges. Press reset and choose a smaller learning rate "
                        "(for example {smaller}).",
@@ -46,7 +46,7 @@ WORDS = {
         "gd_done": "Ran {n} steps.",
         "gd_graph": "The graph of step {t} for sample {i} (x = {x}, y = {y})",
         # quiz
-        "q_total": "What is {d} , the gradient of the loss {root} with respect to {node}?",
+        "q_total": "What is {d}, the gradient of the loss {root} with respect to {node}?",
         "q_local": "What is the local derivative {d} along the edge {node} → {child}?",
         "q_answer": "answer", "q_answer_tip": "Type a number, e.g. -3, 0.5 or 1/4",
         "q_check": "check", "q_check_tip": "Check your answer",
@@ -82,7 +82,7 @@ WORDS = {
         "status_one": "단계 {k}/{total}",
         "col_node": "노드", "col_op": "연산", "col_value": "값", "col_grad": "기울기",
         "kind_input": "입력", "kind_parameter": "매개변수", "kind_constant": "상수",
-        "unknown": "아직",
+        "unknown": "아직", "no_grad": "상수: 기울기를 계산하지 않습니다",
         "more_rows": "{n}개 행은 표시하지 않았습니다 (활성 노드 주변의 행만 보여 줍니다).",
         "static_note": "기록된 단계: {n}개. 마지막 단계입니다. 노트북을 실행하면 단계별로 볼 수 있습니다.",
         "gd_step": "한 단계", "gd_step_tip": "경사 하강 한 단계: θ ← θ − lr · ∂L/∂θ",
@@ -93,7 +93,7 @@ WORDS = {
         "gd_lr": "학습률", "gd_lr_tip": "한 걸음의 크기 lr (로그 눈금)",
         "gd_progress": "진행",
         "gd_log": "로그 눈금", "gd_log_tip": "손실을 로그 눈금으로 보여 줍니다",
-        "gd_params": "매개변수", "gd_loss_at": "단계 {t}: 손실 L(θ_{t}) = {loss}",
+        "gd_params": "매개변수", "gd_loss_at": "단계 {t}: 손실 L(θ{sub}) = {loss}",
         "gd_diverged": "단계 {t}에서 손실이 {loss}이(가) 되었습니다. 학습률 {lr}이(가) 너무 커서 경사 "
                        "하강법이 발산합니다. 초기화를 누르고 더 작은 학습률(예: {smaller})을 고르세요.",
         "gd_exploded": "단계 {t}까지 손실이 {first}에서 {loss}(으)로 커졌습니다. 학습률 {lr}이(가) 너무 "
@@ -102,7 +102,7 @@ WORDS = {
         "gd_stopped": "{t}단계 후 멈췄습니다.",
         "gd_done": "{n}단계를 실행했습니다.",
         "gd_graph": "단계 {t}의 그래프, 표본 {i} (x = {x}, y = {y})",
-        "q_total": "{d} , 즉 손실 {root}의 {node}에 대한 기울기는 얼마일까요?",
+        "q_total": "{d}, 즉 손실 {root}의 {node}에 대한 기울기는 얼마일까요?",
         "q_local": "간선 {node} → {child}의 국소 미분 {d}은(는) 얼마일까요?",
         "q_answer": "답", "q_answer_tip": "숫자를 입력하세요. 예: -3, 0.5, 1/4",
         "q_check": "확인", "q_check_tip": "답을 확인합니다",
