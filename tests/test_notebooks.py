@@ -99,11 +99,16 @@ def run_times(request):
             reporter.write_line(f"  {name:<44} {seconds:6.1f} s")
 
 
-def _execute(path, env=None):
-    """Run a notebook top to bottom on a new kernel in notebooks/; return it and the seconds taken."""
+def _execute(path, env=None, lang=None):
+    """Run a notebook top to bottom on a new kernel in notebooks/; return it and the seconds taken.
+    With `lang`, the first code cell's LANG line is switched to that language first."""
     from nbclient import NotebookClient
 
     nb = _read(path)
+    if lang is not None:
+        first = _code(nb)[0]
+        first.source, switched = LANG_LINE.subn(f'LANG = "{lang}"  # or "en"', first.source)
+        assert switched == 1, f"{path.name}: no LANG line to switch"
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
     start = time.perf_counter()
@@ -133,6 +138,18 @@ def test_notebook_runs_on_a_fresh_kernel(path, run_times, tmp_path):
     left = {p.name for p in NOTEBOOKS.iterdir()} - before
     assert not left, (f"{path.name} left files in notebooks/: {sorted(left)}; "
                       "write them to a temporary directory instead")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_notebook_runs_in_korean(path, run_times):
+    """The same lesson with LANG = "ko": Korean captions and controls, still no error."""
+    nb, seconds = _execute(path, lang="ko")
+    run_times[f"{path.stem} (ko)"] = seconds
+    assert not _problems(nb), "\n".join(_problems(nb))
+    if any(re.search(r"\bLANG\b", c.source) for c in _code(nb)[1:]):
+        shown = "\n".join(str(o) for c in _code(nb) for o in c.outputs)
+        assert re.search("[\uac00-\ud7a3]", shown), f"{path.name} uses LANG but shows no Korean text"
 
 
 @pytest.mark.slow
