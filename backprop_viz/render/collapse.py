@@ -25,7 +25,7 @@ def scene_for(s, lang, max_nodes=DEFAULT_MAX_NODES):
         scene = full_scene(s, lang)
     else:
         groups, what = _groups(s)
-        shown = n - sum(len(g[1]) for g in groups.values())
+        shown = n - len(set().union(*(g[1] for g in groups.values()))) if groups else n
         if groups and shown <= max_nodes:
             scene = _grouped_scene(s, groups, lang)
             scene.note = words["collapsed"].format(n=f"{n:,}", what="; ".join(words[w] for w in what))
@@ -108,14 +108,6 @@ def _groups(s):
         taken |= members | {i}
     if groups:
         what.append("neurons")
-    # Parameters used only inside neurons are folded into them; shared ones stay drawn.
-    if groups:
-        hidden = set().union(*(g[1] for g in groups.values()))
-        shared = {m for m in hidden if s.kinds[m] == "parameter"
-                  and any(c not in hidden and c not in groups for c, _ in uses[m])}
-        if shared:
-            for _, members, _ in groups.values():
-                members -= shared
     sums = 0
     for i in range(len(s) - 1, -1, -1):
         if i in taken or s.ops[i] != "+" or not s.drawable[i]:
@@ -123,12 +115,30 @@ def _groups(s):
         if len(uses[i]) == 1 and s.ops[uses[i][0][0]] == "+" and uses[i][0][0] not in taken:
             continue  # not the top of its chain
         inner, terms = _sum_tree(s, i, uses, taken)
-        if inner:
-            groups[i] = ("Σ", set(inner), terms)
-            taken |= set(inner) | {i}
-            sums += 1
+        if not inner:
+            continue
+        members, kept = set(inner), []
+        for term in terms:  # products of parameters (an L2 penalty's p·p) fold into the sum
+            p = term[0]
+            if (s.ops[p] == "*" and len(uses[p]) == 1 and s.drawable[p]
+                    and all(s.kinds[q] == "parameter" for q in s.parents[p])):
+                members.add(p)
+                members.update(s.parents[p])
+            else:
+                kept.append(term)
+        groups[i] = ("Σ" if kept else "Σ p·p", members, kept)
+        taken |= members | {i}
+        sums += 1
     if sums:
         what.append("sums")
+    # A parameter disappears into its groups only when every use of it is inside one.
+    if groups:
+        hidden = set().union(*(g[1] for g in groups.values()))
+        shared = {m for m in hidden if s.kinds[m] == "parameter"
+                  and any(c not in hidden and c not in groups for c, _ in uses[m])}
+        if shared:
+            for _, members, _ in groups.values():
+                members -= shared
     return groups, what
 
 

@@ -119,7 +119,7 @@ def draw(snapshot, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES):
         edge_attr={"fontname": style.MONO, "fontsize": str(style.LABEL_SIZE), "arrowsize": "0.8"})
     for n, node in enumerate(scene.nodes):
         st = nodes[n]
-        status = st[0] if node.kind == "value" else st
+        status = st[0] if node.kind == "value" else DONE if node.kind == "const" else st
         attrs = {"id": node.key, **node_attrs(node), **_BOX[status]}
         if node.kind == "value":
             attrs["label"] = _value_label(scene, node, st, words, lang)
@@ -128,10 +128,10 @@ def draw(snapshot, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES):
                 attrs.update(color=style.PARAM_EDGE, penwidth="2")
         elif node.kind == "more":
             attrs.update(label=f"<{_font(node.text, style.MUTED)}>", style="rounded,dashed", color=style.PENDING)
+        elif node.kind == "const":
+            attrs.update(label=f"<{_font(st, style.MUTED)}>", style="filled,rounded", color=style.PENDING)
         else:
-            attrs["label"] = f"<{_font(node.text, style.MUTED if node.kind == 'const' else None)}>"
-            if node.kind == "const":
-                attrs["style"] += ",rounded"
+            attrs["label"] = f"<{_font(node.text)}>"
         g.node(node.key, **attrs)
     text_of = {e: (text, gsign, active) for e, text, gsign, active in labels}
     arrow = "←" if rankdir == "LR" else "↑"

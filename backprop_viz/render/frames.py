@@ -117,8 +117,9 @@ class Frames(Sequence):
         """The SVG text of a snapshot of this trace."""
         view, tpl = self.view(snap.pass_index)
         nodes, edges, labels = view.state(snap, self.lang)
-        value, plain, edge, label = tpl.value, tpl.plain, tpl.edge, tpl.label
-        node_strs = [value(n, st) if type(st) is tuple else plain(n, st) for n, st in enumerate(nodes)]
+        value, const, plain, edge, label = tpl.value, tpl.const, tpl.plain, tpl.edge, tpl.label
+        node_strs = [value(n, st) if type(st) is tuple else const(n, st) if type(st) is str else plain(n, st)
+                     for n, st in enumerate(nodes)]
         edge_strs = [edge(e, st) for e, st in enumerate(edges)]
         label_strs = [label(*lab) for lab in labels]
         return tpl.frame(status_text(snap, self.lang), edge_strs, node_strs, label_strs)

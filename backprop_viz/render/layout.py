@@ -21,6 +21,8 @@ class DotNotFoundError(graphviz.ExecutableNotFound):
     """The Graphviz `dot` program is not installed (the message says how to install it).
     A graphviz.ExecutableNotFound, so code catching that catches this too."""
 
+    __module__ = "backprop_viz.render"
+
     def __init__(self, message=INSTALL):
         RuntimeError.__init__(self, message)
 

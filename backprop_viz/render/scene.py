@@ -44,7 +44,9 @@ def structure_of(trace, pass_index):
     local = {t: i for i, t in enumerate(ids)}
     drawable = tuple(bool(ops[t]) and all(p in local for p in parents_of[t]) for t in ids)
     parents = tuple(tuple(local[p] for p in parents_of[t]) if d else () for t, d in zip(ids, drawable))
-    names = tuple(trace.name(t) if (labels[t] or kinds[t] == "constant") else None for t in ids)
+    # Unlabelled values (and constants: their number) are named each frame, so passes that differ
+    # only in such names or numbers share one layout.
+    names = tuple(labels[t] or None for t in ids)
     return Structure(
         ids, names, tuple(ops[t] if d else "" for t, d in zip(ids, drawable)), parents,
         tuple(kinds[t] for t in ids), tuple(trace._shapes[t] for t in ids),
@@ -134,10 +136,12 @@ def title_text(name, shape):
     return f"{name} [{style.shape_text(shape)}]" if shape else name
 
 
-def const_node(s, i):
-    text = clean(s.names[i] or "", style.TITLE_CHARS)
-    return DNode(f"v{i}", "const", i, text, width=round(style.text_width(text, style.ROW_SIZE) + 12, 1),
-                 height=18.0)
+def const_node(s, i, lang):
+    """A constant: a small box with its label, or its number (sized for any number) when unlabelled."""
+    text = clean(s.names[i], style.TITLE_CHARS) if s.names[i] else None
+    chars = len(style.WORDS[lang]["mean"]) + 1 + style.NUMBER_CHARS if s.shapes[i] else style.NUMBER_CHARS
+    width = style.text_width(text, style.ROW_SIZE) if text else chars * 0.6 * style.ROW_SIZE
+    return DNode(f"v{i}", "const", i, text, width=round(width + 12, 1), height=18.0)
 
 
 def op_node(key, i, text):
@@ -156,7 +160,7 @@ def more_node(key, n, lang):
 
 def add_value(scene, i, lang):
     s = scene.structure
-    node = const_node(s, i) if s.kinds[i] == "constant" else value_node(s, i, lang)
+    node = const_node(s, i, lang) if s.kinds[i] == "constant" else value_node(s, i, lang)
     scene.arrays |= node.array
     scene.value_of[i] = scene.add_node(node)
 

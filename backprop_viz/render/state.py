@@ -97,7 +97,7 @@ class PassView:
 
     def state(self, snap, lang):
         """(nodes, edges, labels): per drawn node (status, title, d1, d2, g1, g2, sign) for a value,
-        its status for any other; per edge (status, sign or None, width); labels [(edge, text, sign,
+        the text of a constant, the status of any other; per edge (status, sign or None, width); labels [(edge, text, sign,
         active)]. Texts are already `clean`."""
         self.lang = lang
         if self._nodes is None:
@@ -129,8 +129,10 @@ class PassView:
                      title, d1, d2, g1, g2, gsign))
             elif kind == "op":
                 add(ACTIVE if n == act_op else DONE if values[t] is not None else PENDING)
+            elif kind == "const":
+                add(title or rows(values[t])[0])
             else:
-                add(DONE if kind == "const" else PENDING)
+                add(PENDING)
         edges, labels = [], []
         add = edges.append
         all_labels = scene.labels

@@ -39,7 +39,7 @@ ROW_H = 14.0
 TITLE_H = 17.0
 PAD = 5.0
 NUMBER_CHARS = 9  # the widest text number_text() gives
-TITLE_CHARS = 22  # longer labels are cut with … (the full label is the node's tooltip)
+TITLE_CHARS = 32  # longer labels are cut with …
 
 LANGS = ("en", "ko")
 

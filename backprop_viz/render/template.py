@@ -181,8 +181,8 @@ class Template:
     def _fmt_const(self, n, node, cx, cy, w, h):
         return (f'<g class="bv-const" data-node="{node.local}"><title>{_lit(self.words["constant"])}</title>'
                 f'<rect x="{_f(cx - w / 2)}" y="{_f(cy - h / 2)}" width="{_f(w)}" height="{_f(h)}" rx="3" '
-                f'fill="{{0}}" stroke="{{1}}" stroke-width="{{2}}"{{3}}/><text x="{_f(cx)}" y="{_f(cy + 3.5)}" '
-                f'text-anchor="middle" fill="{style.MUTED}">{_lit(node.text)}</text></g>')
+                f'fill="{style.DONE_FILL}" stroke="{style.PENDING}"/><text x="{_f(cx)}" y="{_f(cy + 3.5)}" '
+                f'text-anchor="middle" fill="{style.MUTED}">{{0}}</text></g>')
 
     def _fmt_op(self, n, node, cx, cy, w, h):
         return (f'<g class="bv-op" data-node="{node.local}"><ellipse cx="{_f(cx)}" cy="{_f(cy)}" rx="{_f(w / 2)}" '
@@ -213,8 +213,16 @@ class Template:
             cache[st] = s
         return s
 
+    def const(self, n, text):
+        """The element of constant n showing `text` (already `clean`)."""
+        cache = self._cache[n]
+        s = cache.get(text)
+        if s is None:
+            s = cache[text] = self._fmt[n].format(xml_text(text))
+        return s
+
     def plain(self, n, status):
-        """The element of an op, constant or 'more' node n in `status`."""
+        """The element of an op or 'more' node n in `status`."""
         cache = self._cache[n]
         s = cache.get(status)
         if s is None:
