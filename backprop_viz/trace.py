@@ -135,6 +135,12 @@ class _Recorder:
         self._kinds, self._shapes, self._node_pass = trace._kinds, trace._shapes, trace._node_pass
         self._args, self._init, self._events = trace._args, trace._init, trace._events
 
+    def _detach(self):
+        """Let go of the trace when recording ends: values keep pointing at this recorder (their ids
+        belong to it), and must not keep a trace alive that its owner has dropped."""
+        self.trace = self._labels = self._ops = self._parents = self._kinds = None
+        self._shapes = self._node_pass = self._args = self._init = self._events = self._values = None
+
     # ---- passes and node ids ----
     def _start_pass(self):
         self.trace._pass_starts.append(len(self._events))
@@ -251,6 +257,7 @@ def record():
         yield trace
     finally:
         engine._set_recorder(previous)
+        recorder._detach()
         if collecting:
             gc.enable()
 

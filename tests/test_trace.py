@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import sys
+import weakref
 from collections import Counter
 from pathlib import Path
 
@@ -146,6 +147,9 @@ def test_a_training_loop_is_one_pass_per_step(order):
         computed = [n.id for n in nodes if n.kind == "computed" and n.pass_index == p]
         used = {q for c in computed for q in nodes[c].parents}
         assert len(computed) == 4 and {iw, ix, ib} <= used
+        edges = sorted((c, slot) for c in computed for slot, q in enumerate(nodes[c].parents)
+                       if nodes[q].kind != "constant")
+        assert sorted((e.child, e.slot) for e in trace.events[start:stop] if e.kind == "backward") == edges
         assert trace.pass_nodes(p) == tuple(sorted(set(computed) | used))
         assert trace.snapshot(stop).pass_index == p
     # zero_grad never starts a pass by itself: with zero_grad first, step 2's closes pass 1
@@ -369,6 +373,19 @@ def test_node_ids_are_stable_run_to_run():
         trace, _, _, _ = _train(2, ("forward", "backward", "update", "zero_grad"))
         texts.append(trace.to_json())
     assert texts[0] == texts[1]
+
+
+def test_a_dropped_trace_is_freed_while_the_parameters_live_on():
+    w = Value(np.ones((50, 50)), "w", role="parameter")
+    gc.disable()  # freed by reference counting alone: no cycles
+    try:
+        with record() as trace:
+            (w * w).sum().backward()
+        ref = weakref.ref(trace)
+        del trace
+        assert ref() is None
+    finally:
+        gc.enable()
 
 
 def test_zero_grad_helper_is_recorded():
