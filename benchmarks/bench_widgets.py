@@ -1,0 +1,109 @@
+"""Benchmark: BackpropPlayer click → picture updated, measured inside the page in JupyterLab and Voilà."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+
+from render_graphs import random_graph  # noqa: E402
+
+from backprop_viz import BackpropPlayer, Value, trace_of  # noqa: E402
+from tests.e2e import pages, servers  # noqa: E402
+
+NOTEBOOK = REPO / "tests" / "e2e" / "fixtures" / "player.ipynb"  # a 7-step player and a ~200-node one
+GRAPHS = REPO / "tests" / "render_graphs.py"
+CLICKS = 20
+GOAL_MS = 100.0
+
+
+def small_graph():
+    """The notebook's small graph: L = a·b + a."""
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    return a * b + a
+
+
+def kernel_side(graph):
+    """Python's share of one click: player.step() (snapshot, frame, caption, table), and the bytes sent."""
+    player = BackpropPlayer(trace_of(graph))
+    times = []
+    for _ in range(CLICKS):
+        if player.index == len(player.trace):
+            player.first()
+        t0 = time.perf_counter()
+        player.step()
+        times.append((time.perf_counter() - t0) * 1000)
+    sent = len(player.frame.value) + len(player.table.value) + len(player.caption.value)
+    return statistics.median(times), sent
+
+
+def clicks(page, scope, steps):
+    """In-page ms from clicking `next` to the SVG showing the new step, CLICKS times."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(f"{scope} .bpv-frame svg")).to_contain_text(f"step 0 of {steps}")
+    out = []
+    for k in range(CLICKS):
+        target = k % steps + 1
+        out.append(pages.click_latency(page, f"{scope} .bpv-next", f"{scope} .bpv-frame",
+                                       text=f"step {target} of {steps}"))
+        if target == steps:  # the small graph: start over
+            page.locator(f"{scope} .bpv-first").click()
+            expect(page.locator(f"{scope} .bpv-frame svg")).to_contain_text(f"step 0 of {steps}")
+    return out
+
+
+def main():
+    reason = pages.missing_browser()
+    if reason:
+        print(f"skipped: {reason}")
+        return
+    from playwright.sync_api import sync_playwright
+
+    big = random_graph(200, seed=1)
+    small_steps, big_steps = 7, len(trace_of(big))
+    small_ms, small_bytes = kernel_side(small_graph())
+    big_ms, big_bytes = kernel_side(big)
+    rows = []
+    with sync_playwright() as playwright, tempfile.TemporaryDirectory() as tmp:
+        problems = pages.Problems()
+        context = pages.launch_context(playwright, Path(tmp) / "profile", problems)
+        try:
+            for name, cls in (("JupyterLab", servers.LabServer), ("Voilà", servers.VoilaServer)):
+                with cls(NOTEBOOK, GRAPHS) as server:
+                    page = server.open(context)
+                    if cls is servers.LabServer:
+                        pages.lab_run_all(page)
+                    for label, scope, steps in (("7-step graph", ".small", small_steps),
+                                                (f"~200-node graph ({big_steps} steps)", ".big", big_steps)):
+                        rows.append((name, label, clicks(page, scope, steps)))
+                    page.close()
+        finally:
+            context.close()
+        if problems.all():
+            raise SystemExit("problems in the browser:\n" + "\n".join(problems.all()))
+
+    print(f"BackpropPlayer: click 'next' → SVG updated, in-page, {CLICKS} clicks each (goal ≤ {GOAL_MS:.0f} ms median "
+          "at ~200 nodes)")
+    print(f"{'where':<11} {'graph':<33} {'median ms':>9} {'min':>6} {'max':>6}  goal")
+    medians = {}
+    for name, label, values in rows:
+        med = statistics.median(values)
+        medians[(name, label[:5])] = med
+        ok = "met" if med <= GOAL_MS else "MISSED"
+        print(f"{name:<11} {label:<33} {med:9.1f} {min(values):6.1f} {max(values):6.1f}  {ok if '200' in label else ''}")
+    for name in ("JupyterLab", "Voilà"):
+        ratio = medians[(name, "~200-")] / medians[(name, "7-ste")]
+        print(f"{name}: ~200-node click costs {ratio:.1f}× a 7-step-graph click")
+    print(f"kernel side per click (player.step()): {big_ms:.2f} ms at ~200 nodes ({big_bytes / 1024:.0f} KiB of "
+          f"frame + table + caption sent), {small_ms:.2f} ms on the 7-step graph ({small_bytes / 1024:.1f} KiB)")
+
+
+if __name__ == "__main__":
+    main()
