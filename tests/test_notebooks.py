@@ -273,6 +273,20 @@ def test_only_the_public_api_is_imported(path):
             assert not node.attr.startswith("_"), f"{path.name} uses {node.value.id}.{node.attr}"
 
 
+def test_the_public_api_check_tells_private_from_public():
+    def flagged(code):
+        return [(m, n) for m, n in _imports_and_uses(ast.parse(code)) if _private_use(m, n)]
+
+    assert not flagged("from backprop_viz import Value, record, nn, GradientQuiz\n"
+                       "import backprop_viz as bv\nbv.draw\nfrom backprop_viz.nn import MLP")
+    assert flagged("from backprop_viz.engine import zero_grad")
+    assert flagged("from backprop_viz.widgets.quiz import parse_number")
+    assert flagged("import backprop_viz.trace")
+    assert flagged("import backprop_viz as bv\nbv.engine.zero_grad([])")
+    assert flagged("from backprop_viz import _EXPORTS")
+    assert flagged("from backprop_viz.nn import _rng")
+
+
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
 def test_widgets_speak_the_lesson_language(path):
     tree = ast.parse("\n\n".join(_python(c.source) for c in _code(_read(path))))
