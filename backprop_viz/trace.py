@@ -121,7 +121,7 @@ class _Recorder:
     recording (benchmarks/bench_trace.py).
     """
 
-    __slots__ = ("trace", "_pass", "_has_backward", "_ends_on_forward", "_values",
+    __slots__ = ("trace", "_pass", "_has_backward", "_ends_on_forward", "_values", "_saved",
                  "_labels", "_ops", "_parents", "_kinds", "_shapes", "_node_pass", "_args", "_init", "_events")
 
     def __init__(self, trace):
@@ -130,6 +130,7 @@ class _Recorder:
         self._has_backward = False  # the current pass has had its seed
         self._ends_on_forward = True  # the current pass had a backward or an update: a forward starts the next
         self._values = {}  # node id -> value after its last update event
+        self._saved = []  # (value, recorder, id) of values another recording had given ids, see _restore
         # the trace's columns, bound here so the hot path does not look them up per node
         self._labels, self._ops, self._parents = trace._labels, trace._ops, trace._parents
         self._kinds, self._shapes, self._node_pass = trace._kinds, trace._shapes, trace._node_pass
@@ -140,6 +141,13 @@ class _Recorder:
         belong to it), and must not keep a trace alive that its owner has dropped."""
         self.trace = self._labels = self._ops = self._parents = self._kinds = None
         self._shapes = self._node_pass = self._args = self._init = self._events = self._values = None
+
+    def _restore(self):
+        """Give back the ids an enclosing recording had given: a `with record()` inside another one
+        must not change the outer trace's ids of the values both use."""
+        for v, recorder, tid in reversed(self._saved):
+            v._trec, v._tid = recorder, tid
+        self._saved = None
 
     # ---- passes and node ids ----
     def _start_pass(self):
@@ -161,6 +169,8 @@ class _Recorder:
                 continue
             stack.pop()
             if top._trec is not self:
+                if top._trec is not None:
+                    self._saved.append((top, top._trec, top._tid))
                 top._tid = self.trace._append_node(top, tuple(p._tid for p in top.parents), _store(top._data),
                                                    max(self._pass, 0))
                 top._trec = self
@@ -257,6 +267,7 @@ def record():
         yield trace
     finally:
         engine._set_recorder(previous)
+        recorder._restore()
         recorder._detach()
         if collecting:
             gc.enable()

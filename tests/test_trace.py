@@ -388,6 +388,23 @@ def test_a_dropped_trace_is_freed_while_the_parameters_live_on():
         gc.enable()
 
 
+def test_a_recording_inside_a_recording_leaves_the_outer_one_right():
+    a, b = Value(2.0, "a"), Value(-1.5, "b")
+    with record() as outer:
+        c = a * b
+        L = c * c + a
+        with record() as inner:  # gives a, b and c ids of its own
+            d = (b + c).tanh()
+            d.backward()
+        L.backward()
+    assert [n.label for n in inner.nodes[:3]] == ["b", "a", None] and len(inner) == 8
+    ids = {n.label: n.id for n in outer.nodes if n.label}
+    end = outer.snapshot(len(outer))
+    assert (end.grads[ids["a"]], end.grads[ids["b"]]) == (a.grad, b.grad)
+    back = [e for e in outer.events if e.kind == "backward"]
+    assert all(e.node == outer.nodes[e.child].parents[e.slot] for e in back) and len(back) == 6
+
+
 def test_zero_grad_helper_is_recorded():
     p = Value(np.ones(2), "p", role="parameter")
     with record() as trace:
