@@ -249,5 +249,5 @@ def test_saved_notebook_and_html_export_keep_the_last_frame(tmp_path):
     assert "step 7 of 7" in expected
     page, _ = HTMLExporter().from_notebook_node(nb)  # what `jupyter nbconvert --to html` writes
     shown = [base64.b64decode(s).decode() for s in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
-    assert shown[0] == expected and len(shown) == 2  # the small player's last frame, then the big one's
+    assert shown[0] == expected and len(shown) == 3  # the small player's last frame, the big one's, the Korean one's
     assert html.escape(small_trace().snapshot(7).caption()) in page

@@ -79,9 +79,18 @@ def test_player_in_jupyterlab(browser_context, jupyter_lab, screenshot, report_l
 
 
 def test_player_in_voila(browser_context, voila, screenshot, report_latency):
+    from playwright.sync_api import expect
+
     page = voila(NOTEBOOK, GRAPHS).open(browser_context)
     assert "BackpropPlayer(" not in page.inner_text("body"), "Voilà must not show code"
     check_player(page, screenshot, "voila")
+    ko = page.locator(".ko")
+    expect(ko.locator(".bpv-next")).to_have_text("다음")
+    ko.locator(".bpv-next").click()
+    expect(ko.locator(".bpv-caption")).to_contain_text("순전파")
+    expect(ko.locator(".bpv-frame svg")).to_contain_text("1")
+    ko.scroll_into_view_if_needed()
+    screenshot(page, "voila-korean")
     measure_big(page, report_latency, "Voilà")
     pages.assert_no_tracebacks(page)
 
