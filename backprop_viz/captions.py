@@ -207,6 +207,8 @@ def _backward(trace, i, raw, words, style, plain, term):
     c, p = term(child), term(parent)
     sentence = words["backward"].format(child=plain(child), parent=plain(parent))
     op = trace._ops[child]
+    if op == "stack":  # each scalar receives its own element of the array's gradient
+        upstream = contribution
     if local is not None:
         formula = (f"{style.d(root, p)} {style.plus_eq} {style.d(root, c)} \\cdot {style.d(c, p)} = "
                    f"{style.num(upstream, True)} {style.times} {style.num(local, True)} = {style.num(contribution)}")

@@ -8,7 +8,7 @@ from operator import attrgetter
 
 import numpy as np
 
-__all__ = ["Value", "as_value", "zero_grad"]
+__all__ = ["Value", "as_value", "stack", "zero_grad"]
 
 # The active recorder (see backprop_viz.trace.record). With none active, each op pays one
 # global lookup and an `is None` test, nothing else.
@@ -473,6 +473,24 @@ def zero_grad(values):
         v.grad = 0.0
 
 
+def stack(values, shape=None):
+    """An array Value built from scalar Values: out[i] = values[i], so d out[i] / d values[i] = 1.
+
+    `shape` arranges the numbers (default: a 1-D array). Each scalar gets back its own element
+    of the array's gradient, so scalar parameters can feed a fast batched computation.
+    """
+    values = [v if isinstance(v, Value) else _constant(v) for v in values]
+    if not values or any(v is None or type(v._data) is not float for v in values):
+        raise TypeError("stack() takes a non-empty list of scalar Values or numbers.")
+    data = np.array([v._data for v in values], dtype=np.float64)
+    if shape is not None:
+        shape = tuple(shape)
+        if int(np.prod(shape)) != data.size:
+            raise ValueError(f"cannot stack {data.size} values into shape {shape}.")
+        data = data.reshape(shape)
+    return Value._result(data, tuple(values), "stack", data.shape)
+
+
 def _check_axis(axis, ndim):
     axes = axis if isinstance(axis, tuple) else (axis,)
     if axis is not None and any(not -ndim <= a < ndim for a in axes):
@@ -611,6 +629,11 @@ def _transpose_rule(node, g):
     return ((0, None, g if type(g) is float else g.T),)
 
 
+def _stack_rule(node, g):
+    flat = g.ravel()
+    return tuple((i, 1.0, float(flat[i])) for i in range(flat.size))
+
+
 _BACKWARD = {
     "+": _add_rule,
     "-": _sub_rule,
@@ -628,4 +651,5 @@ _BACKWARD = {
     "mean": _mean_rule,
     "reshape": _reshape_rule,
     "T": _transpose_rule,
+    "stack": _stack_rule,
 }
