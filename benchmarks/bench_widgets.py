@@ -43,6 +43,31 @@ def kernel_side(graph):
     return statistics.median(times), sent
 
 
+def descent_costs():
+    """GradientDescentView on a noisy line (2 parameters: curve, fit, landscape, sample graph):
+    ms per `step` click, and a 2000-step run against nn.train alone."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from backprop_viz import GradientDescentView, data, nn
+
+    X, y = data.line(n=50, seed=0)
+    view = GradientDescentView(nn.LinearRegression(w=-1.0, b=2.0), X, y, lr=0.01)
+    times = []
+    for _ in range(10):
+        t0 = time.perf_counter()
+        view.step()
+        times.append((time.perf_counter() - t0) * 1000)
+    view.reset()
+    t0 = time.perf_counter()
+    view.run(2000)
+    run_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    nn.train(nn.LinearRegression(w=-1.0, b=2.0), X, y, nn.mse, lr=0.01, steps=2000)
+    train_s = time.perf_counter() - t0
+    return statistics.median(times), run_s, train_s
+
+
 def clicks(page, scope, steps):
     """In-page ms from clicking `next` to the SVG showing the new step, CLICKS times."""
     from playwright.sync_api import expect
@@ -101,6 +126,9 @@ def main():
     for name in ("JupyterLab", "Voilà"):
         ratio = medians[(name, "~200-")] / medians[(name, "7-ste")]
         print(f"{name}: ~200-node click costs {ratio:.1f}× a 7-step-graph click")
+    step_ms, run_s, train_s = descent_costs()
+    print(f"GradientDescentView: a 'step' click {step_ms:.0f} ms (train + redraw curve, fit, landscape, graph); "
+          f"2000-step run {run_s:.2f} s vs nn.train alone {train_s:.2f} s ({run_s / train_s:.1f}×: redraws ≤ 1 per 0.1 s)")
     print(f"kernel side per click (player.step()): {big_ms:.2f} ms at ~200 nodes ({big_bytes / 1024:.0f} KiB of "
           f"frame + table + caption sent), {small_ms:.2f} ms on the 7-step graph ({small_bytes / 1024:.1f} KiB)")
 
