@@ -17,7 +17,7 @@ _EVENT_LAYOUT = {FORWARD: (2, 1), SEED: (2, 2), BACKWARD: (4, 5), UPDATE: (2, 2)
 _NODE_FIELDS = ("label", "op", "parents", "kind", "shape", "pass", "arg", "init")
 _KINDS = ("input", "parameter", "constant", "computed")
 _ARITY = {"": 0, "+": 2, "-": 2, "*": 2, "/": 2, "@": 2, "neg": 1, "**": 1, "exp": 1, "log": 1, "tanh": 1,
-          "sigmoid": 1, "relu": 1, "sum": 1, "mean": 1, "reshape": 1, "T": 1}
+          "sigmoid": 1, "relu": 1, "sum": 1, "mean": 1, "reshape": 1, "T": 1, "stack": None}  # None: one or more
 
 
 def _enc(x):
@@ -109,14 +109,14 @@ def _shape_of(value):
 
 
 def _arg(op, arg, where):
-    """The op's constant: exponent of '**', axis of sum/mean (None, int or list), shape of reshape."""
+    """The op's constant: exponent of '**', axis of sum/mean (None, int or list), shape of reshape / stack."""
     if op == "**" and isinstance(arg, (int, float)) and not isinstance(arg, bool):
         return float(arg)
     if op in ("sum", "mean") and (arg is None or _is_int(arg)):
         return arg
-    if op in ("sum", "mean", "reshape") and isinstance(arg, list) and all(_is_int(a) for a in arg):
+    if op in ("sum", "mean", "reshape", "stack") and isinstance(arg, list) and all(_is_int(a) for a in arg):
         return tuple(arg)
-    if op not in ("**", "sum", "mean", "reshape") and arg is None:
+    if op not in ("**", "sum", "mean", "reshape", "stack") and arg is None:
         return None
     raise ValueError(f"{where}: {arg!r} is not a valid parameter for op {op!r}.")
 
@@ -139,8 +139,8 @@ def _node(trace, i, node):
         raise ValueError(f"{where}: a node of kind {kind!r} cannot have op {op!r} (only computed nodes have an op).")
     if not isinstance(parents, list) or any(not _is_int(p) or not 0 <= p < i for p in parents):
         raise ValueError(f"{where} names parents {parents!r}; each must be the id of an earlier node.")
-    if len(parents) != _ARITY[op]:
-        raise ValueError(f"{where}: op {op!r} takes {_ARITY[op]} parent(s), not {len(parents)}.")
+    if len(parents) != _ARITY[op] and not (_ARITY[op] is None and parents):
+        raise ValueError(f"{where}: op {op!r} takes {_ARITY[op] or 'one or more'} parent(s), not {len(parents)}.")
     if not _is_int(node["pass"]) or node["pass"] < 0:
         raise ValueError(f"{where}: 'pass' must be a pass number (0, 1, ...), got {node['pass']!r}.")
     shape = _shape(node["shape"], where)

@@ -212,3 +212,37 @@ def test_any_corrupted_document_loads_or_says_why(data):
         s = trace.snapshot(k)
         s.caption("en"), s.caption("ko", "latex")
     assert Trace.from_json(trace.to_json()).to_json() == trace.to_json()
+
+
+def _op_cases():
+    from ops import CASES, case_id
+
+    return [pytest.param(case, id=case_id(case)) for case in CASES]
+
+
+@pytest.mark.parametrize("case", _op_cases())
+def test_every_op_records_captions_and_round_trips(case):
+    from ops import OPS, sample
+
+    name, shapes, p = case
+    rng = np.random.default_rng(0)
+    leaves = [Value(sample(s, rng, positive=i in OPS[name].positive), f"x{i}") for i, s in enumerate(shapes)]
+    with record() as trace:
+        out = OPS[name].ours(*leaves, p)
+        (out * 1.5).sum().backward()
+    assert trace.nodes[len(leaves)].op == name
+    round_trip(trace)
+
+
+def test_stack_records_and_round_trips():
+    from backprop_viz.engine import _BACKWARD, stack
+    from backprop_viz.trace_json import _ARITY
+
+    assert set(_ARITY) - {""} == set(_BACKWARD), "an engine op the JSON loader does not know"
+    xs = [Value(float(i) - 1.5, f"x{i}") for i in range(4)]
+    with record() as trace:
+        s = stack(xs, (2, 2))
+        (s * s).sum().backward()
+    node = trace.nodes[4]
+    assert (node.op, node.parents, node.arg) == ("stack", (0, 1, 2, 3), (2, 2))
+    round_trip(trace)
