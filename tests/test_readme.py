@@ -27,9 +27,11 @@ def test_relative_links_and_images_exist():
     assert not missing, f"README.md links files that do not exist: {missing}"
 
 
-def test_screenshot_is_a_png():
-    (shot,) = re.findall(r"!\[[^\]]*\]\((docs/[^)]+\.png)\)", README)
-    assert (REPO / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+def test_screenshots_are_pngs():
+    shots = re.findall(r"!\[[^\]]*\]\((docs/[^)]+\.png)\)", README)
+    assert shots, "README.md needs a screenshot under docs/"
+    for shot in shots:
+        assert (REPO / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", shot
 
 
 def test_every_lesson_is_listed():
