@@ -18,6 +18,17 @@ def _torch():
     return torch
 
 
+def _tensor(x):
+    torch = _torch()
+    return x if isinstance(x, torch.Tensor) else torch.tensor(float(x), dtype=torch.float64)
+
+
+def _stack(values, shape):
+    from backprop_viz.engine import stack
+
+    return stack(values, shape)
+
+
 def _np_reduce(fn):
     return lambda a, p: float(fn(a)) if p is None else fn(a, axis=p)
 
@@ -54,6 +65,8 @@ _OPS = [
     Op("sum", 1, lambda a, p: a.sum(p), _np_reduce(np.sum), lambda a, p: a.sum() if p is None else a.sum(p)),
     Op("mean", 1, lambda a, p: a.mean(p), _np_reduce(np.mean), lambda a, p: a.mean() if p is None else a.mean(p)),
     Op("reshape", 1, lambda a, p: a.reshape(p), lambda a, p: np.reshape(a, p), lambda a, p: a.reshape(p)),
+    Op("stack", 3, lambda a, b, c, p: _stack([a, b, c], p), lambda a, b, c, p: np.reshape(np.array([a, b, c]), p or (3,)),
+       lambda a, b, c, p: _torch().stack([_tensor(x) for x in (a, b, c)]).reshape(p or (3,))),
     Op("T", 1, lambda a, p: a.T, lambda a, p: np.transpose(a), lambda a, p: a.permute(tuple(reversed(range(a.ndim))))),
 ]
 OPS = {op.name: op for op in _OPS}
@@ -76,6 +89,7 @@ CASES = (
     + [(name, [()], None) for name in ("sum", "mean")]
     + [("reshape", [(2, 3)], (3, 2)), ("reshape", [(6,)], (2, 3)), ("reshape", [(2, 3)], (-1,)), ("reshape", [()], (1, 1))]
     + [("T", [(2, 3)], None), ("T", [(3,)], None), ("T", [()], None)]
+    + [("stack", [(), (), ()], None), ("stack", [(), (), ()], (3, 1))]
 )
 
 

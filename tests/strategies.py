@@ -97,7 +97,7 @@ def programs(draw, max_leaves=4, max_steps=12):
         # Half the time one of the newest registers (depth), else any register (fan-out, sharing).
         n = len(values)
         a = draw(st.integers(max(0, n - 2), n - 1) if draw(st.booleans()) else st.integers(0, n - 1))
-        name = draw(st.sampled_from(ELEMENTWISE * 3 + UNARY + ("@", "@")))
+        name = draw(st.sampled_from(ELEMENTWISE * 3 + UNARY + ("@", "@", "stack")))
         step = _make_step(draw, name, a, values)
         if step is None:
             continue
@@ -141,6 +141,13 @@ def _make_step(draw, name, a, values):
             if name == "/" and left and not np.all(np.abs(x) > 0.3):
                 return None
         return ((("const", c), a) if left else (a, ("const", c))), None
+    if name == "stack":  # three scalar registers (or numbers) side by side, as nn's batched path does
+        scalars = [r for r, v in enumerate(values) if _shape(v) == ()]
+        if not scalars:
+            return None
+        refs = tuple(draw(st.sampled_from(scalars)) if draw(st.integers(0, 3)) else ("const", draw(_numbers))
+                     for _ in range(3))
+        return refs, draw(st.sampled_from([None, (3, 1), (1, 3)]))
     p = draw(st.sampled_from(EXPONENTS)) if name == "**" else None
     if not _allowed(name, x, p):  # another register may lie in the op's smooth domain
         fits = [r for r, v in enumerate(values) if _allowed(name, v, p)]
