@@ -1,0 +1,131 @@
+"""Benchmark: SVG frames made from one dot layout against re-running dot for every frame."""
+
+from __future__ import annotations
+
+import re
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from backprop_viz import draw, frames, trace_of  # noqa: E402
+from backprop_viz.render import clear_layout_cache  # noqa: E402
+from backprop_viz.render.layout import run_dot  # noqa: E402
+from render_graphs import micrograd_demo_loss, random_graph  # noqa: E402
+
+SIZES = (10, 50, 200, 1000)
+GOALS = {"ratio_200": 100.0, "frame_200_ms": 1.0, "frame_1000_ms": 5.0, "layout_ms": 100.0, "big_s": 2.0}
+_POS = re.compile(r'<g class="bv-(?:value|const|op)" data-node="(\d+)">(?:<title>.*?</title>)?'
+                  r'<(?:rect x="([-\d.]+)" y="([-\d.]+)"|ellipse cx="([-\d.]+)" cy="([-\d.]+)")')
+
+
+def _cpu():
+    """CPU seconds of this process and of the `dot` runs it waited for: on a shared machine this
+    is what a run costs on an idle one (everything here is single-threaded)."""
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + child.ru_utime + child.ru_stime
+
+
+def _cost(fn, repeats=1):
+    """(wall, cpu) seconds of fn(), the least of `repeats` runs each."""
+    wall = cpu = float("inf")
+    for _ in range(repeats):
+        c0, t0 = _cpu(), time.perf_counter()
+        fn()
+        wall, cpu = min(wall, time.perf_counter() - t0), min(cpu, _cpu() - c0)
+    return wall, cpu
+
+
+def _positions(svg):
+    return {m.group(1) + ("o" if m.group(4) else "v"): m.groups()[1:] for m in _POS.finditer(svg)}
+
+
+def _dot_positions(source):
+    """Node centres when dot lays out draw()'s DOT text on its own (`dot -Tplain`)."""
+    out = run_dot(source, "plain")
+    return {p[1]: (p[2], p[3]) for p in (line.split() for line in out.splitlines()) if p[0] == "node"}
+
+
+def measure(n):
+    trace = trace_of(random_graph(n, seed=0))
+    n_values = len(trace.nodes)
+    clear_layout_cache()
+    fr = frames(trace, max_nodes=1000)
+    first = _cost(lambda: fr[0])  # structure, scene, one dot run, template
+    ks = list(range(len(fr)))
+    per_frame = [x / len(ks) for x in _cost(lambda: [fr[k] for k in ks], 3)]
+    snaps = [trace.snapshot(k) for k in ks]
+    render_only = [x / len(ks) for x in _cost(lambda: [fr.render(s) for s in snaps], 3)]
+    picks = [ks[len(ks) // 3], ks[2 * len(ks) // 3], ks[-1]]
+    sources = [draw(trace.snapshot(k), max_nodes=1000).source for k in picks]
+    runs = [_cost(lambda: run_dot(src)) for src in sources[: 1 if n >= 1000 else 3]]
+    dot_frame = (min(r[0] for r in runs), min(r[1] for r in runs))
+    base = _positions(fr[0])
+    moved = max(sum(1 for key, xy in _positions(fr[k]).items() if base.get(key) != xy) for k in ks)
+    a, b = _dot_positions(sources[0]), _dot_positions(sources[-1])
+    moved_dot = sum(1 for key in a if a[key] != b.get(key))
+    view, _ = fr.view(0)
+    return dict(n=n_values, drawn=len(view.scene.nodes), steps=len(trace), first=first, frame=per_frame,
+                render=render_only, dot=dot_frame, ratio=dot_frame[1] / per_frame[1], moved=moved,
+                moved_dot=moved_dot, of=len(base))
+
+
+def big():
+    t0 = time.perf_counter()
+    loss = micrograd_demo_loss()
+    t1 = time.perf_counter()
+    trace_cost = _cost(lambda: trace_of(loss))
+    trace = trace_of(loss)
+    clear_layout_cache()
+    out = []
+    picture_cost = _cost(lambda: out.append(frames(trace)[-1]))
+    svg = out[0]
+    return dict(nodes=len(trace.nodes), build=t1 - t0, trace=trace_cost, picture=picture_cost,
+                shown=svg.count('class="bv-value"'), note="Left out:" in svg)
+
+
+def _ms(pair, digits=1):
+    return f"{pair[1] * 1e3:.{digits}f} ms ({pair[0] * 1e3:.{digits}f})"
+
+
+def main():
+    rows = [measure(n) for n in SIZES]
+    print("Frames from one dot layout vs `dot` per frame, random scalar graphs. Times are CPU time "
+          "(this process + dot), least of 3 passes; wall clock in parentheses.\n")
+    print("| values | drawn nodes | steps | first layout | per frame | of which render | dot per frame "
+          "| dot / frame | nodes moved (frames) | nodes moved (dot per frame) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['n']} | {r['drawn']} | {r['steps']} | {_ms(r['first'])} | {_ms(r['frame'], 3)} "
+              f"| {_ms(r['render'], 3)} | {_ms(r['dot'])} | {r['ratio']:.0f}× | {r['moved']} of {r['of']} "
+              f"| {r['moved_dot']} of {r['of']} |")
+    b = big()
+    print(f"\nmicrograd's demo loss: {b['nodes']:,} nodes (graph built in {b['build']:.2f} s); trace_of "
+          f"{b['trace'][1]:.2f} s ({b['trace'][0]:.2f}), first picture {b['picture'][1]:.2f} s "
+          f"({b['picture'][0]:.2f}): a summary of {b['shown']} values"
+          f"{' with a note of what was left out' if b['note'] else ''}.")
+    r200 = min(rows, key=lambda r: abs(r["n"] - 200))
+    r1000 = min(rows, key=lambda r: abs(r["n"] - 1000))
+    checks = [
+        (f"per frame ≥ {GOALS['ratio_200']:.0f}× cheaper than dot at ~200 values", r200["ratio"] >= GOALS["ratio_200"]),
+        (f"per frame ≤ {GOALS['frame_200_ms']} ms at ~200 values", r200["frame"][1] * 1e3 <= GOALS["frame_200_ms"]),
+        (f"per frame ≤ {GOALS['frame_1000_ms']} ms at ~1000 values",
+         r1000["frame"][1] * 1e3 <= GOALS["frame_1000_ms"]),
+        (f"first layout ≤ {GOALS['layout_ms']:.0f} ms up to ~200 values",
+         all(r["first"][1] * 1e3 <= GOALS["layout_ms"] for r in rows if r["n"] <= 210)),
+        ("0 nodes moved between frames", all(r["moved"] == 0 for r in rows)),
+        (f"65k-node graph → picture ≤ {GOALS['big_s']} s (trace_of + first frame)",
+         b["trace"][1] + b["picture"][1] <= GOALS["big_s"] and b["note"]),
+    ]
+    print("\n| goal | met |\n|---|---|")
+    for text, ok in checks:
+        print(f"| {text} | {'yes' if ok else 'NO'} |")
+    return 0 if all(ok for _, ok in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
