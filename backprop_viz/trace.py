@@ -110,6 +110,8 @@ def fmt(x, digits=4):
     if len(exact) <= digits + 2 and "e" not in exact:
         return exact  # short and exact, e.g. 0.5 or -0.25
     text = f"{x:#.{digits}g}"  # '#' keeps trailing zeros: 0.49996 shows as 0.5000, not as 0.5
+    if text.endswith("."):  # 1195.0027 -> '1195.' : show one decimal instead of a bare point
+        return f"{x:.1f}"
     return text.replace(".e", "e")
 
 
