@@ -117,8 +117,10 @@ def main(repeats=11):
     times = compare(model, params, X, y, repeats)
     t_plain, t_rec = times["default"]
     p_plain, p_rec = times["paused"]
-    trace, _ = recorded(model, params, X, y)
+    trace, loss = recorded(model, params, X, y)
     n_nodes, n_events = len(trace.nodes), len(trace)
+    assert loss.data == forward_backward(model, params, X, y).data, "recording changed the loss"
+    assert trace.snapshot(len(trace)).values[trace.events[-1].node] is not None
 
     gc.collect()
     tracemalloc.start()
