@@ -55,10 +55,10 @@ def run_dot(source, fmt="svg"):
 def graph_attrs(scene, rankdir):
     """Graph attributes shared by the layout and draw(): both place nodes the same way."""
     if rankdir == "LR":
-        ranksep = 0.95 if scene.labels else 0.55
-    else:
-        ranksep = 0.5 if scene.labels else 0.4
-    attrs = {"rankdir": rankdir, "ranksep": f"{ranksep:g}", "nodesep": "0.22"}
+        ranksep, nodesep = (1.3 if scene.arrays else 0.95) if scene.labels else 0.55, 0.22
+    else:  # labels are wide: keep the edges into one op apart
+        ranksep, nodesep = (0.5, 0.4) if scene.labels else (0.4, 0.22)
+    attrs = {"rankdir": rankdir, "ranksep": f"{ranksep:g}", "nodesep": f"{nodesep:g}"}
     if len(scene.nodes) > 500:  # dot's placement search grows fast; cap it (seconds -> ~1 s at 1000 values)
         attrs.update(nslimit="0.5", mclimit="0.5")
     return attrs

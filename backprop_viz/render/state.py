@@ -92,7 +92,8 @@ class PassView:
             text = None
             if got is not None and edge.kind == "in":
                 x = got[3]
-                text = style.number_text(x) if type(x) is float else self._rows(x)[0]
+                text = style.number_text(x) if type(x) is float else \
+                    f'{style.WORDS[self.lang]["mean"]} {style.short_number(style.array_stats(x)[0])}'
             self._edges.append((edge.kind, t, edge.child, got, text))
 
     def state(self, snap, lang):

@@ -37,16 +37,16 @@ def _f(x):
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def _mid(d):
-    """Point and direction half way along a dot path 'Mx,y C x,y x,y x,y ...'."""
+def _point(d, u):
+    """The point a fraction u along a dot path 'Mx,y C x,y x,y x,y ...' (by Bézier parameter)."""
     nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", d)]
     pts = list(zip(nums[0::2], nums[1::2]))
     segs = max((len(pts) - 1) // 3, 1)
-    k = 3 * (segs // 2) if segs > 1 else 0
-    p0, p1, p2, p3 = (pts + pts[-1:] * 4)[k:k + 4]
-    x = (p0[0] + 3 * p1[0] + 3 * p2[0] + p3[0]) / 8
-    y = (p0[1] + 3 * p1[1] + 3 * p2[1] + p3[1]) / 8
-    return x, y
+    k, t = divmod(u * segs, 1.0)
+    p0, p1, p2, p3 = (pts + pts[-1:] * 4)[3 * int(k):3 * int(k) + 4]
+    s = 1 - t
+    return tuple(s ** 3 * a + 3 * s * s * t * b + 3 * s * t * t * c + t ** 3 * e
+                 for a, b, c, e in zip(p0, p1, p2, p3))
 
 
 class Template:
@@ -145,7 +145,8 @@ class Template:
                 f'<g class="bv-edge" data-edge="{k}"><path d="{d}" fill="none" stroke="{{0}}" '
                 f'stroke-width="{{1}}"{{2}}/><polygon points="{head}" fill="{{0}}" stroke="{{0}}"/></g>')
             self._edge_cache.append({})
-            self.label_at.append(_mid(d) if e.kind == "in" else None)
+            # top to bottom, edges into one op meet near it: labels sit nearer the tail, apart
+            self.label_at.append(_point(d, 0.5 if self.arrow == "←" else 0.3) if e.kind == "in" else None)
 
     def _fmt_value(self, n, node, cx, cy, w, h):
         x0, y0 = cx - w / 2, cy - h / 2
