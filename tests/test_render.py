@@ -354,3 +354,13 @@ def test_the_65k_node_graph_gives_a_summary_frame(demo_trace):
     assert 0 < len(values) <= SUMMARY_NODES
     assert any("Left out:" in text for text in texts(svg))
     assert positions(fr[len(fr) // 2]) == positions(svg)
+
+
+@pytest.mark.dot
+def test_a_trace_loaded_from_json_draws_the_same_frames():
+    from backprop_viz import Trace
+
+    t = small_trace()
+    back = Trace.from_json(t.to_json())
+    assert list(frames(back)) == list(frames(t))
+    assert draw(back.snapshot(5)).source == draw(t.snapshot(5)).source
