@@ -314,6 +314,21 @@ def test_incompatible_shapes_name_both_shapes(expr, words):
         expr(Value(np.ones((2, 3))), Value(np.ones(4)))
 
 
+@pytest.mark.parametrize(
+    "values, shape, error, words",
+    [
+        ([], None, TypeError, r"stack\(\) takes a non-empty list of scalar Values or numbers"),
+        ([Value(1.0), Value(np.ones(2))], None, TypeError, r"stack\(\) takes a non-empty list of scalar Values"),
+        ([Value(1.0), "a"], None, TypeError, r"stack\(\) takes a non-empty list of scalar Values"),
+        ([Value(1.0), 2.0, Value(3.0)], (2, 2), ValueError, r"cannot stack 3 values into shape \(2, 2\)"),
+    ],
+    ids=["empty", "array", "str", "shape"],
+)
+def test_stack_refuses_what_it_cannot_arrange(values, shape, error, words):
+    with pytest.raises(error, match=words):
+        engine.stack(values, shape)
+
+
 def test_a_value_exponent_is_refused_with_the_way_out():
     a, b = Value(2.0), Value(3.0)
     with pytest.raises(TypeError, match=r"exponent of \*\* must be a constant number.*\(b \* a\.log\(\)\)\.exp\(\)"):
