@@ -362,7 +362,7 @@ class Value:
     def relu(self):
         """max(0, a); d/da = 1 where a > 0, else 0."""
         d = self._data
-        r = (d if d > 0 else 0.0) if type(d) is float else np.maximum(d, 0.0)
+        r = (0.0 if d < 0 else d) if type(d) is float else np.maximum(d, 0.0)  # nan stays nan
         return Value._result(r, (self,), "relu")
 
     # ---- array shape ops ----
@@ -436,19 +436,20 @@ class Value:
         rec = _recorder
         if rec is not None:
             rec.seed(self, seed)
-        for node in reversed(order):
-            parents = node.parents
-            if not parents:
-                continue
-            g = node._grad
-            for slot, local, contribution in _BACKWARD[node.op](node, g):
-                parent = parents[slot]
-                if parent.role == "constant":  # numbers written into an expression need no gradient
+        with _quiet():  # an inf or nan from the forward pass (0 * inf) flows on without warnings
+            for node in reversed(order):
+                parents = node.parents
+                if not parents:
                     continue
-                before = parent._grad
-                parent._grad = after = before + contribution
-                if rec is not None:
-                    rec.backward(node, slot, g, local, contribution, before, after)
+                g = node._grad
+                for slot, local, contribution in _BACKWARD[node.op](node, g):
+                    parent = parents[slot]
+                    if parent.role == "constant":  # numbers written into an expression need no gradient
+                        continue
+                    before = parent._grad
+                    parent._grad = after = before + contribution
+                    if rec is not None:
+                        rec.backward(node, slot, g, local, contribution, before, after)
 
 
 _new_value = object.__new__

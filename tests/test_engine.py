@@ -355,6 +355,9 @@ def test_log_and_division_give_inf_and_nan_quietly():
     assert z.grad == -math.inf and one.grad == math.inf  # d(a/b)/db = -a/b^2, d(a/b)/da = 1/b
     arr.log().sum().backward()
     assert arr.grad[0] == np.inf and arr.grad[1] == -1.0
+    b = Value(np.array([0.0, 2.0]))
+    b.log().relu().sum().backward()  # relu sends back 0 for -inf, times d log/db = inf: nan, quietly
+    assert np.isnan(b.grad[0]) and b.grad[1] == 0.5
 
 
 def test_is_finite():
@@ -363,3 +366,5 @@ def test_is_finite():
     assert not (Value(1.0) / 0).is_finite()
     assert not Value(np.array([1.0, np.nan])).is_finite()
     assert not Value(np.array([1.0, -np.inf])).is_finite()
+    # relu passes nan on (as numpy's maximum does), so a diverged value is still flagged after it
+    assert not Value(math.nan).relu().is_finite() and not Value(np.array([math.nan])).relu().is_finite()
