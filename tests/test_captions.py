@@ -226,7 +226,9 @@ def test_every_caption_of_a_random_graph_has_the_event_numbers(program):
         elif ev.kind == "backward":
             assert r"\frac{\partial" in formula
             if ev.local is not None:
-                assert f"= {num(ev.upstream, True)} × {num(ev.local, True)} = {num(ev.contribution)}" in text["en"]
+                # a stacked scalar is shown the element of the array's gradient it receives
+                shown = ev.contribution if trace.nodes[ev.child].op == "stack" else ev.upstream
+                assert f"= {num(shown, True)} × {num(ev.local, True)} = {num(ev.contribution)}" in text["en"]
             else:
                 assert f"= {num(ev.contribution)}" in text["en"]
 
