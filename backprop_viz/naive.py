@@ -67,7 +67,7 @@ def _parameters(order, parameters):
     if parameters is None:
         return [v for v in order if not v.parents and v.role == "parameter"]
     if isinstance(parameters, nn.Module):
-        parameters = parameters.scalar_parameters() or parameters.parameters()
+        parameters = parameters.parameters()
     params = list(parameters)
     for p in params:
         if not isinstance(p, Value) or p.parents:
@@ -125,6 +125,7 @@ _APPLY = {
     "mean": lambda a, arg: a.mean(arg),
     "reshape": lambda a, arg: a.reshape(arg),
     "T": lambda a, arg: a.T,
+    "stack": lambda *parents_then_shape: engine.stack(parents_then_shape[:-1], parents_then_shape[-1]),
 }
 
 
@@ -329,7 +330,7 @@ def cost_table(widths=(2, 4, 8), depths=(1, 2, 4, 8), n_in=2, activation="tanh")
                 model = nn.MLP(n_in, [width] * depth + [1], activation, seed=0)
                 loss = (model(x) - y) ** 2
                 order = _graph(loss)
-                params = model.scalar_parameters()
+                params = model.parameters()
                 nodes, edges = _computed(order), _edges(order)
                 bp = _backprop_cost(order)
                 fd = Cost(2 * len(params), 2 * len(params) * nodes)

@@ -1,17 +1,17 @@
 """Models built on the engine (Neuron, Layer, MLP, linear and logistic regression), with losses and SGD.
 
 How one model works on one sample *and* on a batch:
+- Every model keeps one scalar Value per weight and bias, as micrograd does: `parameters()`
+  lists exactly these Values, and they are the only copy of the weights (what SGD changes).
+  A neuron in an MLP names its parameters after its place: 'L1.N0.w1' is layer 1, neuron 0,
+  the weight of input 1; 'L1.N0.b' its bias.
 - `model(x)` with one sample (a list of numbers or scalar Values, or a number for one input)
-  builds a *scalar* graph, one node per multiplication: small enough to draw.
-- `model(X)` with a batch (a 2-D array of shape (n, n_in)) builds an *array* graph: fast to train.
-- `Neuron`, `LinearRegression` and `LogisticRegression` keep one scalar Value per weight
-  (w0, w1, …, b): both paths use these very Values, so a drawn graph shows the real parameters.
-- `Layer` and `MLP` keep one matrix per layer, `W` of shape (n_in, n_out) and `b` of shape
-  (n_out,), so a batch costs one `@` per layer. Their single-sample path copies the matrices
-  into scalar Values named after the neuron they feed ('L1.N0.w1' is W1[1, 0], 'L1.N0.b' is
-  b1[0]); `scalar_parameters()` lists these copies and `scalar_grads()` returns their gradients
-  arranged like `parameters()`, so both paths can be compared. The copies are made again
-  whenever the matrices change (after an SGD step), so they always hold the current weights.
+  builds a *scalar* graph, one node per multiplication, on those very parameters: small enough
+  to draw, and its gradients land on the parameters.
+- `model(X)` with a batch (a 2-D array of shape (n, n_in)) builds an *array* graph: a layer
+  stacks its scalars into W (n_in, n_out) and b (n_out,) with `engine.stack` and computes
+  act(X @ W + b), fast to train; backward hands each scalar its element of dL/dW, dL/db.
+So `loss.backward(); SGD(model.parameters()).step()` trains the same way on either path.
 Losses (mse, binary_cross_entropy, hinge) come from `losses`, SGD and train() from `optim`;
 all are importable from here.
 """
@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from .engine import Value
+from .engine import Value, stack
 from .losses import binary_cross_entropy, hinge, mse
 from .optim import SGD, History, _unrecorded, accuracy, loss_function, train
 
@@ -90,6 +90,12 @@ def _sample_inputs(x, n_in, name, label):
     return out
 
 
+def _number(name, v):
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number, not {v!r}.")
+    return float(v)
+
+
 def _is_batch(x):
     if isinstance(x, Value):
         return len(x.shape) == 2
@@ -114,17 +120,9 @@ class Module:
         """The Values that training changes, in a fixed order."""
         return []
 
-    def scalar_parameters(self):
-        """The scalar Values the single-sample path uses for the parameters."""
-        return self.parameters()
-
-    def scalar_grads(self):
-        """Gradients of scalar_parameters(), arranged like parameters() (floats / arrays)."""
-        return [p.grad for p in self.parameters()]
-
     def zero_grad(self):
-        """Set every parameter's gradient to 0 (also the single-sample copies)."""
-        for p in dict.fromkeys(self.parameters() + self.scalar_parameters()):
+        """Set every parameter's gradient to 0 (gradients add up across backward calls otherwise)."""
+        for p in self.parameters():
             p.grad = 0.0
 
     def __call__(self, x):
@@ -143,15 +141,24 @@ class Module:
 
 
 class Neuron(Module):
-    """One neuron: y = act(w0·x0 + w1·x1 + … + b), with one scalar Value per weight."""
+    """One neuron: y = act(w0·x0 + w1·x1 + … + b), with one scalar Value per weight.
 
-    def __init__(self, n_in, activation="tanh", *, seed=0):
+    The weights start uniform in [-1, 1] (seeded) unless `weights` gives them; the bias starts
+    at `bias` (0). `name` prefixes the parameters' labels: name='L1.N0' gives 'L1.N0.w0', …, 'L1.N0.b'.
+    """
+
+    def __init__(self, n_in, activation="tanh", *, seed=0, weights=None, bias=0.0, name=None):
         self.n_in = _check_size("n_in", n_in)
         self.activation = activation
         self._act = _activation(activation)
-        rng = _rng(seed)
-        self.w = [Value(float(v), label=f"w{i}", role="parameter") for i, v in enumerate(rng.uniform(-1, 1, n_in))]
-        self.b = Value(0.0, label="b", role="parameter")
+        if weights is None:
+            weights = _rng(seed).uniform(-1, 1, n_in)
+        weights = [_number(f"weight {i}", v) for i, v in enumerate(weights)]
+        if len(weights) != self.n_in:
+            raise ValueError(f"a neuron with {self.n_in} input(s) needs {self.n_in} weight(s), not {len(weights)}.")
+        prefix = "" if name is None else f"{name}."
+        self.w = [Value(v, label=f"{prefix}w{i}", role="parameter") for i, v in enumerate(weights)]
+        self.b = Value(_number("bias", bias), label=f"{prefix}b", role="parameter")
 
     def parameters(self):
         return [*self.w, self.b]
@@ -210,62 +217,37 @@ class LogisticRegression(Neuron):
 
 
 class Layer(Module):
-    """A layer of n_out neurons: Y = act(X @ W + b) with W of shape (n_in, n_out)."""
+    """A layer of n_out neurons, each y_j = act(Σ_i w_ij·x_i + b_j); on a batch Y = act(X @ W + b).
+
+    `neurons[j].w[i]` is the weight from input i to neuron j, labelled 'L{index}.N{j}.w{i}'.
+    A batch stacks them into W of shape (n_in, n_out), W[i, j] = neurons[j].w[i], once per call.
+    """
 
     def __init__(self, n_in, n_out, activation="tanh", *, seed=0, index=1):
         self.n_in, self.n_out = _check_size("n_in", n_in), _check_size("n_out", n_out)
         self.activation = activation
         self._act = _activation(activation)
         self.index = index
-        rng = _rng(seed)
         limit = math.sqrt(6.0 / (n_in + n_out))  # Glorot: keeps tanh units out of saturation
-        self.W = Value(rng.uniform(-limit, limit, (n_in, n_out)), label=f"W{index}", role="parameter")
-        self.b = Value(np.zeros(n_out), label=f"b{index}", role="parameter")
-        self._copies = None  # (W data, b data, scalar weights [i][j], scalar biases [j])
+        W = _rng(seed).uniform(-limit, limit, (n_in, n_out))
+        self.neurons = [Neuron(n_in, activation, weights=W[:, j], name=f"L{index}.N{j}") for j in range(n_out)]
 
     def parameters(self):
-        return [self.W, self.b]
-
-    def _scalars(self):
-        W, b = self.W.data, self.b.data
-        c = self._copies
-        if c is None or not (np.array_equal(c[0], W, equal_nan=True) and np.array_equal(c[1], b, equal_nan=True)):
-            k = self.index
-            ws = [[Value(float(W[i, j]), label=f"L{k}.N{j}.w{i}", role="parameter") for j in range(self.n_out)]
-                  for i in range(self.n_in)]
-            bs = [Value(float(b[j]), label=f"L{k}.N{j}.b", role="parameter") for j in range(self.n_out)]
-            self._copies = c = (W.copy(), b.copy(), ws, bs)
-        return c[2], c[3]
-
-    def scalar_parameters(self):
-        if self._copies is None:
-            return []
-        ws, bs = self._copies[2], self._copies[3]
-        return [w for row in ws for w in row] + bs
-
-    def scalar_grads(self):
-        if self._copies is None:
-            return [np.zeros_like(self.W.data), np.zeros_like(self.b.data)]
-        ws, bs = self._copies[2], self._copies[3]
-        return [np.array([[w.grad for w in row] for row in ws]), np.array([v.grad for v in bs])]
+        return [p for n in self.neurons for p in n.parameters()]
 
     def _forward_sample(self, xs):
-        ws, bs = self._scalars()
-        out = []
-        for j in range(self.n_out):
-            z = ws[0][j] * xs[0]
-            for i in range(1, self.n_in):
-                z = z + ws[i][j] * xs[i]
-            z = z + bs[j]
-            out.append(self._act(z) if self._act else z)
-        return out
+        return [n._forward_sample(xs) for n in self.neurons]
 
     def _forward_batch(self, X):
         if not isinstance(X, Value):
             X = _batch_array(X, self.n_in, "Layer")
         elif X.shape[1] != self.n_in:
             raise ValueError(f"Layer takes a batch of shape (n, {self.n_in}), not {X.shape}.")
-        Y = X @ self.W + self.b
+        # W[i, j] = neurons[j].w[i]: row i of W holds every neuron's weight of input i
+        W = stack([w for row in zip(*(n.w for n in self.neurons)) for w in row], (self.n_in, self.n_out))
+        b = stack([n.b for n in self.neurons])
+        W.label, b.label = f"W{self.index}", f"b{self.index}"
+        Y = X @ W + b
         return self._act(Y) if self._act else Y
 
     def __repr__(self):
@@ -295,12 +277,6 @@ class MLP(Module):
 
     def parameters(self):
         return [p for layer in self.layers for p in layer.parameters()]
-
-    def scalar_parameters(self):
-        return [p for layer in self.layers for p in layer.scalar_parameters()]
-
-    def scalar_grads(self):
-        return [g for layer in self.layers for g in layer.scalar_grads()]
 
     def _forward_sample(self, xs):
         for layer in self.layers:

@@ -42,9 +42,10 @@ class SGD:
 
     def step(self):
         """θ ← θ - lr · θ.grad (a new value is assigned, so a recording sees an update)."""
-        for p in self.parameters:
-            with np.errstate(over="ignore", invalid="ignore"):
-                p.data = p.data - self.lr * p.grad
+        lr = self.lr
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging step is reported by train()
+            for p in self.parameters:
+                p.data = p.data - lr * p.grad
 
     def zero_grad(self):
         """θ.grad ← 0 for every parameter (gradients add up across backward calls otherwise)."""

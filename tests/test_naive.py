@@ -91,29 +91,44 @@ def test_naive_gradients_equal_backprop_on_an_mlp():
     X, y = data.moons(n=3, seed=2)
     loss = nn.binary_cross_entropy([m(list(x)) for x in X], y)
     bp = naive.backprop(loss, m)
-    assert bp.parameters == m.scalar_parameters()
+    assert bp.parameters == m.parameters()
     assert naive.path_gradients(loss, m).grads == pytest.approx(bp.grads, rel=1e-10, abs=1e-14)
     assert naive.finite_differences(loss, m).grads == pytest.approx(bp.grads, rel=1e-6, abs=1e-9)
 
 
-def test_finite_differences_on_array_parameters_and_on_a_function():
+def test_finite_differences_on_a_batched_mlp_graph():
     m = nn.MLP(2, [4, 1], seed=3)
     X, y = data.moons(n=10, seed=0)
-    loss = nn.binary_cross_entropy(m(X), y)
-    bp = naive.backprop(loss, m.parameters())
-    fd = naive.finite_differences(loss, m.parameters())
+    loss = nn.binary_cross_entropy(m(X), y)  # an array graph: the scalars are stacked into W and b
+    bp = naive.backprop(loss, m)
+    fd = naive.finite_differences(loss, m)
+    assert bp.parameters == fd.parameters == m.parameters()
+    assert fd.grads == pytest.approx(bp.grads, rel=1e-6, abs=1e-9)
+    assert fd.cost.forward_passes == 2 * m.num_parameters()
+
+
+def test_finite_differences_on_array_parameters_and_on_a_function():
+    X, y = data.moons(n=10, seed=0)
+    rng = np.random.default_rng(3)
+    W = Value(rng.normal(size=(2, 3)), "W", role="parameter")
+    v = Value(rng.normal(size=(3, 1)), "v", role="parameter")
+
+    def build():
+        return nn.binary_cross_entropy(((Value(X) @ W).tanh() @ v).reshape(len(y)), y)
+
+    loss = build()
+    bp = naive.backprop(loss, [W, v])
+    fd = naive.finite_differences(loss, [W, v])
     for g, h in zip(fd.grads, bp.grads):
         assert g.shape == h.shape and np.allclose(g, h, rtol=1e-6, atol=1e-9)
-    n_numbers = m.num_parameters()
-    assert fd.cost.forward_passes == 2 * n_numbers
+    assert fd.cost.forward_passes == 2 * (W.data.size + v.data.size)
     # the same with a function that rebuilds the loss from the parameters' current data
-    W1 = m.parameters()[0]
-    before = W1.data.copy()
-    by_fn = naive.finite_differences(lambda: nn.binary_cross_entropy(m(X), y), [W1])
+    before = W.data.copy()
+    by_fn = naive.finite_differences(build, [W])
     assert np.allclose(by_fn.grads[0], bp.grads[0], rtol=1e-6, atol=1e-9)
-    assert np.array_equal(W1.data, before)  # restored
+    assert np.array_equal(W.data, before)  # restored
     nodes_per_pass = fd.cost.node_evaluations // fd.cost.forward_passes
-    assert by_fn.cost == Cost(2 * W1.data.size, 2 * W1.data.size * nodes_per_pass)
+    assert by_fn.cost == Cost(2 * W.data.size, 2 * W.data.size * nodes_per_pass)
 
 
 def test_path_gradients_refuse_array_graphs_and_huge_graphs():

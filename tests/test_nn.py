@@ -35,13 +35,34 @@ def test_neuron_batch_matches_each_sample():
     assert np.allclose(batch.data, [n(list(row)).data for row in X])
 
 
+def _matrices(m):
+    """[(W, b)] per layer of an MLP as numpy arrays, W[i, j] = weight from input i to neuron j."""
+    return [(np.array([[n.w[i].data for n in layer.neurons] for i in range(layer.n_in)]),
+             np.array([n.b.data for n in layer.neurons])) for layer in m.layers]
+
+
 def test_seeded_initialisation():
     a, b, c = nn.MLP(2, [4, 1], seed=7), nn.MLP(2, [4, 1], seed=7), nn.MLP(2, [4, 1], seed=8)
-    assert all(np.array_equal(p.data, q.data) for p, q in zip(a.parameters(), b.parameters()))
-    assert not np.array_equal(a.parameters()[0].data, c.parameters()[0].data)
-    assert [p.label for p in a.parameters()] == ["W1", "b1", "W2", "b2"]
-    assert all(p.role == "parameter" for p in a.parameters())
-    assert a.num_parameters() == 2 * 4 + 4 + 4 + 1 and "17 parameters" in repr(a)
+    assert [p.data for p in a.parameters()] == [p.data for p in b.parameters()]
+    assert [p.data for p in a.parameters()] != [p.data for p in c.parameters()]
+    labels = [p.label for p in a.parameters()]
+    assert labels[:4] == ["L1.N0.w0", "L1.N0.w1", "L1.N0.b", "L1.N1.w0"]  # neuron by neuron, as micrograd
+    assert labels[-5:] == ["L2.N0.w0", "L2.N0.w1", "L2.N0.w2", "L2.N0.w3", "L2.N0.b"]
+    assert len(set(labels)) == len(labels) == a.num_parameters() == 2 * 4 + 4 + 4 + 1 and "17 parameters" in repr(a)
+    assert all(p.role == "parameter" and p.shape == () for p in a.parameters())
+    (W1, b1), _ = _matrices(a)
+    limit = np.sqrt(6 / (2 + 4))  # Glorot-uniform weights, zero biases
+    assert np.abs(W1).max() <= limit and np.abs(W1).min() > 0 and not b1.any()
+
+
+def test_neuron_takes_given_weights_and_a_name_for_its_labels():
+    n = nn.Neuron(2, None, weights=[0.5, np.float64(-1.0)], bias=2, name="h0")
+    assert [(p.label, p.data) for p in n.parameters()] == [("h0.w0", 0.5), ("h0.w1", -1.0), ("h0.b", 2.0)]
+    assert n([2.0, 3.0]).data == 0.5 * 2.0 - 1.0 * 3.0 + 2.0
+    with pytest.raises(ValueError, match="needs 2 weight"):
+        nn.Neuron(2, weights=[1.0])
+    with pytest.raises(TypeError, match="weight 1 must be a number"):
+        nn.Neuron(2, weights=[1.0, "2"])
 
 
 def test_linear_regression_has_two_named_parameters():
@@ -53,16 +74,25 @@ def test_linear_regression_has_two_named_parameters():
     assert np.allclose(m.predict([[0.0], [1.0]]), [3.0, 1.0])
 
 
-def test_mlp_scalar_copies_mirror_the_matrices():
+def test_both_paths_use_the_very_parameter_values():
     m = nn.MLP(2, [3, 1], seed=2)
+    params = m.parameters()
     out = m([0.1, 0.2])
     assert out.shape == ()
-    copies = {v.label: v for v in m.scalar_parameters()}
-    W1, b1, W2 = m.layers[0].W.data, m.layers[0].b.data, m.layers[1].W.data
-    assert copies["L1.N2.w1"].data == W1[1, 2] and copies["L1.N0.b"].data == b1[0]
-    assert copies["L2.N0.w2"].data == W2[2, 0]
-    assert len(copies) == m.num_parameters()
-    assert set(copies) <= set(_leaves(out))
+    graph_params = [v for v in _topological_order(out) if v.role == "parameter"]
+    assert set(graph_params) == set(params)  # the scalar graph holds the parameters themselves
+    by_label = _leaves(out)
+    assert by_label["L1.N2.w1"] is m.layers[0].neurons[2].w[1] and by_label["L2.N0.b"] is m.layers[1].neurons[0].b
+    # a batch stacks the same Values into W (n_in, n_out) and b (n_out,), in that arrangement
+    batch = m(np.array([[0.1, 0.2], [0.3, -0.4]]))
+    stacks = {v.label: v for v in _topological_order(batch) if v.op == "stack"}
+    assert sorted(stacks) == ["W1", "W2", "b1", "b2"]
+    W1, b1 = stacks["W1"], stacks["b1"]
+    assert W1.shape == (2, 3) and b1.shape == (3,)
+    assert W1.parents[1 * 3 + 2] is m.layers[0].neurons[2].w[1]  # W1[1, 2]: input 1 to neuron 2
+    assert list(b1.parents) == [n.b for n in m.layers[0].neurons]
+    assert np.array_equal(W1.data, _matrices(m)[0][0])
+    assert {p for s in stacks.values() for p in s.parents} == set(params)
 
 
 def test_mlp_single_sample_and_batch_give_the_same_output():
@@ -81,27 +111,64 @@ def test_single_sample_and_batched_gradients_are_equal(loss, labels):
     X, y = data.moons(n=5, seed=4)
     y = labels(y)
     m = nn.MLP(2, [4, 3, 1], seed=4)
+    params = m.parameters()
     loss([m(list(x)) for x in X], y).backward()  # one scalar graph, the weights shared by 5 samples
-    scalar = m.scalar_grads()
-    loss(m(X), y).backward()  # one array graph
-    for g, p in zip(scalar, m.parameters()):
-        assert g.shape == p.shape
-        assert np.allclose(g, p.grad, rtol=1e-12, atol=1e-15)
-    assert any(np.abs(g).max() > 1e-3 for g in scalar)  # gradients that are not all zero
-
-
-def test_scalar_copies_follow_an_sgd_step_and_zero_grad():
-    m = nn.MLP(2, [2, 1], seed=0)
-    first = m.scalar_parameters() or (m([1.0, 1.0]), m.scalar_parameters())[1]
-    nn.mse(m([1.0, 1.0]), 0.0).backward()
-    assert m.scalar_parameters() == first  # same weights: the same copies are re-used
+    scalar = [p.grad for p in params]
     m.zero_grad()
-    assert all(v.grad == 0.0 for v in first) and all(not p.grad.any() for p in m.parameters())
-    nn.mse(m(np.array([[1.0, 1.0]])), [0.0]).backward()
-    nn.SGD(m.parameters(), lr=0.5).step()
-    m([1.0, 1.0])
-    fresh = m.scalar_parameters()
-    assert fresh[0] is not first[0] and fresh[0].data == m.layers[0].W.data[0, 0] != first[0].data
+    assert all(p.grad == 0.0 for p in params)
+    loss(m(X), y).backward()  # one array graph: the gradients reach the same Values through stack
+    batched = [p.grad for p in params]
+    assert all(type(g) is float for g in batched)
+    assert batched == pytest.approx(scalar, rel=1e-12, abs=1e-15)
+    assert sum(abs(g) > 1e-3 for g in scalar) > len(params) // 2  # gradients that are not all zero
+
+
+@pytest.mark.parametrize("make", [lambda: nn.MLP(2, [3, 1], seed=0), lambda: nn.Layer(2, 1, seed=0)])
+def test_sgd_on_one_sample_trains_the_model(make):
+    # The trap this guards against: backward on a single-sample graph whose gradients land on
+    # copies of the weights, so that SGD(model.parameters()) silently changes nothing.
+    m = make()
+    x, y = [0.5, -1.5], 2.0
+
+    def output():  # an MLP with one output gives a Value, a Layer a list of one Value
+        out = m(x)
+        return out if isinstance(out, Value) else out[0]
+
+    def loss():
+        return nn.mse(output(), y)
+
+    opt = nn.SGD(m.parameters(), lr=0.05)
+    before = [p.data for p in m.parameters()]
+    first = loss()
+    first.backward()
+    grads = [p.grad for p in m.parameters()]
+    assert sum(g != 0.0 for g in grads) == len(grads)  # every weight and bias has a gradient
+    opt.step()
+    after = [p.data for p in m.parameters()]
+    assert after == pytest.approx([w - 0.05 * g for w, g in zip(before, grads)], rel=1e-15)
+    assert all(a != b for a, b in zip(after, before))
+    second = loss()
+    assert second.data < first.data  # a small step downhill lowers the loss
+    # one source of truth: the batched path sees the step too
+    assert m(np.array([x])).data.ravel()[0] == pytest.approx(output().data, rel=1e-14)
+    opt.zero_grad()
+    assert all(p.grad == 0.0 for p in m.parameters())
+
+
+def test_training_on_single_samples_and_on_the_batch_take_the_same_steps():
+    X, y = data.moons(n=6, seed=3)
+    a, b = nn.MLP(2, [4, 1], seed=3), nn.MLP(2, [4, 1], seed=3)
+    opt_a, opt_b = nn.SGD(a, lr=0.5), nn.SGD(b, lr=0.5)
+    for _ in range(5):
+        opt_a.zero_grad()
+        nn.binary_cross_entropy([a(list(x)) for x in X], y).backward()
+        opt_a.step()
+        opt_b.zero_grad()
+        nn.binary_cross_entropy(b(X), y).backward()
+        opt_b.step()
+    assert [p.data for p in a.parameters()] == pytest.approx([p.data for p in b.parameters()], rel=1e-12)
+    start = nn.MLP(2, [4, 1], seed=3)
+    assert max(abs(p.data - q.data) for p, q in zip(a.parameters(), start.parameters())) > 0.05
 
 
 def test_bad_inputs_are_explained():
@@ -273,12 +340,15 @@ def test_mlp_gradients_match_pytorch():
     X, y = data.moons(n=20, seed=5)
     m = nn.MLP(2, [5, 4, 1], seed=5)
     nn.binary_cross_entropy(m(X), y).backward()
-    params = [torch.tensor(p.data, requires_grad=True) for p in m.parameters()]
+    layers = [[torch.tensor(a, requires_grad=True) for a in pair] for pair in _matrices(m)]
     h = torch.tensor(X)
-    for i in range(0, len(params), 2):
-        h = h @ params[i] + params[i + 1]
-        if i + 2 < len(params):
+    for i, (W, b) in enumerate(layers):
+        h = h @ W + b
+        if i + 1 < len(layers):
             h = torch.tanh(h)
     torch.nn.functional.binary_cross_entropy_with_logits(h.reshape(-1), torch.tensor(y)).backward()
-    for ours, theirs in zip(m.parameters(), params):
-        assert np.allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-14)
+    for layer, (W, b) in zip(m.layers, layers):
+        for j, neuron in enumerate(layer.neurons):
+            ours = [w.grad for w in neuron.w] + [neuron.b.grad]
+            theirs = [*W.grad[:, j].tolist(), b.grad[j].item()]
+            assert ours == pytest.approx(theirs, rel=1e-10, abs=1e-14)
