@@ -2,19 +2,91 @@
 
 Every function draws into `ax` (or a new figure when none is given) and returns the Axes, so
 the caller can restyle it (`ax.figure` is the Figure). Nothing here calls plt.show().
+`lang="en"` or `"ko"` picks the language of titles, axis labels and legends; Korean text is set
+in a CJK font (Noto Sans CJK KR or JP) and falls back to English, with one warning, without one.
 """
 
 from __future__ import annotations
 
 import math
+import os
+import warnings
 
 import numpy as np
-from matplotlib import colors
+from matplotlib import colors, rcParams
 
 __all__ = ["loss_curve", "landscape_grid", "loss_landscape", "fitted_line", "decision_boundary"]
 
 # Colour-blind-safe pair (Okabe–Ito blue / vermillion) for the two classes.
 _CLASS_STYLE = ({"color": "#0072B2", "marker": "o"}, {"color": "#D55E00", "marker": "s"})
+
+_TEXT = {
+    "en": {
+        "curve_title": "Loss during training", "step": "step t", "loss_t": "loss L(θ_t)",
+        "log": " (log scale)", "diverged": "diverged at step {t} (loss = {loss})",
+        "surface": "loss L({a}, {b})", "landscape_title": "Loss landscape L({a}, {b}) and the descent path",
+        "start": "θ$_0$ (start)", "end": "θ$_{{{t}}}$ (end)",
+        "data": "data", "model": "model ŷ(x)", "fit_title": "Data and fitted model",
+        "prob": "σ(z) = P(class 1)", "class": "class {k}", "boundary_title": "Decision boundary z(x) = 0",
+    },
+    "ko": {
+        "curve_title": "학습 중의 손실", "step": "단계 t", "loss_t": "손실 L(θ_t)",
+        "log": " (로그 눈금)", "diverged": "단계 {t}에서 발산 (손실 = {loss})",
+        "surface": "손실 L({a}, {b})", "landscape_title": "손실 지형 L({a}, {b}) 및 경사 하강 경로",
+        # no $…$ around Korean words: mathtext would set them in its own font, which has no Hangul
+        "start": "θ₀ (시작)", "end": "θ{sub} (끝)",
+        "data": "데이터", "model": "모델 ŷ(x)", "fit_title": "데이터와 학습된 모델",
+        "prob": "σ(z) = P(클래스 1)", "class": "클래스 {k}", "boundary_title": "결정 경계 z(x) = 0",
+    },
+}
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+_CJK_FAMILIES = ("Noto Sans CJK KR", "Noto Sans CJK JP")  # either has every Hangul syllable
+_cjk = {}  # the CJK family found, looked up once per process
+_WARNED = []  # the missing-font warning is given once, not once per plot
+
+
+def _find_cjk_family():
+    from matplotlib import font_manager
+
+    def known():
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        return next((f for f in _CJK_FAMILIES if f in names), None)
+
+    family = known()
+    if family is None:  # installed after matplotlib cached its font list: add the files themselves
+        for path in font_manager.findSystemFonts():
+            if os.path.basename(path).startswith("NotoSansCJK"):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):
+                    continue
+        family = known()
+    return family
+
+
+def _language(lang):
+    """(words, text style) for `lang`: style is {} for English, a CJK font family for Korean."""
+    if lang not in _TEXT:
+        raise ValueError(f"lang must be 'en' (English) or 'ko' (Korean), not {lang!r}.")
+    if lang == "en":
+        return _TEXT["en"], {}
+    if "family" not in _cjk:
+        _cjk["family"] = _find_cjk_family()
+    if _cjk["family"] is None:
+        if not _WARNED:
+            _WARNED.append(True)
+            warnings.warn("Korean plot labels need a CJK font, and none was found: the plots use English "
+                          "labels. Install one with `sudo apt-get install fonts-noto-cjk` "
+                          "(tools/system_packages.sh does) and restart the kernel.", UserWarning, stacklevel=3)
+        return _TEXT["en"], {}
+    # the usual font first (Latin, Greek, maths), the CJK font for the glyphs it lacks (Hangul)
+    return _TEXT["ko"], {"fontfamily": [*rcParams["font.family"], _cjk["family"]]}
+
+
+def _legend(ax, style, **kwargs):
+    if style:  # a legend takes its font as prop, and then ignores fontsize
+        kwargs["prop"] = {"family": style["fontfamily"], "size": kwargs.pop("fontsize", rcParams["legend.fontsize"])}
+    return ax.legend(**kwargs)
 
 
 def _axes(ax, size=(5.5, 4.0)):
@@ -36,12 +108,13 @@ def _series(values, name):
     return arr
 
 
-def loss_curve(losses, *, log=False, ax=None, label=None, title="Loss during training"):
+def loss_curve(losses, *, log=False, ax=None, label=None, title=None, lang="en"):
     """Plot L(θ_t) against the step t = 0, 1, …; `log=True` puts the loss on a log scale.
 
     `losses` is a sequence of numbers or a History from nn.train. Non-finite losses (a diverging
     learning rate) end the line, and a note says at which step it diverged.
     """
+    words, style = _language(lang)
     losses = _series(getattr(losses, "losses", losses), "losses")
     ax = _axes(ax)
     steps = np.arange(len(losses))
@@ -49,15 +122,15 @@ def loss_curve(losses, *, log=False, ax=None, label=None, title="Loss during tra
     (line,) = ax.plot(steps, shown, marker="." if len(losses) <= 50 else None, label=label)
     bad = np.flatnonzero(~np.isfinite(losses))
     if bad.size:
-        ax.annotate(f"diverged at step {bad[0]} (loss = {losses[bad[0]]})", xy=(0.98, 0.95),
-                    xycoords="axes fraction", ha="right", va="top", color="#D55E00")
+        ax.annotate(words["diverged"].format(t=bad[0], loss=losses[bad[0]]), xy=(0.98, 0.95),
+                    xycoords="axes fraction", ha="right", va="top", color="#D55E00", **style)
     if log:
         ax.set_yscale("log")
-    ax.set_xlabel("step t")
-    ax.set_ylabel("loss L(θ_t)" + (" (log scale)" if log else ""))
-    ax.set_title(title)
+    ax.set_xlabel(words["step"], **style)
+    ax.set_ylabel(words["loss_t"] + (words["log"] if log else ""), **style)
+    ax.set_title(words["curve_title"] if title is None else title, **style)
     if label is not None:
-        ax.legend()
+        _legend(ax, style)
     return ax
 
 
@@ -105,13 +178,14 @@ def _limits(path):
 
 
 def loss_landscape(loss_fn, path=None, *, xlim=None, ylim=None, resolution=60, log_colors=True,
-                   names=("w", "b"), ax=None, title=None, arrows=25):
+                   names=("w", "b"), ax=None, title=None, arrows=25, lang="en"):
     """The loss surface L(θ0, θ1) of a two-parameter model as coloured contours, with the
     gradient-descent path θ_0, θ_1, … on top (markers, arrows, start and end labelled).
 
     `loss_fn(θ0, θ1) -> float`, e.g. nn.loss_function(model, X, y, nn.mse); `path` is an array
     of shape (T, 2) or a History from nn.train. Without limits, the view frames the path.
     """
+    words, style = _language(lang)
     pts = None if path is None else _path_array(path)
     auto_x, auto_y = _limits(pts)
     xs, ys, Z = landscape_grid(loss_fn, xlim or auto_x, ylim or auto_y, resolution)
@@ -125,18 +199,18 @@ def loss_landscape(loss_fn, path=None, *, xlim=None, ylim=None, resolution=60, l
         levels = (np.geomspace(finite.min(), finite.max(), 12) if norm is not None
                   else np.linspace(finite.min(), finite.max(), 12))
         ax.contour(xs, ys, np.ma.masked_invalid(Z), levels=levels, colors="white", linewidths=0.6, alpha=0.7)
-    ax.figure.colorbar(mesh, ax=ax, label=f"loss L({names[0]}, {names[1]})")
+    ax.figure.colorbar(mesh, ax=ax).set_label(words["surface"].format(a=names[0], b=names[1]), **style)
     if pts is not None:
-        _draw_path(ax, pts, arrows)
+        _draw_path(ax, pts, arrows, words, style)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
-    ax.set_xlabel(names[0])
-    ax.set_ylabel(names[1])
-    ax.set_title(title or f"Loss landscape L({names[0]}, {names[1]}) and the descent path")
+    ax.set_xlabel(names[0], **style)
+    ax.set_ylabel(names[1], **style)
+    ax.set_title(title or words["landscape_title"].format(a=names[0], b=names[1]), **style)
     return ax
 
 
-def _draw_path(ax, pts, arrows):
+def _draw_path(ax, pts, arrows, words, style):
     ax.plot(pts[:, 0], pts[:, 1], "o-", color="#E69F00", markersize=3, linewidth=1, label="θ_t", gid="descent-path")
     segments = len(pts) - 1
     for t in np.unique(np.linspace(0, segments - 1, min(arrows, segments)).astype(int)) if segments > 0 else ():
@@ -144,12 +218,12 @@ def _draw_path(ax, pts, arrows):
             ax.annotate("", xy=pts[t + 1], xytext=pts[t],
                         arrowprops={"arrowstyle": "->", "color": "#E69F00", "lw": 1.2})
     box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "linewidth": 0}
-    ax.annotate("θ$_0$ (start)", pts[0], xytext=(6, 6), textcoords="offset points", fontsize=9, bbox=box)
+    ax.annotate(words["start"], pts[0], xytext=(6, 6), textcoords="offset points", fontsize=9, bbox=box, **style)
     end = np.flatnonzero(np.isfinite(pts).all(axis=1))[-1]
     if end > 0:
         ax.plot(*pts[end], "*", color="white", markersize=10, markeredgecolor="black")
-        ax.annotate(f"θ$_{{{end}}}$ (end)", pts[end], xytext=(6, -14), textcoords="offset points",
-                    fontsize=9, bbox=box)
+        ax.annotate(words["end"].format(t=end, sub=str(end).translate(_SUBSCRIPT)), pts[end], xytext=(6, -14),
+                    textcoords="offset points", fontsize=9, bbox=box, **style)
 
 
 def _xy(X, y, d):
@@ -162,30 +236,32 @@ def _xy(X, y, d):
     return X, y
 
 
-def fitted_line(model, X, y, *, ax=None, points=200, title=None):
+def fitted_line(model, X, y, *, ax=None, points=200, title=None, lang="en"):
     """The data (x_i, y_i) and the model's prediction ŷ(x) over the range of x (one-input models)."""
+    words, style = _language(lang)
     X, y = _xy(X, y, 1)
     ax = _axes(ax)
-    ax.scatter(X[:, 0], y, s=14, color="#0072B2", alpha=0.8, label="data")
+    ax.scatter(X[:, 0], y, s=14, color="#0072B2", alpha=0.8, label=words["data"])
     lo, hi = X[:, 0].min(), X[:, 0].max()
     grid = np.linspace(lo, hi, points).reshape(-1, 1)
-    label = "model ŷ(x)"
+    label = words["model"]
     if hasattr(model, "w") and len(getattr(model, "w", ())) == 1:
         w, b = model.w[0].data, model.b.data
         label = f"ŷ = {w:.3g}·x {'-' if b < 0 else '+'} {abs(b):.3g}"
     ax.plot(grid[:, 0], model.predict(grid), color="#D55E00", linewidth=2, label=label)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title(title or "Data and fitted model")
-    ax.legend()
+    ax.set_xlabel("x", **style)
+    ax.set_ylabel("y", **style)
+    ax.set_title(title or words["fit_title"], **style)
+    _legend(ax, style)
     return ax
 
 
-def decision_boundary(model, X, y, *, ax=None, resolution=150, title=None):
+def decision_boundary(model, X, y, *, ax=None, resolution=150, title=None, lang="en"):
     """Two-input classifier: shading σ(z(x)) = P(class 1), the boundary z(x) = 0, and the data.
 
     Labels y may be 0/1 or -1/+1 (class 1 is y > 0); the model outputs logits / scores z.
     """
+    words, style = _language(lang)
     X, y = _xy(X, y, 2)
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or resolution < 2:
         raise ValueError(f"resolution must be an int >= 2, not {resolution!r}.")
@@ -199,17 +275,17 @@ def decision_boundary(model, X, y, *, ax=None, resolution=150, title=None):
     h0, h1 = (x0[1] - x0[0]) / 2, (x1[1] - x1[0]) / 2  # pixel centres sit on the grid points
     image = ax.imshow(prob, extent=(x0[0] - h0, x0[-1] + h0, x1[0] - h1, x1[-1] + h1), origin="lower", aspect="auto",
                       cmap="RdBu_r", vmin=0.0, vmax=1.0, alpha=0.45, interpolation="bilinear")
-    ax.figure.colorbar(image, ax=ax, label="σ(z) = P(class 1)")
+    ax.figure.colorbar(image, ax=ax).set_label(words["prob"], **style)
     if Z.min() < 0 < Z.max():
         ax.contour(x0, x1, Z, levels=[0.0], colors="black", linewidths=1.5)
-    for cls, style in zip((False, True), _CLASS_STYLE):
+    for cls, marker in zip((False, True), _CLASS_STYLE):
         sel = (y > 0) == cls
         ax.scatter(X[sel, 0], X[sel, 1], s=14, edgecolors="white", linewidths=0.4,
-                   label=f"class {int(cls)}", **style)
+                   label=words["class"].format(k=int(cls)), **marker)
     ax.set_xlim(x0[0], x0[-1])
     ax.set_ylim(x1[0], x1[-1])
-    ax.set_xlabel("x$_0$")
-    ax.set_ylabel("x$_1$")
-    ax.set_title(title or "Decision boundary z(x) = 0")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.set_xlabel("x$_0$", **style)
+    ax.set_ylabel("x$_1$", **style)
+    ax.set_title(title or words["boundary_title"], **style)
+    _legend(ax, style, loc="upper right", fontsize=8)
     return ax

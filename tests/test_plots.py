@@ -135,3 +135,68 @@ def test_decision_boundary_takes_signed_labels_and_checks_shapes():
     assert np.array_equal(scatters[0].get_offsets(), X[y == 0])
     with pytest.raises(ValueError, match=r"X of shape \(n, 2\)"):
         plots.decision_boundary(model, np.zeros((5, 3)), np.zeros(5))
+
+
+# ---------------------------------------------------------------- languages
+
+
+def _texts(fig):
+    return [t for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+
+
+def _korean_figures(line_run):
+    model, X, y, hist = line_run
+    Xm, ym = data.moons(n=40, seed=0)
+    return [
+        plots.loss_curve([4.0, 1.0, float("inf")], log=True, label="η = 0.1", lang="ko"),
+        plots.loss_landscape(nn.loss_function(model, X, y, nn.mse), hist, resolution=15, lang="ko"),
+        plots.fitted_line(nn.MLP(1, [3, 1]), X, y, lang="ko"),  # a model without a formula: "모델 ŷ(x)"
+        plots.decision_boundary(nn.LogisticRegression(2), Xm, ym, resolution=15, lang="ko"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def cjk_font():
+    family = plots._find_cjk_family()
+    if family is None:
+        pytest.skip("no CJK font installed: tools/system_packages.sh installs fonts-noto-cjk")
+    return family
+
+
+@pytest.mark.filterwarnings("error")  # a Hangul glyph missing from the font would warn: make it fail
+def test_korean_plots_have_korean_text_in_a_font_with_hangul(line_run, cjk_font):
+    curve, landscape, fit, boundary = _korean_figures(line_run)
+    expected = [
+        (curve, ["학습 중의 손실", "단계 t", "손실 L(θ_t) (로그 눈금)", "단계 2에서 발산 (손실 = inf)"]),
+        (landscape, ["손실 지형 L(w, b) 및 경사 하강 경로", "손실 L(w, b)", "θ₀ (시작)", "θ₃₀ (끝)"]),
+        (fit, ["데이터와 학습된 모델", "데이터", "모델 ŷ(x)"]),
+        (boundary, ["결정 경계 z(x) = 0", "클래스 0", "클래스 1", "σ(z) = P(클래스 1)"]),
+    ]
+    for ax, words in expected:
+        texts = {t.get_text(): t for t in _texts(ax.figure)}
+        assert set(words) <= set(texts), sorted(texts)
+        for word in words:
+            if any("\uac00" <= ch <= "\ud7a3" for ch in word):  # Hangul syllables need the CJK font
+                assert cjk_font in texts[word].get_fontfamily()
+        assert not any("class" in t or "step" in t or "loss" in t for t in texts)  # nothing left in English
+        ax.figure.canvas.draw()  # glyphs are looked up when drawn
+
+
+def test_english_is_the_default_and_other_languages_are_refused(line_run):
+    ax = plots.loss_curve(line_run[3])
+    assert (ax.get_title(), ax.get_xlabel()) == ("Loss during training", "step t")
+    with pytest.raises(ValueError, match="'en' \\(English\\) or 'ko' \\(Korean\\), not 'fr'"):
+        plots.fitted_line(*line_run[:3], lang="fr")
+
+
+def test_korean_without_a_cjk_font_falls_back_to_english_with_one_warning(line_run, monkeypatch):
+    monkeypatch.setattr(plots, "_CJK_FAMILIES", ("No Such Font CJK",))  # as on a machine without one
+    monkeypatch.setattr(plots, "_cjk", {})
+    monkeypatch.setattr(plots, "_WARNED", [])
+    with pytest.warns(UserWarning, match="fonts-noto-cjk") as caught:
+        figures = _korean_figures(line_run)
+        for ax in figures:
+            ax.figure.canvas.draw()
+    assert len(caught) == 1  # once, and no missing-glyph warnings: nothing Korean is drawn
+    assert figures[0].get_title() == "Loss during training"
+    assert figures[3].get_legend().get_texts()[0].get_text() == "class 0"
