@@ -119,3 +119,36 @@ def test_descent_in_korean():
     v.lr_slider.value = 5.0
     v.run(50)
     assert "학습률" in v.message.value
+
+
+def test_descent_draws_its_plots_in_its_language(monkeypatch):
+    from backprop_viz import plots
+
+    titles = []
+    for name in ("loss_curve", "fitted_line", "decision_boundary", "loss_landscape"):
+        def spy(*args, _real=getattr(plots, name), _name=name, **kwargs):  # the real plot, its title noted
+            ax = _real(*args, **kwargs)
+            titles.append((_name, ax.get_title()))
+            return ax
+        monkeypatch.setattr(plots, name, spy)
+    X, y = data.line(n=10)
+    GradientDescentView(nn.LinearRegression(), X, y, lang="ko").step()
+    X, y = data.moons(n=20)
+    GradientDescentView(nn.LogisticRegression(2), X, y, loss="bce", lang="ko")
+    assert {name for name, _ in titles} == {"loss_curve", "fitted_line", "decision_boundary", "loss_landscape"}
+    assert all(HANGUL.search(title) for _, title in titles), titles
+
+
+def test_descent_table_of_a_network_lists_a_few_scalar_parameters():
+    X, y = data.moons(n=40, seed=0)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    v = GradientDescentView(model, X, y, loss="bce", lr=0.5)
+    assert v.player is None  # 337 parameters: no per-sample graph unless asked
+    v.run(3)
+    table = v.params_table.value
+    first = model.parameters()[0]
+    assert "L1.N0.w0" in table and fmt(first.data) in table and fmt(first.grad) in table
+    assert table.count("<tr>") == 1 + 12 + 1 and "and 325 more parameters" in table
+    assert "L2.N0.w0" not in table
+    ko = GradientDescentView(nn.MLP(2, [16, 16, 1], seed=0), X, y, loss="bce", lang="ko")
+    assert "그 밖의 매개변수 325개" in ko.params_table.value

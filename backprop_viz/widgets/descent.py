@@ -27,6 +27,7 @@ DRAW_EVERY = 0.1  # seconds: during a run the pictures are redrawn at most this 
 CHUNK_TIME = 0.05  # seconds of training between two looks at the stop button and the progress bar
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 GRAPH_MAX_PARAMETERS = 40  # models with more parameters get no per-sample graph unless asked
+TABLE_MAX_ROWS = 12  # the parameters table lists this many (an MLP has hundreds) and counts the rest
 
 
 def _figure(width=4.2, height=3.2):
@@ -308,14 +309,14 @@ class GradientDescentView(widgets.VBox):
         self.status.value = html.escape(self._w["gd_loss_at"].format(t=t, sub=str(t).translate(_SUBSCRIPT),
                                                                      loss=fmt(self.losses[-1])))
         fig, ax = _figure()
-        plots.loss_curve(self.losses, log=self.log_box.value and min(self.losses) > 0, ax=ax)
+        plots.loss_curve(self.losses, log=self.log_box.value and min(self.losses) > 0, ax=ax, lang=self.lang)
         self.curve_image.value = _png(fig)
         if self._fit and all(math.isfinite(v) for v in self._theta()):
             fig, ax = _figure()
             if self._fit == "line":
-                plots.fitted_line(self.model, self.X, self.y, ax=ax)
+                plots.fitted_line(self.model, self.X, self.y, ax=ax, lang=self.lang)
             else:
-                plots.decision_boundary(self.model, self.X, self.y, ax=ax, resolution=60)
+                plots.decision_boundary(self.model, self.X, self.y, ax=ax, resolution=60, lang=self.lang)
             self.fit_image.value = _png(fig)
         if self._two:
             self.landscape_image.value = self._landscape_png()
@@ -356,7 +357,7 @@ class GradientDescentView(widgets.VBox):
         names = tuple(p.label or f"θ{i}" for i, p in enumerate(self.params))
         fig, ax = _figure(4.6, 3.4)
         plots.loss_landscape(cached, finite, xlim=self._lims[0], ylim=self._lims[1], resolution=40,
-                             names=names, ax=ax)
+                             names=names, ax=ax, lang=self.lang)
         return _png(fig)
 
     def _inside(self, pts):
@@ -382,7 +383,10 @@ class GradientDescentView(widgets.VBox):
         rows = "".join(
             f"<tr><td style='{left}'>{html.escape(p.label or f'θ{i}')}</td><td style='{right}'>"
             f"{html.escape(fmt(p.data))}</td><td style='{right}'>{html.escape(fmt(p.grad))}</td></tr>"
-            for i, p in enumerate(self.params))
+            for i, p in enumerate(self.params[:TABLE_MAX_ROWS]))
+        if len(self.params) > TABLE_MAX_ROWS:
+            more = w["gd_more_params"].format(n=len(self.params) - TABLE_MAX_ROWS)
+            rows += f"<tr><td colspan='3' style='{left};color:#6b6b6b'>{html.escape(more)}</td></tr>"
         return (f"<table style='border-collapse:collapse'><tr><th style='{left}'>{html.escape(w['gd_params'])}</th>"
                 f"<th style='{right}'>{html.escape(w['col_value'])}</th><th style='{right}'>∂L/∂θ</th></tr>"
                 f"{rows}</table>")

@@ -35,7 +35,7 @@ WORDS = {
         "gd_lr": "learning rate", "gd_lr_tip": "The step size lr (log scale)",
         "gd_progress": "progress",
         "gd_log": "log scale", "gd_log_tip": "Show the loss on a logarithmic scale",
-        "gd_params": "parameters", "gd_loss_at": "step {t}: loss L(θ{sub}) = {loss}",
+        "gd_params": "parameters", "gd_more_params": "… and {n} more parameters", "gd_loss_at": "step {t}: loss L(θ{sub}) = {loss}",
         "gd_diverged": "The loss became {loss} at step {t}: the learning rate {lr} is too large and "
                        "gradient descent diverges. Press reset and choose a smaller learning rate "
                        "(for example {smaller}).",
@@ -93,7 +93,7 @@ WORDS = {
         "gd_lr": "학습률", "gd_lr_tip": "한 걸음의 크기 lr (로그 눈금)",
         "gd_progress": "진행",
         "gd_log": "로그 눈금", "gd_log_tip": "손실을 로그 눈금으로 보여 줍니다",
-        "gd_params": "매개변수", "gd_loss_at": "단계 {t}: 손실 L(θ{sub}) = {loss}",
+        "gd_params": "매개변수", "gd_more_params": "… 그 밖의 매개변수 {n}개", "gd_loss_at": "단계 {t}: 손실 L(θ{sub}) = {loss}",
         "gd_diverged": "단계 {t}에서 손실이 {loss}이(가) 되었습니다. 학습률 {lr}이(가) 너무 커서 경사 "
                        "하강법이 발산합니다. 초기화를 누르고 더 작은 학습률(예: {smaller})을 고르세요.",
         "gd_exploded": "단계 {t}까지 손실이 {first}에서 {loss}(으)로 커졌습니다. 학습률 {lr}이(가) 너무 "
