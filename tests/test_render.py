@@ -364,3 +364,15 @@ def test_a_trace_loaded_from_json_draws_the_same_frames():
     back = Trace.from_json(t.to_json())
     assert list(frames(back)) == list(frames(t))
     assert draw(back.snapshot(5)).source == draw(t.snapshot(5)).source
+
+
+@pytest.mark.dot
+def test_draw_renders_graphs_with_array_values():
+    A = Value(np.arange(6.0).reshape(2, 3), "A")
+    w = Value(np.ones(3), "w")
+    loss = (A * w).sum()
+    trace = trace_of(loss)
+    for k in (0, len(trace)):  # blank cells before values are known, two-line cells after
+        svg = draw(trace.snapshot(k)).pipe(format="svg").decode()
+        ET.fromstring(svg)
+        assert ">A<" in svg and ">w<" in svg

@@ -52,6 +52,8 @@ class Picture(graphviz.Digraph):
 
 def _font(text, color=None, bold=False, size=None):
     out = dot_html(text)
+    if not out:
+        return " "  # dot rejects an empty <FONT></FONT>; a blank cell keeps the row's height
     if bold:
         out = f"<B>{out}</B>"
     attrs = (f' COLOR="{color}"' if color else "") + (f' POINT-SIZE="{size}"' if size else "")
