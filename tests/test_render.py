@@ -16,6 +16,7 @@ from backprop_viz.render import DotNotFoundError, Picture, layout_runs
 from backprop_viz.render import style
 from backprop_viz.render.collapse import SUMMARY_NODES
 from render_graphs import micrograd_demo_loss, random_graph
+from svg_style import computed
 
 SVG = "{http://www.w3.org/2000/svg}"
 NASTY = ["<script>alert(1)</script>", 'say "hi"', "{ } | < >", "back\\slash \\n \\l", "two\nlines", "기울기 손실"]
@@ -54,16 +55,14 @@ def texts(svg):
 
 
 def positions(svg):
-    """data-node -> (x, y) of each value box and op ellipse in a frame."""
+    """data-node -> where each value box, constant and op node sits in a frame, and each edge's path."""
     out = {}
     for g in ET.fromstring(svg).iter(f"{SVG}g"):
         cls = g.get("class")
-        if cls in ("bv-value", "bv-const"):
-            r = g.find(f"{SVG}rect")
-            out[("v", g.get("data-node"))] = (r.get("x"), r.get("y"))
-        elif cls == "bv-op":
-            e = g.find(f"{SVG}ellipse")
-            out[("o", g.get("data-node"))] = (e.get("cx"), e.get("cy"))
+        if cls in ("bv-value", "bv-const", "bv-op"):
+            out[(cls, g.get("data-node"))] = g.get("transform")
+    for k, path in enumerate(ET.fromstring(svg).find(f"{SVG}g[@class='bv-graph']").iterfind(f"{SVG}g/{SVG}path")):
+        out[("edge", k)] = path.get("d")
     return out
 
 
@@ -276,7 +275,7 @@ def test_frames_are_svg_one_per_snapshot_from_one_layout():
     for svg in svgs:
         root = ET.fromstring(svg)
         card = root.find(f"{SVG}rect")
-        assert card.get("class") == "bv-card" and card.get("fill") == style.BACKGROUND  # own background
+        assert card.get("class") == "bv-card" and computed(root, card)["fill"] == style.BACKGROUND  # own background
     assert svgs[0] != svgs[-1]
 
 
@@ -375,4 +374,4 @@ def test_draw_renders_graphs_with_array_values():
     for k in (0, len(trace)):  # blank cells before values are known, two-line cells after
         svg = draw(trace.snapshot(k)).pipe(format="svg").decode()
         ET.fromstring(svg)
-        assert ">A<" in svg and ">w<" in svg
+        assert ">A [2×3]<" in svg and ">w [3]<" in svg
