@@ -19,8 +19,7 @@ from render_graphs import micrograd_demo_loss, random_graph  # noqa: E402
 
 SIZES = (10, 50, 200, 1000)
 GOALS = {"ratio_200": 100.0, "frame_200_ms": 1.0, "frame_1000_ms": 5.0, "layout_ms": 100.0, "big_s": 2.0}
-_POS = re.compile(r'<g class="bv-(?:value|const|op)" data-node="(\d+)">(?:<title>.*?</title>)?'
-                  r'<(?:rect x="([-\d.]+)" y="([-\d.]+)"|ellipse cx="([-\d.]+)" cy="([-\d.]+)")')
+_POS = re.compile(r'<g class="bv-(value|const|op)" data-node="(\d+)" transform="translate\(([-\d.]+) ([-\d.]+)\)"')
 
 
 def _cpu():
@@ -41,7 +40,7 @@ def _cost(fn, repeats=1):
 
 
 def _positions(svg):
-    return {m.group(1) + ("o" if m.group(4) else "v"): m.groups()[1:] for m in _POS.finditer(svg)}
+    return {m.group(1) + m.group(2): m.group(3, 4) for m in _POS.finditer(svg)}
 
 
 def _dot_positions(source):

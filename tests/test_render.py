@@ -56,13 +56,14 @@ def texts(svg):
 
 def positions(svg):
     """data-node -> where each value box, constant and op node sits in a frame, and each edge's path."""
-    out = {}
-    for g in ET.fromstring(svg).iter(f"{SVG}g"):
+    out, edges = {}, 0
+    for g in ET.fromstring(svg).find(f"{SVG}g[@class='bv-graph']"):
         cls = g.get("class")
         if cls in ("bv-value", "bv-const", "bv-op"):
             out[(cls, g.get("data-node"))] = g.get("transform")
-    for k, path in enumerate(ET.fromstring(svg).find(f"{SVG}g[@class='bv-graph']").iterfind(f"{SVG}g/{SVG}path")):
-        out[("edge", k)] = path.get("d")
+        elif cls[0] in "eg":  # an edge: e0 e1 e2 before its gradient, g<sign> after
+            out[("edge", edges)] = g.find(f"{SVG}path").get("d")
+            edges += 1
     return out
 
 

@@ -91,12 +91,13 @@ def layout_dot(scene, rankdir):
 @dataclass
 class Layout:
     """Where dot put things, in SVG points (y grows downwards): the drawing's size, each node's
-    centre and size, and each edge's path and arrowhead."""
+    centre and size, and each edge's path points (start, then Bézier control and end points)
+    and arrowhead corners."""
 
     width: float
     height: float
     nodes: dict  # key -> (cx, cy, w, h)
-    edges: dict  # edge index -> (path d, arrowhead points)
+    edges: dict  # edge index -> ([(x, y) path points], [(x, y) arrowhead corners])
 
 
 _GROUP = re.compile(r'<g id="([^"]+)" class="(node|edge)">(.*?)</g>', re.S)
@@ -124,20 +125,19 @@ def parse_layout(svg):
         else:
             d = re.search(r'<path[^>]* d="([^"]+)"', body).group(1)
             head = re.search(r'<polygon[^>]* points="([^"]+)"', body)
-            edges[int(key[1:])] = (_shift_path(d, tx, ty), _shift_points(head.group(1), tx, ty) if head else "")
+            edges[int(key[1:])] = (_shift_path(d, tx, ty), _shift_points(head.group(1), tx, ty) if head else [])
     return Layout(width, height, nodes, edges)
 
 
 def _shift_path(d, tx, ty):
-    out, i = [], 0
-    for cmd, body in re.findall(r"([MC])([^MC]*)", d):
-        nums = [float(v) for v in _NUM.findall(body)]
-        pairs = [f"{x + tx:.1f},{y + ty:.1f}" for x, y in zip(nums[0::2], nums[1::2])]
-        out.append(cmd + " ".join(pairs))
-        i += 1
-    return "".join(out)
+    """The points of dot's path 'Mx,y Cx,y x,y x,y …' shifted by (tx, ty): start, then the
+    control and end points of each cubic Bézier piece."""
+    nums = [float(v) for v in _NUM.findall(d)]
+    return [(x + tx, y + ty) for x, y in zip(nums[0::2], nums[1::2])]
 
 
 def _shift_points(points, tx, ty):
+    """An arrowhead's corners shifted by (tx, ty); dot repeats the first corner at the end."""
     nums = [float(v) for v in _NUM.findall(points)]
-    return " ".join(f"{x + tx:.1f},{y + ty:.1f}" for x, y in zip(nums[0::2], nums[1::2]))
+    pts = [(x + tx, y + ty) for x, y in zip(nums[0::2], nums[1::2])]
+    return pts[:-1] if len(pts) > 3 and pts[-1] == pts[0] else pts

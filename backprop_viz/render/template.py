@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
-from backprop_viz.render import style
+from backprop_viz.render import css, style
 from backprop_viz.render.escape import clean, xml_text
 
 __all__ = ["Template", "PENDING", "DONE", "ACTIVE"]
@@ -14,19 +12,6 @@ MARGIN = 10.0
 HEADER_H = 22.0
 LEGEND_ROW = 17.0
 
-# (fill, stroke, stroke-width, dash) for boxes and op nodes in each state
-_BOX = {
-    PENDING: ("#ffffff", style.PENDING, "1", ' stroke-dasharray="4 3"'),
-    DONE: (style.DONE_FILL, style.DONE_EDGE, "1", ""),
-    ACTIVE: (style.ACTIVE_FILL, style.ACTIVE_EDGE, "2.5", ""),
-}
-# edge looks without a gradient: (stroke, width, dash)
-_EDGE = {
-    PENDING: (style.PENDING, "1", ' stroke-dasharray="4 3"'),
-    DONE: (style.DONE_EDGE, "1.2", ""),
-    ACTIVE: (style.ACTIVE_EDGE, "2.4", ""),
-}
-
 
 def _lit(text):
     """Static text baked into a format string: XML-escaped, braces doubled for str.format."""
@@ -34,13 +19,50 @@ def _lit(text):
 
 
 def _f(x):
+    """A coordinate with at most one decimal and no trailing zero: 12, 12.5, -0.4."""
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def _point(d, u):
-    """The point a fraction u along a dot path 'Mx,y C x,y x,y x,y ...' (by Bézier parameter)."""
-    nums = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", d)]
-    pts = list(zip(nums[0::2], nums[1::2]))
+def _tenths(t):
+    """An int count of tenths as the shortest SVG number: 12, 12.5, .5, -.5."""
+    whole, tenth = divmod(abs(t), 10)
+    text = (str(whole) if whole else "") + (f".{tenth}" if tenth else "") or "0"
+    return "-" + text if t < 0 else text
+
+
+def _numbers(values):
+    """SVG numbers joined by spaces, none needed before a minus sign."""
+    out = []
+    for v in values:
+        if out and not v.startswith("-"):
+            out.append(" ")
+        out.append(v)
+    return "".join(out)
+
+
+def _local(x0, y0):
+    """(translate(x0 y0), x, y) for a node drawn in its own coordinates: x(a) and y(b) are the
+    offsets from the node's rounded origin to the rounded point x0 + a, y0 + b, so every point
+    lands exactly where absolute coordinates with one decimal would put it."""
+    ox, oy = round(x0, 1), round(y0, 1)
+    return (f"translate({_f(ox)} {_f(oy)})", lambda a: _f(round(x0 + a, 1) - ox),
+            lambda b: _f(round(y0 + b, 1) - oy))
+
+
+def _path(points):
+    """A dot edge (start, then Bézier control and end points) as a compact path: an absolute
+    start, then relative cubic pieces. Deltas are taken between points already rounded to a
+    tenth, so rounding never accumulates along the curve."""
+    pts = [(round(x * 10), round(y * 10)) for x, y in points]
+    (x0, y0), out = pts[0], []
+    for i in range(1, len(pts) - 2, 3):
+        out += [_tenths(v) for p in pts[i:i + 3] for v in (p[0] - x0, p[1] - y0)]
+        x0, y0 = pts[i + 2]
+    return f"M{_tenths(pts[0][0])} {_tenths(pts[0][1])}c{_numbers(out)}"
+
+
+def _point(pts, u):
+    """The point a fraction u along a dot path [start, c1, c2, end, …] (by Bézier parameter)."""
     segs = max((len(pts) - 1) // 3, 1)
     k, t = divmod(u * segs, 1.0)
     p0, p1, p2, p3 = (pts + pts[-1:] * 4)[3 * int(k):3 * int(k) + 4]
@@ -52,7 +74,9 @@ def _point(d, u):
 class Template:
     """One laid-out scene. `frame()` joins the static parts with one string per edge, node and
     gradient label; those strings come from small per-element caches, so a frame costs a few
-    dictionary look-ups per element and one join."""
+    dictionary look-ups per element and one join. Every look is a class of the one stylesheet
+    (css.STYLESHEET); value and op nodes sit in a translate() of their top-left corner (value)
+    or centre (op), so their insides are written in short local coordinates."""
 
     def __init__(self, scene, layout, rankdir, lang):
         self.scene, self.layout, self.lang = scene, layout, lang
@@ -66,42 +90,31 @@ class Template:
         self.oy = MARGIN + HEADER_H + note_h
         self.height = round(self.oy + layout.height + legend_h + MARGIN, 2)
         w, h = _f(self.width), _f(self.height)
-        head = (
-            f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}pt" height="{h}pt" viewBox="0 0 {w} {h}" '
-            f'font-family="{style.MONO}" font-size="{style.ROW_SIZE}" fill="{style.INK}" '
-            f'style="max-width:100%;height:auto">'
+        self.pre = (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="{css.ROOT}" width="{w}pt" height="{h}pt" '
+            f'viewBox="0 0 {w} {h}" style="max-width:100%;height:auto"><style>{css.STYLESHEET}</style>'
             f'<rect class="bv-card" x="0.5" y="0.5" width="{_f(self.width - 1)}" height="{_f(self.height - 1)}" '
-            f'rx="6" fill="{style.BACKGROUND}" stroke="{style.CARD_EDGE}"/>'
-            f'<text class="bv-status" x="{MARGIN + 2}" y="{MARGIN + 12}" font-family="{style.SANS}" '
-            f'font-size="12" font-weight="bold" fill="{style.INK}">'
+            f'rx="6"/><text class="bv-status" x="{_f(MARGIN + 2)}" y="{_f(MARGIN + 12)}">'
         )
         notes = "".join(
-            f'<text class="bv-note" x="{MARGIN + 2}" y="{_f(MARGIN + HEADER_H + 11 + 15 * i)}" '
-            f'font-family="{style.SANS}" font-size="{style.NOTE_SIZE}" fill="{style.INK}">{xml_text(line)}</text>'
-            for i, line in enumerate(note_lines))
-        self.pre = head
-        self.mid = f"</text>{notes}<g class=\"bv-graph\" transform=\"translate({_f(self.ox)} {_f(self.oy)})\">"
+            f'<text class="bv-note" x="{_f(MARGIN + 2)}" y="{_f(MARGIN + HEADER_H + 11 + 15 * i)}">'
+            f'{xml_text(line)}</text>' for i, line in enumerate(note_lines))
+        self.mid = f'</text>{notes}<g class="bv-graph" transform="translate({_f(self.ox)} {_f(self.oy)})">'
         ly = self.oy + layout.height + 8
-        self.post = f'</g><g class="bv-legend" transform="translate({MARGIN + 2} {_f(ly)})">{legend}</g></svg>'
+        self.post = f'</g><g class="bv-legend lg" transform="translate({_f(MARGIN + 2)} {_f(ly)})">{legend}</g></svg>'
         self._geometry()
 
     # ---- static parts ----
     def _legend(self):
         w = self.words
-        box = '<rect x="0" y="-9" width="16" height="11" rx="2" fill="{}" stroke="{}"{}/>'
-        line = '<line x1="0" y1="-3.5" x2="16" y2="-3.5" stroke="{}" stroke-width="{}"/>'
-        items = [
-            (box.format(style.ACTIVE_FILL, style.ACTIVE_EDGE, ' stroke-width="1.5"'), w["legend_active"]),
-            (box.format(style.DONE_FILL, style.DONE_EDGE, ""), w["legend_done"]),
-            (box.format("#ffffff", style.PENDING, ' stroke-dasharray="3 2"'), w["legend_pending"]),
-            (box.format("#ffffff", style.PARAM_EDGE, ' stroke-width="2"'), w["legend_param"]),
-            (line.format(style.POSITIVE, 3), w["legend_pos"]),
-            (line.format(style.NEGATIVE, 3), w["legend_neg"]),
-        ]
+        box = '<rect class="{}" y="-9" width="16" height="11" rx="2"/>'
+        line = '<path class="{}" d="M{} -3.5h{}" stroke-width="{}"/>'
+        items = [(box.format(css.BOX[ACTIVE]), w["legend_active"]), (box.format(css.BOX[DONE]), w["legend_done"]),
+                 (box.format(css.BOX[PENDING]), w["legend_pending"]), (box.format("pm"), w["legend_param"]),
+                 (line.format("gp", 0, 16, 3), w["legend_pos"]), (line.format("gn", 0, 16, 3), w["legend_neg"])]
         if self.scene.arrays:
-            items.append((line.format(style.MIXED, 3), w["legend_mixed"]))
-        items.append((line.format(style.DONE_EDGE, 1) + line.format(style.DONE_EDGE, 4).replace(
-            'x1="0"', 'x1="8"'), w["legend_width"]))
+            items.append((line.format("gm", 0, 16, 3), w["legend_mixed"]))
+        items.append((line.format("e1", 0, 16, 1) + line.format("e1", 8, 8, 4), w["legend_width"]))
         items.append(("", w["legend_label"].replace("←", self.arrow)))
         limit = max(self.layout.width, 420.0)
         parts, x, y, widest = [], 0.0, 0.0, 0.0
@@ -110,9 +123,9 @@ class Template:
             if x and x + tw > limit:
                 x, y = 0.0, y + LEGEND_ROW
             tx = x + (22 if swatch else 0)
-            parts.append(f'<g transform="translate({_f(x)} {_f(y)})">{swatch}</g>'
-                         f'<text x="{_f(tx)}" y="{_f(y)}" font-family="{style.SANS}" '
-                         f'font-size="{style.LABEL_SIZE}" fill="{style.MUTED}">{xml_text(text)}</text>')
+            if swatch:
+                parts.append(f'<g transform="translate({_f(x)} {_f(y)})">{swatch}</g>')
+            parts.append(f'<text x="{_f(tx)}" y="{_f(y)}">{xml_text(text)}</text>')
             x += tw + 16
             widest = max(widest, x)
         return "".join(parts), widest, y + LEGEND_ROW + 8
@@ -129,7 +142,7 @@ class Template:
         return lines + [cur] if cur else lines
 
     def _geometry(self):
-        """Per node and edge, the format string of its element, with the layout baked in."""
+        """Per node and edge, the static parts of its element, with the layout baked in."""
         scene, lay = self.scene, self.layout
         self.box = {}  # node index -> (x0, y0, w, h)
         self._fmt, self._cache = [], []
@@ -140,61 +153,56 @@ class Template:
             self._cache.append({})
         self._edge_fmt, self._edge_cache, self.label_at = [], [], []
         for k, e in enumerate(scene.edges):
-            d, head = lay.edges[k]
-            self._edge_fmt.append(
-                f'<g class="bv-edge" data-edge="{k}"><path d="{d}" fill="none" stroke="{{0}}" '
-                f'stroke-width="{{1}}"{{2}}/><polygon points="{head}" fill="{{0}}" stroke="{{0}}"/></g>')
+            pts, head = lay.edges[k]
+            pts = [(round(x, 1), round(y, 1)) for x, y in pts]  # the label sits on the curve as drawn
+            corners = " ".join(f"{_f(x)},{_f(y)}" for x, y in head)
+            self._edge_fmt.append((f'"><path d="{_path(pts)}"', f'/><polygon points="{corners}"/></g>'))
             self._edge_cache.append({})
             # top to bottom, edges into one op meet near it: labels sit nearer the tail, apart
-            self.label_at.append(_point(d, 0.5 if self.arrow == "←" else 0.3) if e.kind == "in" else None)
+            self.label_at.append(_point(pts, 0.5 if self.arrow == "←" else 0.3) if e.kind == "in" else None)
 
     def _fmt_value(self, n, node, cx, cy, w, h):
-        x0, y0 = cx - w / 2, cy - h / 2
-        x1 = x0 + w
-        words = self.words
-        kind = _lit(words[self.scene.structure.kinds[node.local]])
+        """(open, tint, title, rows): format strings of the group's start (box classes, title),
+        the gradient rows' tint (sign suffix) and the title; rows: [(row head element, start of
+        the number's element)], data rows then grad rows."""
+        at, x, y = _local(cx - w / 2, cy - h / 2)
+        kind = _lit(self.words[self.scene.structure.kinds[node.local]])
         rows = 2 if node.array else 1
-        g_y = y0 + style.TITLE_H + rows * style.ROW_H
-        param = (f'<rect x="{_f(x0 + 1.5)}" y="{_f(y0 + 1.5)}" width="{_f(w - 3)}" height="{_f(style.TITLE_H - 2)}" '
-                 f'fill="{style.PARAM_TINT}"/>') if node.param else ""
-        out = [
-            f'<g class="bv-value" data-node="{node.local}"><title>{{5}} ({kind})</title>'
-            f'<rect x="{_f(x0)}" y="{_f(y0)}" width="{_f(w)}" height="{_f(h)}" rx="4" fill="{{0}}" '
-            f'stroke="{{1}}" stroke-width="{{2}}"{{3}}/>',
-            param,
-            f'<rect x="{_f(x0 + 1.5)}" y="{_f(g_y)}" width="{_f(w - 3)}" height="{_f(rows * style.ROW_H + 1)}" '
-            f'fill="{{4}}"/>',
-            f'<path d="M{_f(x0)} {_f(y0 + style.TITLE_H)}H{_f(x1)}" stroke="{style.PENDING}" stroke-width="0.8"/>',
-            f'<text class="bv-title" x="{_f(cx)}" y="{_f(y0 + 12.5)}" text-anchor="middle" font-weight="bold" '
-            f'font-size="{style.TITLE_SIZE}">{{5}}</text>',
-        ]
-        heads = [words["data"], "", words["grad"], ""] if node.array else [words["data"], words["grad"]]
-        fields = (6, 7, 8, 9) if node.array else (6, 8)  # d1 d2 g1 g2 in value()
+        g_y = style.TITLE_H + rows * style.ROW_H
+        param = (f'<rect class="pt" x="{x(1.5)}" y="{y(1.5)}" width="{_f(w - 3)}" height="{_f(style.TITLE_H - 2)}"/>'
+                 if node.param else "")
+        open_ = (f'<g class="bv-value" data-node="{node.local}" transform="{at}"><title>{{1}} ({kind})</title>'
+                 f'<rect class="{{0}}" width="{_f(w)}" height="{_f(h)}" rx="4"/>{param}')
+        tint = (f'<rect class="t{{0}}" x="{x(1.5)}" y="{y(g_y)}" width="{_f(w - 3)}" '
+                f'height="{_f(rows * style.ROW_H + 1)}"/>')
+        title = (f'<path class="sp" d="M0 {y(style.TITLE_H)}h{x(w)}"/>'
+                 f'<text class="tt" x="{x(w / 2)}" y="{y(12.5)}">{{0}}</text>')
+        heads = [self.words["data"], "", self.words["grad"], ""] if node.array else [self.words["data"],
+                                                                                    self.words["grad"]]
+        rows_out = []
         for r, head in enumerate(heads):
-            y = _f(y0 + style.TITLE_H + r * style.ROW_H + 10.5)
-            if head:
-                out.append(f'<text x="{_f(x0 + style.PAD)}" y="{y}" fill="{style.MUTED}">{_lit(head)}</text>')
-            out.append(f'<text class="bv-{"data" if r < len(heads) // 2 else "grad"}" x="{_f(x1 - style.PAD)}" '
-                       f'y="{y}" text-anchor="end">{{{fields[r]}}}</text>')
-        out.append("</g>")
-        return "".join(out)
+            ty = y(style.TITLE_H + r * style.ROW_H + 10.5)
+            head_el = f'<text class="h" x="{x(style.PAD)}" y="{ty}">{xml_text(head)}</text>' if head else ""
+            rows_out.append((head_el, f'<text class="n" x="{x(w - style.PAD)}" y="{ty}">'))
+        return open_, tint, title, rows_out
 
     def _fmt_const(self, n, node, cx, cy, w, h):
-        return (f'<g class="bv-const" data-node="{node.local}"><title>{_lit(self.words["constant"])}</title>'
-                f'<rect x="{_f(cx - w / 2)}" y="{_f(cy - h / 2)}" width="{_f(w)}" height="{_f(h)}" rx="3" '
-                f'fill="{style.DONE_FILL}" stroke="{style.PENDING}"/><text x="{_f(cx)}" y="{_f(cy + 3.5)}" '
-                f'text-anchor="middle" fill="{style.MUTED}">{{0}}</text></g>')
+        at, x, y = _local(cx - w / 2, cy - h / 2)
+        return (f'<g class="bv-const" data-node="{node.local}" transform="{at}">'
+                f'<title>{_lit(self.words["constant"])}</title><rect class="cb" width="{_f(w)}" height="{_f(h)}" '
+                f'rx="3"/><text class="m" x="{x(w / 2)}" y="{y(h / 2 + 3.5)}">{{0}}</text></g>')
 
     def _fmt_op(self, n, node, cx, cy, w, h):
-        return (f'<g class="bv-op" data-node="{node.local}"><ellipse cx="{_f(cx)}" cy="{_f(cy)}" rx="{_f(w / 2)}" '
-                f'ry="{_f(h / 2)}" fill="{{0}}" stroke="{{1}}" stroke-width="{{2}}"{{3}}/><text x="{_f(cx)}" '
-                f'y="{_f(cy + 4)}" text-anchor="middle" font-size="{style.TITLE_SIZE}">{_lit(node.text)}</text></g>')
+        at, _, y = _local(cx, cy)
+        shape = (f'<circle class="{{0}}" r="{_f(w / 2)}"/>' if w == h else
+                 f'<ellipse class="{{0}}" rx="{_f(w / 2)}" ry="{_f(h / 2)}"/>')
+        return (f'<g class="bv-op" data-node="{node.local}" transform="{at}">{shape}'
+                f'<text y="{y(4)}">{_lit(node.text)}</text></g>')
 
     def _fmt_more(self, n, node, cx, cy, w, h):
-        return (f'<g class="bv-more"><rect x="{_f(cx - w / 2)}" y="{_f(cy - h / 2)}" width="{_f(w)}" '
-                f'height="{_f(h)}" rx="9" fill="#ffffff" stroke="{style.PENDING}" stroke-dasharray="3 2"/>'
-                f'<text x="{_f(cx)}" y="{_f(cy + 3.5)}" text-anchor="middle" fill="{style.MUTED}">'
-                f'{_lit(node.text)}</text></g>')
+        at, x, y = _local(cx - w / 2, cy - h / 2)
+        return (f'<g class="bv-more" transform="{at}"><rect class="mb" width="{_f(w)}" height="{_f(h)}" rx="9"/>'
+                f'<text class="m" x="{x(w / 2)}" y="{y(h / 2 + 3.5)}">{_lit(node.text)}</text></g>')
 
     # ---- per frame ----
     def value(self, n, st):
@@ -203,12 +211,20 @@ class Template:
         s = cache.get(st)
         if s is None:
             status, title, d1, d2, g1, g2, gsign = st
-            fill, stroke, sw, dash = _BOX[status]
+            open_, tint, title_fmt, rows = self._fmt[n]
+            cls = css.BOX[status]
             if self.scene.nodes[n].param and status != ACTIVE:
-                stroke, sw = style.PARAM_EDGE, "2"
-            tint = "none" if gsign is None else style.TINT[gsign]
-            s = self._fmt[n].format(fill, stroke, sw, dash, tint, xml_text(title), xml_text(d1), xml_text(d2),
-                                    xml_text(g1), xml_text(g2))
+                cls += " pm"
+            title = xml_text(title)
+            parts = [open_.format(cls, title), "" if gsign is None else tint.format(css.SIGN[gsign]),
+                     title_fmt.format(title)]
+            texts = (d1, d2, g1, g2) if len(rows) == 4 else (d1, g1)
+            for (head_el, number), text in zip(rows, texts):
+                parts.append(head_el)
+                if text:  # nothing known yet: no empty element
+                    parts += (number, xml_text(text), "</text>")
+            parts.append("</g>")
+            s = "".join(parts)
             if len(cache) > 64:
                 cache.clear()
             cache[st] = s
@@ -227,7 +243,7 @@ class Template:
         cache = self._cache[n]
         s = cache.get(status)
         if s is None:
-            s = cache[status] = self._fmt[n].format(*_BOX[status])
+            s = cache[status] = self._fmt[n].format(css.BOX[status])
         return s
 
     def edge(self, k, st):
@@ -237,11 +253,12 @@ class Template:
         s = cache.get(st)
         if s is None:
             status, gsign, width = st
+            body, tail = self._edge_fmt[k]
             if gsign is None:
-                s = self._edge_fmt[k].format(*_EDGE[status])
+                s = f'<g class="{css.EDGE[status]}{body}{tail}'
             else:
                 w = width + 1.5 if status == ACTIVE else width
-                s = self._edge_fmt[k].format(style.SIGN_COLOR[gsign], _f(w), "")
+                s = f'<g class="g{css.SIGN[gsign]}{body} stroke-width="{_f(w)}"{tail}'
             cache[st] = s
         return s
 
@@ -250,13 +267,9 @@ class Template:
         x, y = self.label_at[k]
         text = f"{self.arrow} {text}"
         tw = style.text_width(text, style.LABEL_SIZE) + 6
-        color = style.SIGN_COLOR[gsign]
-        plate = style.ACTIVE_FILL if active else "#ffffff"
-        weight = ' font-weight="bold"' if active else ""
-        return (f'<g class="bv-label" data-edge="{k}"><rect x="{_f(x - tw / 2)}" y="{_f(y - 7)}" width="{_f(tw)}" '
-                f'height="13" rx="3" fill="{plate}" stroke="{color}" stroke-width="0.8"/><text x="{_f(x)}" '
-                f'y="{_f(y + 3)}" text-anchor="middle" font-size="{style.LABEL_SIZE}" fill="{style.INK}"{weight}>'
-                f'{xml_text(text)}</text></g>')
+        cls = f"l l{css.SIGN[gsign]}" + (" la" if active else "")
+        return (f'<g class="{cls}"><rect x="{_f(x - tw / 2)}" y="{_f(y - 7)}" width="{_f(tw)}" height="13" rx="3"/>'
+                f'<text x="{_f(x)}" y="{_f(y + 3)}">{xml_text(text)}</text></g>')
 
     def frame(self, status, edges, nodes, labels):
         """The SVG text of one frame from the per-element strings."""
