@@ -33,7 +33,10 @@ venv: system $(VENV)/.lab-installed
 venv-test: system-test $(VENV)/.test-installed
 
 lab: venv
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --no-browser $(ROOT_FLAG) notebooks/00_index.ipynb
+	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))'); \
+	echo ""; echo "The lessons open at: http://127.0.0.1:$(PORT)/lab/tree/notebooks/00_index.ipynb?token=$$token"; echo ""; \
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0 --no-browser $(ROOT_FLAG) \
+		--IdentityProvider.token=$$token --ServerApp.default_url=/lab/tree/notebooks/00_index.ipynb
 
 test: venv-test
 	$(BIN)/python -m pytest -ra
