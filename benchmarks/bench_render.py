@@ -68,7 +68,9 @@ def measure(n):
     a, b = _dot_positions(sources[0]), _dot_positions(sources[-1])
     moved_dot = sum(1 for key in a if a[key] != b.get(key))
     view, _ = fr.view(0)
+    sizes = sorted(len(fr[k].encode("utf-8")) for k in ks)  # what the widget sends per click
     return dict(n=n_values, drawn=len(view.scene.nodes), steps=len(trace), first=first, frame=per_frame,
+                bytes=(sizes[len(sizes) // 2], sizes[-1]),
                 render=render_only, dot=dot_frame, ratio=dot_frame[1] / per_frame[1], moved=moved,
                 moved_dot=moved_dot, of=len(base))
 
@@ -91,17 +93,22 @@ def _ms(pair, digits=1):
     return f"{pair[1] * 1e3:.{digits}f} ms ({pair[0] * 1e3:.{digits}f})"
 
 
+def _kb(n):
+    return f"{n / 1000:.1f} kB"
+
+
 def main():
     rows = [measure(n) for n in SIZES]
     print("Frames from one dot layout vs `dot` per frame, random scalar graphs. Times are CPU time "
-          "(this process + dot), least of 3 passes; wall clock in parentheses.\n")
+          "(this process + dot), least of 3 passes; wall clock in parentheses. Frame bytes: the SVG text "
+          "of one frame (UTF-8), what the player sends to the browser per step.\n")
     print("| values | drawn nodes | steps | first layout | per frame | of which render | dot per frame "
-          "| dot / frame | nodes moved (frames) | nodes moved (dot per frame) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| dot / frame | nodes moved (frames) | nodes moved (dot per frame) | frame bytes (median, max) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['n']} | {r['drawn']} | {r['steps']} | {_ms(r['first'])} | {_ms(r['frame'], 3)} "
               f"| {_ms(r['render'], 3)} | {_ms(r['dot'])} | {r['ratio']:.0f}× | {r['moved']} of {r['of']} "
-              f"| {r['moved_dot']} of {r['of']} |")
+              f"| {r['moved_dot']} of {r['of']} | {_kb(r['bytes'][0])}, {_kb(r['bytes'][1])} |")
     b = big()
     print(f"\nmicrograd's demo loss: {b['nodes']:,} nodes (graph built in {b['build']:.2f} s); trace_of "
           f"{b['trace'][1]:.2f} s ({b['trace'][0]:.2f}), first picture {b['picture'][1]:.2f} s "
