@@ -142,7 +142,7 @@ def _broadcast_error(op, a, b):
 class Value:
     """A number or numpy array that remembers how it was computed, so gradients can flow back."""
 
-    __slots__ = ("_data", "_grad", "op", "parents", "_label", "role", "_arg", "_seq", "_trec", "_tid")
+    __slots__ = ("_data", "_grad", "op", "_a", "_b", "_label", "role", "_arg", "_seq", "_trec", "_tid")
     __array_ufunc__ = None  # numpy must hand `array + Value` to Value, not loop over it
 
     def __init__(self, data, label=None, *, role="input"):
@@ -153,7 +153,7 @@ class Value:
         self._data = _as_data(data)
         self._grad = _zero_like(self._data)
         self.op = ""
-        self.parents = ()
+        self._a = self._b = None
         self._label = None if label is None else str(label)
         self.role = role
         self._arg = None
@@ -201,6 +201,11 @@ class Value:
             _recorder.relabel(self)
 
     @property
+    def parents(self):
+        """The values this one was computed from, in order (an empty tuple for a leaf)."""
+        return _parents(self)
+
+    @property
     def shape(self):
         return _shape(self._data)
 
@@ -222,14 +227,15 @@ class Value:
 
     # ---- making results ----
     @staticmethod
-    def _result(data, parents, op, arg=None):
+    def _result(data, a, b, op, arg=None):
         if type(data) is not float:
             data = float(data) if np.ndim(data) == 0 else data
         v = _new_value(Value)
         v._data = data
         v._grad = 0.0 if type(data) is float else np.zeros_like(data)
         v.op = op
-        v.parents = parents
+        v._a = a
+        v._b = b
         v._label = None
         v.role = "input"
         v._arg = arg
@@ -248,9 +254,9 @@ class Value:
                 return NotImplemented
         a, b = self._data, other._data
         if type(a) is float and type(b) is float:
-            return Value._result(a + b, (self, other), "+")
+            return Value._result(a + b, self, other, "+")
         try:
-            return Value._result(a + b, (self, other), "+")
+            return Value._result(a + b, self, other, "+")
         except ValueError:
             raise _broadcast_error("add", a, b) from None
 
@@ -265,7 +271,7 @@ class Value:
                 return NotImplemented
         a, b = self._data, other._data
         try:
-            return Value._result(a - b, (self, other), "-")
+            return Value._result(a - b, self, other, "-")
         except ValueError:
             raise _broadcast_error("subtract", a, b) from None
 
@@ -280,9 +286,9 @@ class Value:
                 return NotImplemented
         a, b = self._data, other._data
         if type(a) is float and type(b) is float:
-            return Value._result(a * b, (self, other), "*")
+            return Value._result(a * b, self, other, "*")
         try:
-            return Value._result(a * b, (self, other), "*")
+            return Value._result(a * b, self, other, "*")
         except ValueError:
             raise _broadcast_error("multiply", a, b) from None
 
@@ -297,7 +303,7 @@ class Value:
                 return NotImplemented
         a, b = self._data, other._data
         try:
-            return Value._result(_div(a, b), (self, other), "/")
+            return Value._result(_div(a, b), self, other, "/")
         except ValueError:
             raise _broadcast_error("divide", a, b) from None
 
@@ -314,10 +320,10 @@ class Value:
         if not isinstance(exponent, (int, float, np.integer, np.floating)) or isinstance(exponent, bool):
             return NotImplemented
         c = float(exponent)
-        return Value._result(_pow(self._data, c), (self,), "**", c)
+        return Value._result(_pow(self._data, c), self, None, "**", c)
 
     def __neg__(self):
-        return Value._result(-self._data, (self,), "neg")
+        return Value._result(-self._data, self, None, "neg")
 
     def __matmul__(self, other):
         if not isinstance(other, Value):
@@ -335,7 +341,7 @@ class Value:
                 f"cannot matrix-multiply shapes {a.shape} and {b.shape}: the inner sizes "
                 f"{a.shape[-1]} and {b.shape[0]} differ."
             )
-        return Value._result(a @ b, (self, other), "@")
+        return Value._result(a @ b, self, other, "@")
 
     def __rmatmul__(self, other):
         other = _constant(other)
@@ -344,41 +350,41 @@ class Value:
     # ---- functions of one value ----
     def exp(self):
         """e^a; d/da = e^a."""
-        return Value._result(_exp(self._data), (self,), "exp")
+        return Value._result(_exp(self._data), self, None, "exp")
 
     def log(self):
         """ln a; d/da = 1/a. log(0) = -inf and log(<0) = nan, as in numpy."""
-        return Value._result(_log(self._data), (self,), "log")
+        return Value._result(_log(self._data), self, None, "log")
 
     def tanh(self):
         """tanh a; d/da = 1 - tanh(a)^2."""
         d = self._data
-        return Value._result(math.tanh(d) if type(d) is float else np.tanh(d), (self,), "tanh")
+        return Value._result(math.tanh(d) if type(d) is float else np.tanh(d), self, None, "tanh")
 
     def sigmoid(self):
         """s = 1 / (1 + e^-a); d/da = s (1 - s)."""
-        return Value._result(_sigmoid(self._data), (self,), "sigmoid")
+        return Value._result(_sigmoid(self._data), self, None, "sigmoid")
 
     def relu(self):
         """max(0, a); d/da = 1 where a > 0, else 0."""
         d = self._data
         r = (0.0 if d < 0 else d) if type(d) is float else np.maximum(d, 0.0)  # nan stays nan
-        return Value._result(r, (self,), "relu")
+        return Value._result(r, self, None, "relu")
 
     # ---- array shape ops ----
     def sum(self, axis=None):
         """Sum of the elements (along `axis`); each element's local derivative is 1."""
         d = self._data
         if type(d) is float:
-            return Value._result(d, (self,), "sum", None)
-        return Value._result(d.sum(axis=_check_axis(axis, d.ndim)), (self,), "sum", axis)
+            return Value._result(d, self, None, "sum", None)
+        return Value._result(d.sum(axis=_check_axis(axis, d.ndim)), self, None, "sum", axis)
 
     def mean(self, axis=None):
         """Mean of the elements (along `axis`); each element's local derivative is 1/n."""
         d = self._data
         if type(d) is float:
-            return Value._result(d, (self,), "mean", None)
-        return Value._result(d.mean(axis=_check_axis(axis, d.ndim)), (self,), "mean", axis)
+            return Value._result(d, self, None, "mean", None)
+        return Value._result(d.mean(axis=_check_axis(axis, d.ndim)), self, None, "mean", axis)
 
     def reshape(self, *shape):
         """The same numbers in another shape; the gradient is reshaped back."""
@@ -392,15 +398,15 @@ class Value:
             raise ValueError(
                 f"cannot reshape a value of shape {_shape(d)} ({arr.size} numbers) into shape {shape}."
             ) from None
-        return Value._result(out.copy(), (self,), "reshape", tuple(out.shape))
+        return Value._result(out.copy(), self, None, "reshape", tuple(out.shape))
 
     @property
     def T(self):
         """The transpose; the gradient is transposed back."""
         d = self._data
         if type(d) is float:
-            return Value._result(d, (self,), "T")
-        return Value._result(d.T.copy(), (self,), "T")
+            return Value._result(d, self, None, "T")
+        return Value._result(d.T.copy(), self, None, "T")
 
     # ---- backward ----
     def backward(self, gradient=None):
@@ -428,31 +434,38 @@ class Value:
                     f"backward(gradient=...) needs shape {_shape(d)}, the shape of the value, "
                     f"not {_shape(seed)}."
                 )
-        order = _topological_order(self)
-        for node in order:  # interior gradients belong to this pass only
-            if node.parents:
-                node._grad = 0.0 if type(node._data) is float else np.zeros_like(node._data)
+        order, constants = _interior_order(self)
         self._grad = self._grad + seed
         rec = _recorder
-        if rec is not None:
-            rec.seed(self, seed)
         with _quiet():  # an inf or nan from the forward pass (0 * inf) flows on without warnings
+            if rec is None:
+                _run_steps(order, constants)
+                return
+            rec.seed(self, seed)
             for node in reversed(order):
-                parents = node.parents
-                if not parents:
-                    continue
                 g = node._grad
+                b = node._b
+                parents = b if type(b) is tuple else (node._a, b)
                 for slot, local, contribution in _BACKWARD[node.op](node, g):
                     parent = parents[slot]
                     if parent.role == "constant":  # numbers written into an expression need no gradient
                         continue
                     before = parent._grad
                     parent._grad = after = before + contribution
-                    if rec is not None:
-                        rec.backward(node, slot, g, local, contribution, before, after)
+                    rec.backward(node, parent, slot, g, local, contribution, before, after)
 
 
 _new_value = object.__new__
+
+
+# A node keeps its parents in two slots, _a and _b (None when absent), not in a tuple: one object
+# per node instead of two halves the work of Python's cyclic garbage collector. stack(), the one
+# op with more than two parents, keeps all of them as a tuple in _b.
+def _parents(v):
+    a, b = v._a, v._b
+    if type(b) is tuple:
+        return b
+    return () if a is None else (a,) if b is None else (a, b)
 
 
 def _constant(x):
@@ -489,7 +502,7 @@ def stack(values, shape=None):
         if int(np.prod(shape)) != data.size:
             raise ValueError(f"cannot stack {data.size} values into shape {shape}.")
         data = data.reshape(shape)
-    return Value._result(data, tuple(values), "stack", data.shape)
+    return Value._result(data, values[0], tuple(values), "stack", data.shape)
 
 
 def _check_axis(axis, ndim):
@@ -499,13 +512,38 @@ def _check_axis(axis, ndim):
     return axis
 
 
+def _interior_order(root):
+    """The computed nodes root depends on, parents before children, and the constants among its leaves.
+
+    Every computed node met gets a zero gradient: interior gradients belong to one backward pass.
+    """
+    seen = {root, None}  # None: the absent second parent of a one-parent op
+    stack = [root] if root._a is not None else []
+    interior, constants = [], []
+    mark, push, pop, keep = seen.add, stack.append, stack.pop, interior.append
+    while stack:
+        node = pop()
+        keep(node)
+        node._grad = 0.0 if type(node._data) is float else np.zeros_like(node._data)
+        b = node._b
+        for p in b if type(b) is tuple else (node._a, b):
+            if p not in seen:
+                mark(p)
+                if p._a is not None:
+                    push(p)
+                elif p.role == "constant":
+                    constants.append(p)
+    interior.sort(key=_by_creation)
+    return interior, constants
+
+
 def _topological_order(root):
     """Every node root depends on, parents before children (sorted by creation order)."""
     seen = {root}
     stack = [root]
     mark, push, pop = seen.add, stack.append, stack.pop
     while stack:
-        for p in pop().parents:
+        for p in _parents(pop()):
             if p not in seen:
                 mark(p)
                 push(p)
@@ -521,19 +559,19 @@ def _topological_order(root):
 def _add_rule(node, g):
     if type(g) is float:  # a scalar result has scalar operands: nothing to un-broadcast
         return ((0, 1.0, g), (1, 1.0, g))
-    a, b = node.parents
+    a, b = node._a, node._b
     return ((0, 1.0, _unbroadcast(g, _shape(a._data))), (1, 1.0, _unbroadcast(g, _shape(b._data))))
 
 
 def _sub_rule(node, g):
     if type(g) is float:
         return ((0, 1.0, g), (1, -1.0, -g))
-    a, b = node.parents
+    a, b = node._a, node._b
     return ((0, 1.0, _unbroadcast(g, _shape(a._data))), (1, -1.0, _unbroadcast(-g, _shape(b._data))))
 
 
 def _mul_rule(node, g):
-    a, b = node.parents
+    a, b = node._a, node._b
     x, y = a._data, b._data
     if type(g) is float:
         return ((0, y, g * y), (1, x, g * x))
@@ -541,7 +579,7 @@ def _mul_rule(node, g):
 
 
 def _div_rule(node, g):
-    a, b = node.parents
+    a, b = node._a, node._b
     x, y = a._data, b._data
     da = _div(1.0, y)
     db = -_div(x, _pow(y, 2.0))
@@ -554,7 +592,7 @@ def _neg_rule(node, g):
 
 def _pow_rule(node, g):
     c = node._arg
-    local = c * _pow(node.parents[0]._data, c - 1.0)
+    local = c * _pow(node._a._data, c - 1.0)
     return ((0, local, g * local),)
 
 
@@ -563,7 +601,7 @@ def _exp_rule(node, g):
 
 
 def _log_rule(node, g):
-    local = _div(1.0, node.parents[0]._data)
+    local = _div(1.0, node._a._data)
     return ((0, local, g * local),)
 
 
@@ -580,13 +618,13 @@ def _sigmoid_rule(node, g):
 
 
 def _relu_rule(node, g):
-    x = node.parents[0]._data
+    x = node._a._data
     local = (1.0 if x > 0 else 0.0) if type(x) is float else (x > 0).astype(np.float64)
     return ((0, local, g * local),)
 
 
 def _matmul_rule(node, g):
-    a, b = node.parents
+    a, b = node._a, node._b
     x, y = a._data, b._data
     if x.ndim == 2 and y.ndim == 2:
         return ((0, None, g @ y.T), (1, None, x.T @ g))
@@ -605,14 +643,14 @@ def _spread(g, shape, axis):
 
 
 def _sum_rule(node, g):
-    x = node.parents[0]._data
+    x = node._a._data
     if type(x) is float:
         return ((0, 1.0, g),)
     return ((0, 1.0, _spread(g, x.shape, node._arg)),)
 
 
 def _mean_rule(node, g):
-    x = node.parents[0]._data
+    x = node._a._data
     if type(x) is float:
         return ((0, 1.0, g),)
     n = x.size // max(np.size(node._data), 1)
@@ -620,7 +658,7 @@ def _mean_rule(node, g):
 
 
 def _reshape_rule(node, g):
-    x = node.parents[0]._data
+    x = node._a._data
     if type(x) is float:
         return ((0, None, float(np.asarray(g).reshape(()))),)
     return ((0, None, np.asarray(g).reshape(x.shape)),)
@@ -633,6 +671,72 @@ def _transpose_rule(node, g):
 def _stack_rule(node, g):
     flat = g.ravel()
     return tuple((i, 1.0, float(flat[i])) for i in range(flat.size))
+
+
+def _run_steps(order, constants):
+    """The backward loop with no recorder: each node adds its contributions in place."""
+    saved = [c._grad for c in constants]
+    try:
+        for node in reversed(order):
+            _STEP[node.op](node)
+    finally:  # constants took gradients like any leaf; they have none
+        for c, g in zip(constants, saved):
+            c._grad = g
+
+
+def _apply(node):
+    """Add node's contributions from its rule to its parents' gradients (any op, any shape)."""
+    b = node._b
+    parents = b if type(b) is tuple else (node._a, b)
+    for slot, _, contribution in _BACKWARD[node.op](node, node._grad):
+        parent = parents[slot]
+        if parent.role != "constant":
+            parent._grad = parent._grad + contribution
+
+
+# ---- the most frequent rules again, for scalars with no recorder: they add in place ----
+# Each adds exactly the contributions its rule above returns, bit for bit (a test checks).
+
+
+def _add_step(node):
+    g = node._grad
+    if type(g) is not float:
+        return _apply(node)
+    node._a._grad += g
+    node._b._grad += g
+
+
+def _mul_step(node):
+    g = node._grad
+    if type(g) is not float:
+        return _apply(node)
+    a, b = node._a, node._b
+    a._grad += g * b._data
+    b._grad += g * a._data
+
+
+def _pow_step(node):
+    g = node._grad
+    if type(g) is not float:
+        return _apply(node)
+    c, a = node._arg, node._a
+    a._grad += g * (c * _pow(a._data, c - 1.0))
+
+
+def _tanh_step(node):
+    g = node._grad
+    if type(g) is not float:
+        return _apply(node)
+    t = node._data
+    node._a._grad += g * (1.0 - t * t)
+
+
+def _relu_step(node):
+    g = node._grad
+    if type(g) is not float:
+        return _apply(node)
+    a = node._a
+    a._grad += g * (1.0 if a._data > 0 else 0.0)
 
 
 _BACKWARD = {
@@ -654,3 +758,6 @@ _BACKWARD = {
     "T": _transpose_rule,
     "stack": _stack_rule,
 }
+
+_FAST_STEPS = {"+": _add_step, "*": _mul_step, "**": _pow_step, "tanh": _tanh_step, "relu": _relu_step}
+_STEP = {**dict.fromkeys(_BACKWARD, _apply), **_FAST_STEPS}

@@ -187,15 +187,15 @@ class _Recorder:
     def forward(self, v):
         if self._ends_on_forward:
             self._start_pass()
-        parents = v.parents
-        if len(parents) == 2:
-            a, b = parents
+        a, b = v._a, v._b
+        if b is not None and type(b) is not tuple:
             if a._trec is not self:
                 self._register(a)
             if b._trec is not self:
                 self._register(b)
             ids = (a._tid, b._tid)
         else:
+            parents = engine._parents(v)
             for p in parents:
                 if p._trec is not self:
                     self._register(p)
@@ -223,9 +223,8 @@ class _Recorder:
         self._event((SEED, nid, _store(seed), _store(root._grad)), self._has_backward)
         self._has_backward = self._ends_on_forward = True
 
-    def backward(self, child, slot, upstream, local, contribution, before, after):
+    def backward(self, child, parent, slot, upstream, local, contribution, before, after):
         # seed() registered the root with all its ancestors: every node met here already has its id
-        parent = child.parents[slot]
         if type(after) is float and type(local) is float and type(upstream) is float:
             self._events.append((BACKWARD, parent._tid, child._tid, slot, upstream, local, contribution,
                                  before, after))
@@ -290,12 +289,13 @@ def trace_of(loss):
     trace._pass_starts.append(0)
     ids = {}  # kept here, not on the values, so the caller's graph stays unmarked
     for v in engine._topological_order(loss):
-        if not v.parents:
+        parents = v.parents
+        if not parents:
             continue
-        for p in v.parents:  # leaves enter when first used, as in a live recording
+        for p in parents:  # leaves enter when first used, as in a live recording
             if p not in ids:
                 ids[p] = trace._append_node(p, (), _store(p._data))
-        ids[v] = trace._append_node(v, tuple(ids[p] for p in v.parents))
+        ids[v] = trace._append_node(v, tuple(ids[p] for p in parents))
         trace._events.append((FORWARD, ids[v], _store(v._data)))
     if loss not in ids:
         ids[loss] = trace._append_node(loss, (), _store(d))
@@ -305,18 +305,20 @@ def trace_of(loss):
     seed = 1.0 if type(d) is float else np.ones_like(d)
     grads[loss] = grads[loss] + seed
     trace._events.append((SEED, ids[loss], _store(seed), _store(grads[loss])))
-    for node in sorted(order, key=engine._by_creation, reverse=True):
-        if not node.parents:
-            continue
-        g = grads[node]
-        for slot, local, contribution in engine._BACKWARD[node.op](node, g):
-            parent = node.parents[slot]
-            if parent.role == "constant":
+    with engine._quiet():  # as in Value.backward: an inf or nan flows on without numpy warnings
+        for node in sorted(order, key=engine._by_creation, reverse=True):
+            parents = node.parents
+            if not parents:
                 continue
-            before = grads[parent]
-            grads[parent] = after = before + contribution
-            trace._events.append((BACKWARD, ids[parent], ids[node], slot, _store(g), _store(local),
-                                  _store(contribution), _store(before), _store(after)))
+            g = grads[node]
+            for slot, local, contribution in engine._BACKWARD[node.op](node, g):
+                parent = parents[slot]
+                if parent.role == "constant":
+                    continue
+                before = grads[parent]
+                grads[parent] = after = before + contribution
+                trace._events.append((BACKWARD, ids[parent], ids[node], slot, _store(g), _store(local),
+                                      _store(contribution), _store(before), _store(after)))
     return trace
 
 

@@ -7,6 +7,7 @@ import os
 import random
 import subprocess
 import sys
+import warnings
 import weakref
 from collections import Counter
 from pathlib import Path
@@ -294,6 +295,18 @@ def test_trace_of_equals_a_live_recording(program):
     assert after.to_json() == live.to_json()
     assert after.nodes == live.nodes and len(after) == len(live) and after.passes == 1
     assert all(same(np.copy(v.grad), grads[label]) for label, v in named.items())  # .grad untouched
+
+
+def test_trace_of_lets_inf_and_nan_flow_quietly_as_backward_does():
+    x = Value(np.array([0.0, 2.0]), "x")
+    with np.errstate(invalid="ignore"), record() as live:  # the forward's -inf * 0 is numpy's to warn about
+        loss = (x.log() * x).sum()  # log 0 = -inf; its gradient meets 0 * inf = nan
+        loss.backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning in the backward replay would fail here
+        after = trace_of(loss)
+    assert after.to_json() == live.to_json()
+    assert np.isnan(after.snapshot(len(after)).grads[0][0])
 
 
 def test_trace_of_refuses_what_it_cannot_run():
