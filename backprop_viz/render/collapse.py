@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, deque
 
 from backprop_viz.render import style
+from backprop_viz.render.escape import clean
 from backprop_viz.render.scene import Scene, DEdge, add_op, add_value, full_scene, more_node
 
 __all__ = ["scene_for", "SUMMARY_NODES", "DEFAULT_MAX_NODES"]
@@ -16,21 +17,23 @@ LABEL_NODES = 60  # up to this many drawn values, every delivered gradient is wr
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
 
 
-def scene_for(s, lang, max_nodes=DEFAULT_MAX_NODES):
+def scene_for(s, lang, max_nodes=DEFAULT_MAX_NODES, keep=()):
     """The scene of structure `s`: every node when there are at most `max_nodes`, else neurons
-    and + chains collapsed, else a summary of the values nearest the output with a note."""
+    and + chains collapsed, else a summary of the values nearest the output with a note. The
+    nodes in `keep` (local ids) are never hidden in a group, and a summary shows the way from
+    them to the output."""
     words = style.WORDS[lang]
     n = len(s)
     if n <= max_nodes:
         scene = full_scene(s, lang)
     else:
-        groups, what = _groups(s)
+        groups, what = _groups(s, set(keep))
         shown = n - len(set().union(*(g[1] for g in groups.values()))) if groups else n
         if groups and shown <= max_nodes:
             scene = _grouped_scene(s, groups, lang)
             scene.note = words["collapsed"].format(n=f"{n:,}", what="; ".join(words[w] for w in what))
         else:
-            scene = _summary_scene(s, groups, lang)
+            scene = _summary_scene(s, groups, lang, keep)
     scene.labels = sum(1 for d in scene.nodes if d.kind in ("value", "const")) <= LABEL_NODES
     return scene
 
@@ -81,8 +84,9 @@ def _neuron(s, top, uses, taken):
     return members, inputs
 
 
-def _groups(s):
-    """{output: (op text, hidden members, inputs)} for neurons and + chains, and what was collapsed."""
+def _groups(s, keep=frozenset()):
+    """{output: (op text, hidden members, inputs)} for neurons and + chains, and what was collapsed;
+    a group that would hide a node of `keep` is not made."""
     uses = _uses(s)
     groups, taken, what = {}, set(), []
     for i in range(len(s) - 1, -1, -1):  # outputs first: the top of a chain is met before its inside
@@ -103,6 +107,8 @@ def _groups(s):
         members, inputs = found
         if top != i:
             members.add(top)
+        if members & keep:
+            continue
         act = style.op_text(op) if op in ACTIVATIONS else ""
         groups[i] = (f"{act}(Σwx+b)" if act else "Σwx+b", members, inputs)
         taken |= members | {i}
@@ -126,6 +132,8 @@ def _groups(s):
                 members.update(s.parents[p])
             else:
                 kept.append(term)
+        if members & keep:
+            continue
         groups[i] = ("Σ" if kept else "Σ p·p", members, kept)
         taken |= members | {i}
         sums += 1
@@ -170,9 +178,10 @@ def _grouped_scene(s, groups, lang, keep=None):
     return scene
 
 
-def _summary_scene(s, groups, lang):
+def _summary_scene(s, groups, lang, start=()):
     """The SUMMARY_NODES values nearest the output (breadth first from the outputs, at most
-    SUMMARY_FANIN inputs followed per op), with a note naming what was left out."""
+    SUMMARY_FANIN inputs followed per op), with a note naming what was left out. With `start`
+    (local ids), first one shortest way from each of them to an output, whatever its length."""
     hidden = set().union(*(g[1] for g in groups.values())) if groups else set()
     used = [False] * len(s)
     for ps in s.parents:
@@ -180,10 +189,14 @@ def _summary_scene(s, groups, lang):
             used[p] = True
     outputs = [i for i in range(len(s) - 1, -1, -1) if not used[i] and i not in hidden]
     keep, queue = set(), deque(outputs[:SUMMARY_FANIN])
-    while queue and len(keep) < SUMMARY_NODES:
+    for i in start:
+        keep.update(_way_out(s, groups, hidden, i))
+    limit, seen = len(keep) + SUMMARY_NODES if start else SUMMARY_NODES, set()
+    while queue and len(keep) < limit:
         i = queue.popleft()
-        if i in keep or i in hidden:
+        if i in seen or i in hidden:
             continue
+        seen.add(i)
         keep.add(i)
         if not s.drawable[i]:
             continue
@@ -197,6 +210,38 @@ def _summary_scene(s, groups, lang):
     ops = ", ".join(f"{c:,} {name}" for name, c in counts.most_common(5))
     if len(counts) > 5:
         ops += ", …"
-    scene.note = style.WORDS[lang]["summary"].format(n=f"{len(s):,}", shown=len(keep),
-                                                     left=f"{len(left):,}", ops=ops)
+    words = style.WORDS[lang]
+    if start:
+        scene.note = words["summary_focus"].format(n=f"{len(s):,}", shown=len(keep), left=f"{len(left):,}", ops=ops,
+                                                   name=clean(s.names[start[0]] or f"v{s.ids[start[0]]}",
+                                                              style.TITLE_CHARS))
+    else:
+        scene.note = words["summary"].format(n=f"{len(s):,}", shown=len(keep), left=f"{len(left):,}", ops=ops)
     return scene
+
+
+def _way_out(s, groups, hidden, start):
+    """The drawn values on one shortest way from `start` to an output (breadth first), a node
+    hidden in a group standing for the group's output."""
+    group_of = {m: out for out, (_, members, _) in groups.items() for m in members}
+    children = [[] for _ in range(len(s))]
+    for c, ps in enumerate(s.parents):
+        for p in ps:
+            children[p].append(c)
+    back, queue, end = {start: None}, deque([start]), start
+    while queue:
+        i = queue.popleft()
+        end = i
+        if not children[i]:
+            break
+        for c in children[i]:
+            c = group_of.get(c, c)
+            if c not in back:
+                back[c] = i
+                queue.append(c)
+    way = []
+    while end is not None:
+        if end not in hidden:
+            way.append(end)
+        end = back[end]
+    return way

@@ -7,6 +7,7 @@ import graphviz
 from backprop_viz.render import style
 from backprop_viz.render.collapse import DEFAULT_MAX_NODES
 from backprop_viz.render.escape import clean, dot_html
+from backprop_viz.render.focus import check_focus
 from backprop_viz.render.frames import check_options, scene_and_template, status_text
 from backprop_viz.render.layout import DotNotFoundError, graph_attrs, node_attrs
 from backprop_viz.render.scene import row_header_width
@@ -95,9 +96,10 @@ def _edge_id(scene, edge, k):
     return f"r{edge.child}" if edge.kind == "out" else f"m{k}"
 
 
-def draw(snapshot, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES):
+def draw(snapshot, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES, focus=None):
     """The picture of one snapshot as a graphviz.Digraph (display it, restyle it with .attr(),
-    save it with .render()). Same scene, sizes and colours as the frames of frames(trace)."""
+    save it with .render()). Same scene, sizes and colours as the frames of frames(trace);
+    focus (a node id or label) draws only the paths from that value to the loss, as frames()."""
     from backprop_viz.trace import Snapshot, Trace
 
     if not isinstance(snapshot, Snapshot):
@@ -107,7 +109,8 @@ def draw(snapshot, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES):
         raise TypeError(f"draw() takes a Snapshot (trace.snapshot(k)), not {type(snapshot).__name__}.")
     check_options(rankdir, lang, max_nodes)
     trace = snapshot.trace
-    scene, _ = scene_and_template(trace, snapshot.pass_index, rankdir, lang, max_nodes, layout=False)
+    focus = check_focus(trace, focus)
+    scene, _ = scene_and_template(trace, snapshot.pass_index, rankdir, lang, max_nodes, layout=False, focus=focus)
     nodes, edges, labels = PassView(trace, snapshot.pass_index, scene).state(snapshot, lang)
     words = style.WORDS[lang]
     head = _font(status_text(snapshot, lang), style.INK, bold=True) + _LEFT

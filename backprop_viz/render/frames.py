@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from backprop_viz.render import style
 from backprop_viz.render.collapse import DEFAULT_MAX_NODES, scene_for
+from backprop_viz.render.focus import check_focus, focus_structure
 from backprop_viz.render.layout import check_dot, layout_dot, parse_layout, run_dot
 from backprop_viz.render.scene import structure_of
 from backprop_viz.render.state import PassView
@@ -47,11 +48,16 @@ def check_trace(trace, what):
     raise TypeError(f"{what} takes a Trace from record() or trace_of(), not {type(trace).__name__}{hint}.")
 
 
-def scene_and_template(trace, pass_index, rankdir, lang, max_nodes, layout=True):
+def scene_and_template(trace, pass_index, rankdir, lang, max_nodes, layout=True, focus=None):
     """The scene of one pass and, when `layout`, its template: cached by the pass's structure, so
-    passes with the same structure (training steps) share one dot run."""
+    passes with the same structure (training steps) share one dot run. With `focus` (checked by
+    check_focus), only the paths from that value to the loss."""
     s = structure_of(trace, pass_index)
-    key = (s.key, rankdir, lang, max_nodes)
+    note, keep = "", ()
+    if focus is not None:
+        s, note, f = focus_structure(trace, pass_index, s, focus, lang)
+        keep = () if f is None else (f,)
+    key = (s.key, rankdir, lang, max_nodes, note, keep)
     hit = _LAYOUTS.get(key)
     if hit is not None:
         _LAYOUTS.move_to_end(key)
@@ -59,7 +65,9 @@ def scene_and_template(trace, pass_index, rankdir, lang, max_nodes, layout=True)
         if scene.structure is not s:  # same shape, other node ids: re-point the scene at this pass
             scene = _rebind(scene, s)
         return scene, template
-    scene = scene_for(s, lang, max_nodes)
+    scene = scene_for(s, lang, max_nodes, keep)
+    if note:
+        scene.note = f"{note} {scene.note}" if scene.note else note
     if not layout:
         return scene, None
     _RUNS[0] += 1
@@ -82,9 +90,10 @@ class Frames(Sequence):
     """The SVG text of every snapshot of a trace: len(frames) == len(trace) + 1, frames[k] is
     snapshot k, made lazily. Frames of one pass share one layout: no node moves."""
 
-    def __init__(self, trace, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES):
+    def __init__(self, trace, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES, focus=None):
         check_trace(trace, "frames()")
         check_options(rankdir, lang, max_nodes)
+        self.focus = check_focus(trace, focus)
         check_dot()  # say it now, once, rather than at the first frame shown
         self.trace, self.rankdir, self.lang, self.max_nodes = trace, rankdir, lang, max_nodes
         self._views = {}
@@ -109,7 +118,8 @@ class Frames(Sequence):
         """(PassView, Template) of one pass."""
         hit = self._views.get(pass_index)
         if hit is None:
-            scene, template = scene_and_template(self.trace, pass_index, self.rankdir, self.lang, self.max_nodes)
+            scene, template = scene_and_template(self.trace, pass_index, self.rankdir, self.lang, self.max_nodes,
+                                                 focus=self.focus)
             hit = self._views[pass_index] = (PassView(self.trace, pass_index, scene), template)
         return hit
 
@@ -138,11 +148,14 @@ def status_text(snap, lang):
     return " · ".join(parts)
 
 
-def frames(trace, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES):
+def frames(trace, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES, focus=None):
     """The SVG text of every snapshot k = 0..len(trace) as a lazy sequence (len, [k], iteration).
 
     `dot` lays each graph structure out once; every frame re-uses those positions and changes
     only colours, pen widths and texts. rankdir 'LR' (left to right) or 'TB'; lang 'en' or 'ko';
     graphs of more than `max_nodes` values are collapsed or summarised, with a note saying so.
+    focus: a node id or label, e.g. focus='w1': only the values on a path from it to the loss
+    (every way dL/dw1 = Σ over paths of the product of local derivatives gathers its terms),
+    plus the other inputs of those steps, with a note saying so.
     """
-    return Frames(trace, rankdir, lang, max_nodes)
+    return Frames(trace, rankdir, lang, max_nodes, focus)

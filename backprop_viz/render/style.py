@@ -61,6 +61,12 @@ WORDS = {
         "summary": "Too big to draw ({n} nodes): showing the {shown} values nearest the output. "
                    "Left out: {left} nodes ({ops}).",
         "empty": "Nothing recorded yet.",
+        "focus": "Only the paths from {name} to {loss}: {path} of {n} values, and {inputs} other inputs of "
+                 "those steps (drawn without their own inputs).",
+        "focus_absent": "{name} takes no part in computing {loss} in this pass: every value is drawn.",
+        "output": "the output",
+        "summary_focus": "Still too big to draw ({n} nodes): showing a shortest path from {name} and the values "
+                         "nearest the output, {shown} in all. Left out: {left} nodes ({ops}).",
     },
     "ko": {
         "data": "값", "grad": "기울기", "mean": "평균", "range": "범위",
@@ -79,6 +85,12 @@ WORDS = {
         "summary": "너무 커서 ({n}개 노드) 출력에 가까운 값 {shown}개만 그렸습니다. "
                    "생략: {left}개 노드 ({ops}).",
         "empty": "아직 기록된 것이 없습니다.",
+        "focus": "{name}에서 {loss}까지 가는 경로만 그렸습니다: 값 {n}개 중 {path}개, 그리고 그 단계들의 "
+                 "다른 입력 {inputs}개 (그 입력의 입력은 생략).",
+        "focus_absent": "이 회차에서 {name}은(는) {loss} 계산에 쓰이지 않아 모든 값을 그렸습니다.",
+        "output": "출력",
+        "summary_focus": "그래도 너무 커서 ({n}개 노드) {name}에서 가는 가장 짧은 경로와 출력에 가까운 값, 모두 {shown}개만 "
+                         "그렸습니다. 생략: {left}개 노드 ({ops}).",
     },
 }
 
