@@ -155,7 +155,7 @@ def frames(trace, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES, focus=No
     only colours, pen widths and texts. rankdir 'LR' (left to right) or 'TB'; lang 'en' or 'ko';
     graphs of more than `max_nodes` values are collapsed or summarised, with a note saying so.
     focus: a node id or label, e.g. focus='w1': only the values on a path from it to the loss
-    (every way dL/dw1 = Σ over paths of the product of local derivatives gathers its terms),
+    (dL/dw1 is the sum, over these paths, of the product of the local derivatives along each),
     plus the other inputs of those steps, with a note saying so.
     """
     return Frames(trace, rankdir, lang, max_nodes, focus)
