@@ -1,4 +1,4 @@
-"""Lessons: each notebook runs on a fresh kernel, links resolve, outputs are cleared, public API only."""
+"""Lessons: each notebook runs on a fresh kernel (in English and in Korean, figures included), links resolve, outputs are cleared, public API only."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from notebook_figures import (FIGURE_TEXTS, HANGUL, english_words, figure_texts, figures,
+                              texts_kernel_env)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -40,6 +43,7 @@ WIDGETS = {"BackpropPlayer", "GradientDescentView", "GradientQuiz"}
 LANG_LINE = re.compile(r'^LANG = "(en|ko)"  # or "(en|ko)"$', re.M)
 LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 CELL_TIMEOUT = 180  # seconds per cell: generous, the ≤ 30 s goal is measured and printed, not timed here
+DRAWS = re.compile(r"\b(?:plt|plots)\.\w+\(|\bdraw\(")
 
 _RUN_TIMES: dict[str, float] = {}
 
@@ -142,14 +146,36 @@ def test_notebook_runs_on_a_fresh_kernel(path, run_times, tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
-def test_notebook_runs_in_korean(path, run_times):
-    """The same lesson with LANG = "ko": Korean captions and controls, still no error."""
-    nb, seconds = _execute(path, lang="ko")
+def test_notebook_runs_in_korean(path, run_times, tmp_path):
+    """The same lesson with LANG = "ko": Korean captions, controls and figures, still no error.
+    Every figure's texts are read back: it must say something in Korean and nothing in English."""
+    nb, seconds = _execute(path, env=texts_kernel_env(tmp_path), lang="ko")
     run_times[f"{path.stem} (ko)"] = seconds
     assert not _problems(nb), "\n".join(_problems(nb))
     if any(re.search(r"\bLANG\b", c.source) for c in _code(nb)[1:]):
         shown = "\n".join(str(o) for c in _code(nb) for o in c.outputs)
-        assert re.search("[\uac00-\ud7a3]", shown), f"{path.name} uses LANG but shows no Korean text"
+        assert HANGUL.search(shown), f"{path.name} uses LANG but shows no Korean text"
+    shown_figures = figures(nb)
+    if any(DRAWS.search(_python(c.source)) for c in _code(nb)):
+        assert shown_figures, f"{path.name} draws figures, but the run showed none"
+    for where, bundle in shown_figures:
+        texts = figure_texts(bundle)
+        assert any(HANGUL.search(t) for t in texts), f"{path.name}, {where}: a figure with no Korean text: {texts}"
+        english = english_words(texts)
+        assert not english, (f"{path.name}, {where}: a figure still says {english} with LANG = 'ko' "
+                             f"(its texts: {texts}); pass lang=LANG, pick own titles by LANG")
+
+
+def test_the_english_check_tells_english_from_korean():
+    assert english_words(["Loss during training", "단계 t"]) == ["Loss", "during", "training"]
+    assert english_words(["our guess"]) == ["guess"]
+    assert not english_words(["손실 L(θ_t) (로그 눈금)", "zero_grad() 잊음", ".grad의 크기", "x 0",
+                               "MLP(2, [4] × 3 + [1]): 매개변수 57개", "L1.N0.w1", "tanh", "σ(z) = P(클래스 1)"])
+    svg = ('<svg><text x="1">A &amp; B</text><g><text><tspan>x</tspan><tspan>0</tspan></text>'
+           '<text class="t">학습 중의 손실</text></g></svg>')
+    assert figure_texts({"image/svg+xml": svg}) == ["A & B", "x 0", "학습 중의 손실"]
+    shown = {"image/png": "", FIGURE_TEXTS: {"figure texts": ["θ$_0$ (start)", "$\\mathdefault{10^{1}}$"]}}
+    assert english_words(figure_texts(shown)) == ["start"]
 
 
 @pytest.mark.slow
