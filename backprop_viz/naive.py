@@ -296,10 +296,22 @@ class CostRow(NamedTuple):
     paths: Cost
 
 
-class CostTable(list):
-    """A list of CostRow that prints as a table (text, and HTML in a notebook)."""
+_TABLE_WORDS = {
+    "en": (("width", "depth", "parameters", "edges", "backprop", "finite differences", "paths"),
+           "operations to get every gradient once (node evaluations + multiplications + additions)"),
+    "ko": (("너비", "깊이", "파라미터", "간선", "역전파", "유한 차분", "경로별 연쇄 법칙"),
+           "모든 기울기를 한 번 구하는 데 드는 연산 수 (노드 계산 + 곱셈 + 덧셈)"),
+}
 
-    _HEAD = ("width", "depth", "parameters", "edges", "backprop", "finite differences", "paths")
+
+class CostTable(list):
+    """A list of CostRow that prints as a table (text, and HTML in a notebook), in `lang`."""
+
+    lang = "en"
+
+    @property
+    def _HEAD(self):
+        return _TABLE_WORDS[self.lang][0]
 
     def _cells(self):
         for r in self:
@@ -314,15 +326,19 @@ class CostTable(list):
     def _repr_html_(self):
         head = "".join(f"<th>{h}</th>" for h in self._HEAD)
         body = "".join("<tr>" + "".join(f"<td>{c:,}</td>" for c in cells) + "</tr>" for cells in self._cells())
-        note = "<caption>operations to get every gradient once (node evaluations + multiplications + additions)</caption>"
+        note = f"<caption>{_TABLE_WORDS[self.lang][1]}</caption>"
         return f"<table>{note}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def cost_table(widths=(2, 4, 8), depths=(1, 2, 4, 8), n_in=2, activation="tanh"):
+def cost_table(widths=(2, 4, 8), depths=(1, 2, 4, 8), n_in=2, activation="tanh", lang="en"):
     """Exact counts of the three methods for MLP(n_in, [width] * depth + [1]) on one sample with a
     squared-error loss, for every width and depth: backprop grows with the edges E, finite
-    differences with parameters × nodes, path enumeration with width^depth."""
+    differences with parameters × nodes, path enumeration with width^depth.
+    `lang` ("en" or "ko") is the language the table prints in."""
+    if lang not in _TABLE_WORDS:
+        raise ValueError(f"lang must be 'en' or 'ko', not {lang!r}.")
     table = CostTable()
+    table.lang = lang
     x, y = [0.5] * n_in, 1.0
     with _unrecorded():
         for depth in depths:

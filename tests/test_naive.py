@@ -183,3 +183,13 @@ def test_cost_table_prints():
     assert text.splitlines()[0].split()[:3] == ["width", "depth", "parameters"]
     assert f"{table[1].finite_differences.operations:,}" in text
     assert "<table>" in table._repr_html_() and len(text.splitlines()) == 3
+
+
+def test_cost_table_speaks_korean():
+    table = naive.cost_table(widths=(2,), depths=(1,), lang="ko")
+    html = table._repr_html_()
+    assert "역전파" in html and "유한 차분" in html and "backprop" not in html
+    assert str(table).split()[:2] == ["너비", "깊이"]
+    assert f"{table[0].backprop.operations:,}" in html
+    with pytest.raises(ValueError, match="lang must be"):
+        naive.cost_table(widths=(2,), depths=(1,), lang="fr")
