@@ -152,3 +152,27 @@ def test_focus_on_a_weight_of_the_65k_node_graph_gives_a_picture_of_its_way_to_t
     assert f"Only the paths from v{w} to v65817" in notes and "a shortest path from v" in notes
     shown = titles(svg)
     assert f"v{w}" in shown and "v65817" in shown and len(shown) < 80
+
+
+@pytest.mark.dot
+def test_training_passes_share_one_focused_layout():
+    from backprop_viz.render import clear_layout_cache
+
+    w, b = Value(0.5, "w", role="parameter"), Value(0.0, "b", role="parameter")
+    with record() as t:
+        for x, y in [(1.0, 2.0), (2.0, 3.0), (3.0, 5.0)]:
+            w.zero_grad()
+            b.zero_grad()
+            loss = (w * x + b - y) ** 2
+            loss.label = "loss"
+            loss.backward()
+            w.data -= 0.05 * w.grad
+            b.data -= 0.05 * b.grad
+    clear_layout_cache()
+    before = layout_runs()
+    fr = frames(t, focus="w")
+    starts = [t.pass_range(p)[0] + 1 for p in range(3)]
+    for k in starts:
+        shown = titles(fr[k])
+        assert "w" in shown and "loss" in shown and "Only the paths from w to loss" in fr[k]
+    assert layout_runs() - before == 1  # the three passes have one focused structure: one dot run
