@@ -6,7 +6,7 @@ import random
 
 from backprop_viz.engine import Value
 
-__all__ = ["random_graph", "micrograd_demo_loss"]
+__all__ = ["random_graph", "micrograd_demo_loss", "two_products"]
 
 
 def random_graph(n_values, seed=0):
@@ -36,6 +36,23 @@ def random_graph(n_values, seed=0):
         rest = [rest[i] + rest[i + 1] if i + 1 < len(rest) else rest[i] for i in range(0, len(rest), 2)]
     rest[0].label = "loss"
     return rest[0]
+
+
+def two_products():
+    """L = a·b + c·d, labelled, recorded forward and backward: focus='a' keeps a, b, e = a·b, L and
+    g = c·d (as an input), and leaves out c and d."""
+    from backprop_viz.trace import record
+
+    a, b, c, d = Value(2.0, "a"), Value(-3.0, "b"), Value(0.5, "c"), Value(4.0, "d")
+    with record() as trace:
+        e = a * b
+        e.label = "e"
+        g = c * d
+        g.label = "g"
+        L = e + g
+        L.label = "L"
+        L.backward()
+    return trace
 
 
 def micrograd_demo_loss(n_points=100, seed=1337):

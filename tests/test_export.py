@@ -1,15 +1,19 @@
 """export_html: one self-contained page whose data rebuilds every frame; export_gif: the frames as a GIF."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
+import subprocess
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
 
 from backprop_viz import Value, export_gif, export_html, frames, record
 from backprop_viz.export import RsvgNotFoundError, _bare_svg, _subsample
+from render_graphs import two_products
 
 pytestmark = pytest.mark.dot
 
@@ -58,6 +62,12 @@ def rebuilt_frames(data):
             ids[start:start + count] = new
         out.append("".join(pieces[i] for i in ids))
     return out
+
+
+def value_titles(svg):
+    """The names on the value boxes of a frame."""
+    return sorted(t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")
+                  if t.get("class") == "tt")
 
 
 class _Tags(HTMLParser):
@@ -135,6 +145,18 @@ def test_html_subset_of_steps_and_start(tmp_path):
     assert rebuilt_frames(data) == [_bare_svg(frames(trace)[k]) for k in steps]
 
 
+def test_html_focus_draws_only_the_paths_from_one_value_to_the_loss(tmp_path):
+    t = two_products()  # L = a·b + c·d
+    shown = rebuilt_frames(page_data(export_html(t, tmp_path / "a.html", focus="a")))
+    assert shown == [_bare_svg(svg) for svg in frames(t, focus="a")]
+    assert all(value_titles(svg) == sorted("a b e g L".split()) for svg in shown)  # c and d are off a's path
+    assert "Only the paths from a to L" in shown[-1]
+    whole = rebuilt_frames(page_data(export_html(t, tmp_path / "all.html")))
+    assert value_titles(whole[-1]) == sorted("a b c d e g L".split())
+    with pytest.raises(ValueError, match="Did you mean 'a'"):
+        export_html(t, tmp_path / "b.html", focus="aa")
+
+
 def test_html_stores_shared_svg_once(tmp_path):
     """Frames share most of their SVG: the page must be far smaller than the frames laid end to end."""
     trace = chain_trace(12)
@@ -158,6 +180,7 @@ def test_html_stores_shared_svg_once(tmp_path):
     (lambda p: export_gif(small_trace(), p / "a.gif", max_frames=1), ValueError, "max_frames"),
     (lambda p: export_gif(small_trace(), p / "a.gif", width=10), ValueError, "width must be"),
     (lambda p: export_gif(small_trace(), p / "a.png"), ValueError, "ending in .gif"),
+    (lambda p: export_gif(small_trace(), p / "a.gif", focus="zz"), ValueError, "no value of this trace is called"),
 ])
 def test_bad_arguments_are_named(tmp_path, call, error, words):
     with pytest.raises(error, match=words):
@@ -213,6 +236,56 @@ def test_gif_caption_adds_the_text_below_the_picture(tmp_path):
     plain = gif_frames(export_gif(trace, tmp_path / "p.gif", caption=False, width=400, steps=[3]))
     captioned = gif_frames(export_gif(trace, tmp_path / "c.gif", caption=True, width=400, steps=[3]))
     assert captioned[0][0].size[1] > plain[0][0].size[1]
+
+
+def rsvg_png(svg, width):
+    """The frame as rsvg-convert draws it, `width` pixels wide on white, as RGB numbers."""
+    import numpy as np
+    from PIL import Image
+
+    done = subprocess.run(["rsvg-convert", "--format=png", f"--width={width}", "--keep-aspect-ratio",
+                           "--background-color=white"], input=svg.encode("utf-8"), capture_output=True, check=True)
+    return np.asarray(Image.open(io.BytesIO(done.stdout)).convert("RGB"), dtype=int)
+
+
+@needs_rsvg
+def test_gif_keeps_the_colours_of_the_pictures(tmp_path):
+    """A shared palette from a quantizer turned the grey of computed boxes light blue: every colour
+    the frame's stylesheet names (grey computed fill, yellow active step, tints) must come out as
+    rsvg-convert draws it, and the whole picture within a level on average."""
+    import numpy as np
+
+    from backprop_viz.render import style
+
+    trace = small_trace()
+    svgs = list(frames(trace))
+    got = gif_frames(export_gif(trace, tmp_path / "c.gif", caption=False, width=480))
+    grey = np.array(list(bytes.fromhex(style.DONE_FILL[1:])))
+    for k, (im, _, _) in enumerate(got):
+        drawn, shown = rsvg_png(svgs[k], 480), np.asarray(im, dtype=int)
+        assert drawn.shape == shown.shape
+        computed = (drawn == grey).all(axis=2)
+        if k == len(trace):
+            assert computed.sum() > 1000, "the last frame shows every node computed, in grey"
+        assert np.abs(shown[computed] - grey).max(initial=0) <= 2, f"frame {k}: computed grey changed colour"
+        for name in set(re.findall(r"#([0-9a-fA-F]{6})\b", svgs[k])):
+            colour = np.array(list(bytes.fromhex(name)))
+            where = (drawn == colour).all(axis=2)
+            assert np.abs(shown[where] - colour).max(initial=0) <= 2, f"frame {k}: #{name} changed colour"
+        assert np.abs(shown - drawn).mean() < 1.0
+
+
+@needs_rsvg
+def test_gif_focus_draws_only_the_paths_from_one_value_to_the_loss(tmp_path):
+    import numpy as np
+
+    t = two_products()
+    last = len(t)
+    (im, _, _), = gif_frames(export_gif(t, tmp_path / "a.gif", caption=False, width=480, steps=[last], focus="a"))
+    focused, whole = rsvg_png(frames(t, focus="a")[last], 480), rsvg_png(frames(t)[last], 480)
+    shown = np.asarray(im, dtype=int)
+    assert shown.shape == focused.shape and np.abs(shown - focused).mean() < 1.0
+    assert shown.shape != whole.shape or np.abs(shown - whole).mean() > 5
 
 
 def test_gif_without_rsvg_convert_says_how_to_install_it(tmp_path, monkeypatch):

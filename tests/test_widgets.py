@@ -3,6 +3,7 @@
 import base64
 import html
 import re
+import xml.etree.ElementTree as ET
 
 import ipywidgets as widgets
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from backprop_viz import BackpropPlayer, Value, data, frames, nn, record, trace_of
 from backprop_viz.trace import fmt
 from backprop_viz.widgets.player import MAX_ROWS
-from render_graphs import random_graph
+from render_graphs import random_graph, two_products
 from widget_tools import HANGUL, controls
 
 pytestmark = pytest.mark.dot
@@ -204,6 +205,31 @@ def test_load_switches_to_another_trace():
     p.load(t2, start=5)
     assert p.trace is t2 and p.index == 5 and p.slider.max == len(t2) and p.play_control.max == len(t2)
     assert p.frame.value == frames(t2)[5] and len(p.pass_select.options) == 2
+
+
+def value_titles(svg):
+    """The names on the value boxes of a frame."""
+    return sorted(t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")
+                  if t.get("class") == "tt")
+
+
+def test_focus_shows_only_the_paths_from_one_value_to_the_loss():
+    t = two_products()  # L = a·b + c·d
+    whole = BackpropPlayer(t).last()
+    p = BackpropPlayer(t, focus="a", rankdir="TB").last()
+    assert value_titles(whole.frame.value) == sorted("a b c d e g L".split())
+    assert value_titles(p.frame.value) == sorted("a b e g L".split())  # c and d are off a's path
+    assert "Only the paths from a to L" in p.frame.value and "Only the paths" not in whole.frame.value
+    assert p.frame.value == frames(t, focus="a", rankdir="TB")[len(t)]
+    for k in range(len(t) + 1):  # every step is drawn on the focused picture, and the still picture too
+        assert value_titles(p.goto(k).frame.value) == sorted("a b e g L".split())
+    src = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', p.static_html()).group(1)
+    assert "Only the paths from a to L" in base64.b64decode(src).decode()
+    a = next(i for i in range(len(t.nodes)) if t.name(i) == "a")
+    ko = BackpropPlayer(t, "ko", focus=a).last()  # a node id works too
+    assert value_titles(ko.frame.value) == sorted("a b e g L".split()) and "a에서 L까지 가는 경로만" in ko.frame.value
+    with pytest.raises(ValueError, match="focus='aa': no value of this trace is called that. Did you mean 'a'"):
+        BackpropPlayer(t, focus="aa")
 
 
 def test_static_picture_is_the_last_frame_and_hides_next_to_the_live_player():

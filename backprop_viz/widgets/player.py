@@ -55,13 +55,14 @@ class BackpropPlayer(widgets.VBox):
     """Step through a recorded trace: the picture of each step, its caption, phase and values.
 
     `BackpropPlayer(trace, lang="en")`; lang="ko" for Korean captions and controls. The player
-    starts at step `start` (0: nothing computed yet). Drive it from code with step(), back(),
+    starts at step `start` (0: nothing computed yet). rankdir "LR" or "TB", max_nodes and focus
+    (a label or node id: only the paths from that value to the loss) go to frames(). Drive it from code with step(), back(),
     first(), last(), goto(k), next_pass(), previous_pass(), goto_pass(p), play() and pause();
     `index` is the step shown. Displayed in a notebook, it is followed by a still picture of the
     last step that only shows where the live widget cannot (a saved notebook, an exported page).
     """
 
-    def __init__(self, trace, lang="en", *, start=0, speed=2, rankdir="LR", max_nodes=None):
+    def __init__(self, trace, lang="en", *, start=0, speed=2, rankdir="LR", max_nodes=None, focus=None):
         w = words(lang)
         if speed not in SPEEDS:
             raise ValueError(f"speed must be one of {', '.join(map(str, SPEEDS))} steps per second, not {speed!r}.")
@@ -69,6 +70,8 @@ class BackpropPlayer(widgets.VBox):
         self._frame_options = {"rankdir": rankdir, "lang": lang}
         if max_nodes is not None:
             self._frame_options["max_nodes"] = max_nodes
+        if focus is not None:
+            self._frame_options["focus"] = focus
         self.first_button = _button(w["first"], w["first_tip"], "fast-backward")
         self.back_button = _button(w["back"], w["back_tip"], "step-backward")
         self.next_button = _button(w["next"], w["next_tip"], "step-forward")
