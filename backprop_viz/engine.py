@@ -225,27 +225,6 @@ class Value:
             return f"Value({name}data={d:.6g}, grad={self._grad:.6g})"
         return f"Value({name}shape={d.shape}, op={self.op or 'leaf'!r})"
 
-    # ---- making results ----
-    @staticmethod
-    def _result(data, a, b, op, arg=None):
-        if type(data) is not float:
-            data = float(data) if np.ndim(data) == 0 else data
-        v = _new_value(Value)
-        v._data = data
-        v._grad = 0.0 if type(data) is float else np.zeros_like(data)
-        v.op = op
-        v._a = a
-        v._b = b
-        v._label = None
-        v.role = "input"
-        v._arg = arg
-        v._seq = next(_creation)
-        v._trec = None
-        v._tid = -1
-        if _recorder is not None:
-            _recorder.forward(v)
-        return v
-
     # ---- binary ops: a op b with Values or plain numbers / arrays on either side ----
     def __add__(self, other):
         if not isinstance(other, Value):
@@ -253,12 +232,11 @@ class Value:
             if other is None:
                 return NotImplemented
         a, b = self._data, other._data
-        if type(a) is float and type(b) is float:
-            return Value._result(a + b, self, other, "+")
         try:
-            return Value._result(a + b, self, other, "+")
+            out = a + b
         except ValueError:
             raise _broadcast_error("add", a, b) from None
+        return _result(out, self, other, "+")
 
     def __radd__(self, other):
         other = _constant(other)
@@ -271,9 +249,10 @@ class Value:
                 return NotImplemented
         a, b = self._data, other._data
         try:
-            return Value._result(a - b, self, other, "-")
+            out = a - b
         except ValueError:
             raise _broadcast_error("subtract", a, b) from None
+        return _result(out, self, other, "-")
 
     def __rsub__(self, other):
         other = _constant(other)
@@ -285,12 +264,11 @@ class Value:
             if other is None:
                 return NotImplemented
         a, b = self._data, other._data
-        if type(a) is float and type(b) is float:
-            return Value._result(a * b, self, other, "*")
         try:
-            return Value._result(a * b, self, other, "*")
+            out = a * b
         except ValueError:
             raise _broadcast_error("multiply", a, b) from None
+        return _result(out, self, other, "*")
 
     def __rmul__(self, other):
         other = _constant(other)
@@ -303,9 +281,10 @@ class Value:
                 return NotImplemented
         a, b = self._data, other._data
         try:
-            return Value._result(_div(a, b), self, other, "/")
+            out = _div(a, b)
         except ValueError:
             raise _broadcast_error("divide", a, b) from None
+        return _result(out, self, other, "/")
 
     def __rtruediv__(self, other):
         other = _constant(other)
@@ -320,10 +299,10 @@ class Value:
         if not isinstance(exponent, (int, float, np.integer, np.floating)) or isinstance(exponent, bool):
             return NotImplemented
         c = float(exponent)
-        return Value._result(_pow(self._data, c), self, None, "**", c)
+        return _result(_pow(self._data, c), self, None, "**", c)
 
     def __neg__(self):
-        return Value._result(-self._data, self, None, "neg")
+        return _result(-self._data, self, None, "neg")
 
     def __matmul__(self, other):
         if not isinstance(other, Value):
@@ -341,7 +320,7 @@ class Value:
                 f"cannot matrix-multiply shapes {a.shape} and {b.shape}: the inner sizes "
                 f"{a.shape[-1]} and {b.shape[0]} differ."
             )
-        return Value._result(a @ b, self, other, "@")
+        return _result(a @ b, self, other, "@")
 
     def __rmatmul__(self, other):
         other = _constant(other)
@@ -350,41 +329,41 @@ class Value:
     # ---- functions of one value ----
     def exp(self):
         """e^a; d/da = e^a."""
-        return Value._result(_exp(self._data), self, None, "exp")
+        return _result(_exp(self._data), self, None, "exp")
 
     def log(self):
         """ln a; d/da = 1/a. log(0) = -inf and log(<0) = nan, as in numpy."""
-        return Value._result(_log(self._data), self, None, "log")
+        return _result(_log(self._data), self, None, "log")
 
     def tanh(self):
         """tanh a; d/da = 1 - tanh(a)^2."""
         d = self._data
-        return Value._result(math.tanh(d) if type(d) is float else np.tanh(d), self, None, "tanh")
+        return _result(math.tanh(d) if type(d) is float else np.tanh(d), self, None, "tanh")
 
     def sigmoid(self):
         """s = 1 / (1 + e^-a); d/da = s (1 - s)."""
-        return Value._result(_sigmoid(self._data), self, None, "sigmoid")
+        return _result(_sigmoid(self._data), self, None, "sigmoid")
 
     def relu(self):
         """max(0, a); d/da = 1 where a > 0, else 0."""
         d = self._data
         r = (0.0 if d < 0 else d) if type(d) is float else np.maximum(d, 0.0)  # nan stays nan
-        return Value._result(r, self, None, "relu")
+        return _result(r, self, None, "relu")
 
     # ---- array shape ops ----
     def sum(self, axis=None):
         """Sum of the elements (along `axis`); each element's local derivative is 1."""
         d = self._data
         if type(d) is float:
-            return Value._result(d, self, None, "sum", None)
-        return Value._result(d.sum(axis=_check_axis(axis, d.ndim)), self, None, "sum", axis)
+            return _result(d, self, None, "sum", None)
+        return _result(d.sum(axis=_check_axis(axis, d.ndim)), self, None, "sum", axis)
 
     def mean(self, axis=None):
         """Mean of the elements (along `axis`); each element's local derivative is 1/n."""
         d = self._data
         if type(d) is float:
-            return Value._result(d, self, None, "mean", None)
-        return Value._result(d.mean(axis=_check_axis(axis, d.ndim)), self, None, "mean", axis)
+            return _result(d, self, None, "mean", None)
+        return _result(d.mean(axis=_check_axis(axis, d.ndim)), self, None, "mean", axis)
 
     def reshape(self, *shape):
         """The same numbers in another shape; the gradient is reshaped back."""
@@ -398,15 +377,15 @@ class Value:
             raise ValueError(
                 f"cannot reshape a value of shape {_shape(d)} ({arr.size} numbers) into shape {shape}."
             ) from None
-        return Value._result(out.copy(), self, None, "reshape", tuple(out.shape))
+        return _result(out.copy(), self, None, "reshape", tuple(out.shape))
 
     @property
     def T(self):
         """The transpose; the gradient is transposed back."""
         d = self._data
         if type(d) is float:
-            return Value._result(d, self, None, "T")
-        return Value._result(d.T.copy(), self, None, "T")
+            return _result(d, self, None, "T")
+        return _result(d.T.copy(), self, None, "T")
 
     # ---- backward ----
     def backward(self, gradient=None):
@@ -442,7 +421,7 @@ class Value:
                 _run_steps(order, constants)
                 return
             rec.seed(self, seed)
-            for node in reversed(order):
+            for node in order:
                 g = node._grad
                 b = node._b
                 parents = b if type(b) is tuple else (node._a, b)
@@ -453,6 +432,31 @@ class Value:
                     before = parent._grad
                     parent._grad = after = before + contribution
                     rec.backward(node, parent, slot, g, local, contribution, before, after)
+
+
+def _result(data, a, b, op, arg=None):
+    """A new computed node holding data, made by op from parent a and b (see _parents); grad starts at zero."""
+    v = _new_value(Value)
+    if type(data) is float:
+        v._grad = 0.0
+    elif np.ndim(data) == 0:
+        data = float(data)
+        v._grad = 0.0
+    else:
+        v._grad = np.zeros_like(data)
+    v._data = data
+    v.op = op
+    v._a = a
+    v._b = b
+    v._label = None
+    v.role = "input"
+    v._arg = arg
+    v._seq = next(_creation)
+    v._trec = None
+    v._tid = -1
+    if _recorder is not None:
+        _recorder.forward(v)
+    return v
 
 
 _new_value = object.__new__
@@ -502,7 +506,7 @@ def stack(values, shape=None):
         if int(np.prod(shape)) != data.size:
             raise ValueError(f"cannot stack {data.size} values into shape {shape}.")
         data = data.reshape(shape)
-    return Value._result(data, values[0], tuple(values), "stack", data.shape)
+    return _result(data, values[0], tuple(values), "stack", data.shape)
 
 
 def _check_axis(axis, ndim):
@@ -513,27 +517,35 @@ def _check_axis(axis, ndim):
 
 
 def _interior_order(root):
-    """The computed nodes root depends on, parents before children, and the constants among its leaves.
+    """The computed nodes root depends on, children before parents (the reverse of creation
+    order), and the constants among its leaves.
 
-    Every computed node met gets a zero gradient: interior gradients belong to one backward pass.
+    Interior gradients belong to one backward pass: each computed node met is reset to zero, to
+    one fresh zero object while searching, so `is` tells a node already met without a set.
     """
-    seen = {root, None}  # None: the absent second parent of a one-parent op
-    stack = [root] if root._a is not None else []
-    interior, constants = [], []
-    mark, push, pop, keep = seen.add, stack.append, stack.pop, interior.append
+    if root._a is None:  # a leaf: nothing flows further back
+        return [], []
+    zero = float(0)  # a new float object, not the shared constant 0.0
+    root._grad = zero
+    stack, interior, constants = [root], [], []
+    arrays = [] if type(root._data) is float else [root]
+    push, pop, keep = stack.append, stack.pop, interior.append
     while stack:
         node = pop()
         keep(node)
-        node._grad = 0.0 if type(node._data) is float else np.zeros_like(node._data)
         b = node._b
-        for p in b if type(b) is tuple else (node._a, b):
-            if p not in seen:
-                mark(p)
+        for p in b if type(b) is tuple else (node._a,) if b is None else (node._a, b):
+            if p._grad is not zero:
                 if p._a is not None:
+                    p._grad = zero
                     push(p)
+                    if type(p._data) is not float:
+                        arrays.append(p)
                 elif p.role == "constant":
-                    constants.append(p)
-    interior.sort(key=_by_creation)
+                    constants.append(p)  # met once per use: a list, not a set
+    for node in arrays:
+        node._grad = np.zeros_like(node._data)
+    interior.sort(key=_by_creation, reverse=True)
     return interior, constants
 
 
@@ -677,7 +689,7 @@ def _run_steps(order, constants):
     """The backward loop with no recorder: each node adds its contributions in place."""
     saved = [c._grad for c in constants]
     try:
-        for node in reversed(order):
+        for node in order:
             _STEP[node.op](node)
     finally:  # constants took gradients like any leaf; they have none
         for c, g in zip(constants, saved):
