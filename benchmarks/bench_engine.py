@@ -19,6 +19,8 @@ from backprop_viz.engine import Value  # noqa: E402
 
 ALPHA = 1e-4  # weight of the L2 penalty, as in micrograd's demo.ipynb
 SIZES = (2, 16, 16, 1)
+SCALAR_GOAL = 10.0  # ours, Python's default collector, at least this many times faster than micrograd
+BATCHED_GOAL = 1.0  # ours with arrays at most this multiple of PyTorch's time per step
 
 
 # ---- the task: two moons, labels -1 / +1 ----
@@ -283,7 +285,7 @@ def _initial_losses(contenders):
     return first
 
 
-def main(repeats=5, steps=2):
+def main(repeats=7, steps=2):
     """Print both tables; returns {name: (median ms per step, losses)} for each."""
     print("MLP 2-16-16-1 (ReLU hidden, linear output), 100 two-moons points (noise 0.1), "
           "SVM max-margin loss + 1e-4 L2, full-batch SGD, micrograd's initial weights in every engine.")
@@ -295,7 +297,9 @@ def main(repeats=5, steps=2):
     print(f"step-0 loss {loss0:.12f} in every engine; CPU ms per step, median of {repeats} interleaved "
           f"blocks of {steps} steps.\n")
     print(_table("Scalar graphs (one Value per number, ~66,000 nodes per step):", scalar, "micrograd"))
-    print()
+    speedup = scalar["micrograd"][0] / scalar["ours (default GC)"][0]
+    print(f"Goal: ours with Python's default collector >= {SCALAR_GOAL:g}x faster than micrograd: "
+          f"{speedup:.1f}x, {'met' if speedup >= SCALAR_GOAL else 'NOT met'}.\n")
 
     # Imported only now (by batched_contenders): a heap holding torch would slow every
     # collection in the scalar section above.
@@ -309,6 +313,10 @@ def main(repeats=5, steps=2):
                  batched, names[-1]))
     if len(names) == 1:
         print("(PyTorch is not installed: no reference for the batched path.)")
+    else:
+        share = batched[names[0]][0] / batched[names[-1]][0]
+        print(f"Goal: ours with arrays <= {BATCHED_GOAL:g}x PyTorch's time per step: {share:.2f}x, "
+              f"{'met' if share <= BATCHED_GOAL else 'NOT met'}.")
     return scalar, batched
 
 
