@@ -6,7 +6,7 @@ import random
 
 from backprop_viz.engine import Value
 
-__all__ = ["random_graph", "micrograd_demo_loss", "two_products"]
+__all__ = ["random_graph", "micrograd_demo_loss", "two_products", "micrograd_first_example", "weighted_sum_trace"]
 
 
 def random_graph(n_values, seed=0):
@@ -77,3 +77,33 @@ def micrograd_demo_loss(n_points=100, seed=1337):
         scores.append(x[0])
     losses = [(1 + -yi * si).relu() for yi, si in zip(y, scores)]
     return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
+
+
+def micrograd_first_example():
+    """L = (a·b + c)·f with b a parameter, micrograd's first example: ids a0 b1 e2 c3 d4 f5 L6."""
+    from backprop_viz.trace import trace_of
+
+    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b", role="parameter"), Value(10.0, "c"), Value(-2.0, "f")
+    e = a * b
+    e.label = "e"
+    d = e + c
+    d.label = "d"
+    L = d * f
+    L.label = "L"
+    return trace_of(L)
+
+
+def weighted_sum_trace(n):
+    """tanh(Σ x_i·w_i) over n inputs, recorded forward and backward: about 4n value nodes."""
+    from backprop_viz.trace import record
+
+    xs = [Value(0.1 * i, f"x{i}") for i in range(n)]
+    ws = [Value(0.5 - 0.01 * i, f"w{i}", role="parameter") for i in range(n)]
+    with record() as trace:
+        total = xs[0] * ws[0]
+        for x, w in zip(xs[1:], ws[1:]):
+            total = total + x * w
+        loss = total.tanh()
+        loss.label = "L"
+        loss.backward()
+    return trace

@@ -13,7 +13,7 @@ import pytest
 
 from backprop_viz import Value, export_gif, export_html, frames, record
 from backprop_viz.export import RsvgNotFoundError, _bare_svg, _subsample
-from render_graphs import two_products
+from render_graphs import two_products, weighted_sum_trace as chain_trace
 
 pytestmark = pytest.mark.dot
 
@@ -30,19 +30,6 @@ def small_trace(label="a"):
         loss.backward()
     return trace
 
-
-def chain_trace(n):
-    """A weighted sum of n inputs through tanh: about 4n value nodes."""
-    xs = [Value(0.1 * i, f"x{i}") for i in range(n)]
-    ws = [Value(0.5 - 0.01 * i, f"w{i}", role="parameter") for i in range(n)]
-    with record() as trace:
-        total = xs[0] * ws[0]
-        for x, w in zip(xs[1:], ws[1:]):
-            total = total + x * w
-        loss = total.tanh()
-        loss.label = "L"
-        loss.backward()
-    return trace
 
 
 def page_data(path):

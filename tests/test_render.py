@@ -15,23 +15,12 @@ from backprop_viz import Value, draw, frames, record, trace_of
 from backprop_viz.render import DotNotFoundError, Picture, layout_runs
 from backprop_viz.render import style
 from backprop_viz.render.collapse import SUMMARY_NODES
-from render_graphs import micrograd_demo_loss, random_graph
+from render_graphs import micrograd_demo_loss, random_graph, micrograd_first_example as small_trace
 from svg_style import computed
 
 SVG = "{http://www.w3.org/2000/svg}"
 NASTY = ["<script>alert(1)</script>", 'say "hi"', "{ } | < >", "back\\slash \\n \\l", "two\nlines", "기울기 손실"]
 
-
-def small_trace():
-    """L = (a·b + c)·f, micrograd's first example: every local id equals the trace id."""
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b", role="parameter"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return trace_of(L)
 
 
 def node_line(source, key):

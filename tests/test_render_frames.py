@@ -12,7 +12,7 @@ import pytest
 
 from backprop_viz import Value, frames, record, trace_of
 from backprop_viz.render import css, style
-from render_graphs import random_graph
+from render_graphs import random_graph, micrograd_first_example as small_trace
 from svg_style import SVG, computed, parent_map, rules
 
 pytestmark = pytest.mark.dot
@@ -21,17 +21,6 @@ STYLE_ATTRS = {"fill", "stroke", "stroke-dasharray", "font-family", "font-size",
                "color", "opacity"}
 NUMBER_ATTRS = ("x", "y", "width", "height", "r", "rx", "ry", "d", "points", "transform", "viewBox")
 
-
-def small_trace():
-    """L = (a·b + c)·f with b a parameter: ids a0 b1 e2 c3 d4 f5 L6."""
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b", role="parameter"), Value(10.0, "c"), Value(-2.0, "f")
-    e = a * b
-    e.label = "e"
-    d = e + c
-    d.label = "d"
-    L = d * f
-    L.label = "L"
-    return trace_of(L)
 
 
 def array_trace():

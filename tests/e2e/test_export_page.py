@@ -9,6 +9,7 @@ import pytest
 from backprop_viz import Value, export_html, record
 
 from . import pages
+from render_graphs import weighted_sum_trace
 
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
@@ -136,15 +137,7 @@ def test_exported_page_of_a_200_node_graph_steps_quickly(browser_context, tmp_pa
     """Each step rebuilds the frame from its stored pieces and draws it; measured in the page."""
     from playwright.sync_api import expect
 
-    xs = [Value(0.1 * i, f"x{i}") for i in range(50)]
-    ws = [Value(0.5 - 0.01 * i, f"w{i}", role="parameter") for i in range(50)]
-    with record() as trace:
-        total = xs[0] * ws[0]
-        for x, w in zip(xs[1:], ws[1:]):
-            total = total + x * w
-        loss = total.tanh()
-        loss.label = "L"
-        loss.backward()
+    trace = weighted_sum_trace(50)
     n = len(trace)
     assert len(trace.nodes) >= 200
     page = _open(browser_context, export_html(trace, tmp_path / "big.html"))
