@@ -421,17 +421,9 @@ class Value:
                 _run_steps(order, constants)
                 return
             rec.seed(self, seed)
+            steps = rec.backward_steps  # op -> add a node's contributions and record each one
             for node in order:
-                g = node._grad
-                b = node._b
-                parents = b if type(b) is tuple else (node._a, b)
-                for slot, local, contribution in _BACKWARD[node.op](node, g):
-                    parent = parents[slot]
-                    if parent.role == "constant":  # numbers written into an expression need no gradient
-                        continue
-                    before = parent._grad
-                    parent._grad = after = before + contribution
-                    rec.backward(node, parent, slot, g, local, contribution, before, after)
+                steps[node.op](node)
 
 
 def _result(data, a, b, op, arg=None):

@@ -124,7 +124,8 @@ class _Recorder:
     """
 
     __slots__ = ("trace", "_pass", "_has_backward", "_ends_on_forward", "_values", "_saved",
-                 "_labels", "_ops", "_parents", "_kinds", "_shapes", "_node_pass", "_args", "_init", "_events")
+                 "_labels", "_ops", "_parents", "_kinds", "_shapes", "_node_pass", "_args", "_init", "_events",
+                 "backward_steps")
 
     def __init__(self, trace):
         self.trace = trace
@@ -137,6 +138,7 @@ class _Recorder:
         self._labels, self._ops, self._parents = trace._labels, trace._ops, trace._parents
         self._kinds, self._shapes, self._node_pass = trace._kinds, trace._shapes, trace._node_pass
         self._args, self._init, self._events = trace._args, trace._init, trace._events
+        self.backward_steps = _backward_steps(self._events.append)
 
     def _detach(self):
         """Let go of the trace when recording ends: values keep pointing at this recorder (their ids
@@ -223,15 +225,6 @@ class _Recorder:
         self._event((SEED, nid, _store(seed), _store(root._grad)), self._has_backward)
         self._has_backward = self._ends_on_forward = True
 
-    def backward(self, child, parent, slot, upstream, local, contribution, before, after):
-        # seed() registered the root with all its ancestors: every node met here already has its id
-        if type(after) is float and type(local) is float and type(upstream) is float:
-            self._events.append((BACKWARD, parent._tid, child._tid, slot, upstream, local, contribution,
-                                 before, after))
-        else:
-            self._events.append((BACKWARD, parent._tid, child._tid, slot, _store(upstream), _store(local),
-                                 _store(contribution), _store(before), _store(after)))
-
     def update(self, v, new):
         nid = self._id(v)
         # The value the trace holds, not v.data: `p.data -= ...` on an array has already changed it in place.
@@ -249,6 +242,93 @@ class _Recorder:
 
     def relabel(self, v):
         self._labels[v._tid] = v._label
+
+
+def _backward_steps(emit):
+    """For each op, a function that adds a node's contributions to its parents' gradients (as the
+    engine does: before + contribution) and emits one backward event per edge.
+
+    seed() has registered the root with all its ancestors, so every node met has its id. Scalar
+    + * ** tanh relu (most of a scalar MLP) are written out, as the engine's _FAST_STEPS: no rule
+    tuples, one event tuple per edge; they give the rules' events bit for bit (trace_of, which runs
+    the rules, must equal a live recording: tests/test_trace.py).
+    """
+    rules = engine._BACKWARD
+    _pow = engine._pow
+
+    def any_op(node):
+        g = node._grad
+        b = node._b
+        parents = b if type(b) is tuple else (node._a, b)
+        for slot, local, contribution in rules[node.op](node, g):
+            parent = parents[slot]
+            if parent.role == "constant":  # numbers written into an expression need no gradient
+                continue
+            before = parent._grad
+            parent._grad = after = before + contribution
+            if type(after) is float and type(local) is float and type(g) is float:
+                emit((BACKWARD, parent._tid, node._tid, slot, g, local, contribution, before, after))
+            else:
+                emit((BACKWARD, parent._tid, node._tid, slot, _store(g), _store(local), _store(contribution),
+                      _store(before), _store(after)))
+
+    def add(node):
+        g = node._grad
+        if type(g) is not float:
+            return any_op(node)
+        a, b, nid = node._a, node._b, node._tid
+        if a.role != "constant":
+            before = a._grad
+            a._grad = after = before + g
+            emit((BACKWARD, a._tid, nid, 0, g, 1.0, g, before, after))
+        if b.role != "constant":
+            before = b._grad
+            b._grad = after = before + g
+            emit((BACKWARD, b._tid, nid, 1, g, 1.0, g, before, after))
+
+    def mul(node):
+        g = node._grad
+        if type(g) is not float:
+            return any_op(node)
+        a, b, nid = node._a, node._b, node._tid
+        x, y = a._data, b._data
+        if a.role != "constant":
+            before, c = a._grad, g * y
+            a._grad = after = before + c
+            emit((BACKWARD, a._tid, nid, 0, g, y, c, before, after))
+        if b.role != "constant":
+            before, c = b._grad, g * x
+            b._grad = after = before + c
+            emit((BACKWARD, b._tid, nid, 1, g, x, c, before, after))
+
+    def one(node, local):
+        """The event of a scalar node with one parent, whose local derivative is `local`."""
+        a, g = node._a, node._grad
+        if a.role != "constant":
+            before, c = a._grad, g * local
+            a._grad = after = before + c
+            emit((BACKWARD, a._tid, node._tid, 0, g, local, c, before, after))
+
+    def pow_(node):
+        if type(node._grad) is not float:
+            return any_op(node)
+        c = node._arg
+        one(node, c * _pow(node._a._data, c - 1.0))
+
+    def tanh(node):
+        if type(node._grad) is not float:
+            return any_op(node)
+        t = node._data
+        one(node, 1.0 - t * t)
+
+    def relu(node):
+        if type(node._grad) is not float:
+            return any_op(node)
+        one(node, 1.0 if node._a._data > 0 else 0.0)
+
+    fast = {"+": add, "*": mul, "**": pow_, "tanh": tanh, "relu": relu}
+    assert set(fast) == set(engine._FAST_STEPS)  # the same ops as the engine's fast path
+    return {**dict.fromkeys(rules, any_op), **fast}
 
 
 @contextlib.contextmanager
