@@ -205,7 +205,8 @@ def test_backward_without_a_recorder_gives_the_recorded_gradients_bit_for_bit():
                 fast[v.op] = fast.get(v.op, 0) + 1
 
     check()
-    assert set(fast) == set(engine._FAST_STEPS) and min(fast.values()) >= 5, fast  # each ran on scalars
+    # each fast step ran on scalars (how often varies with what hypothesis draws; the next test covers each op)
+    assert set(fast) == set(engine._FAST_STEPS), fast
 
 
 @pytest.mark.parametrize("op", ["+", "*", "**", "tanh", "relu"])
