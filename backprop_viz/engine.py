@@ -1,4 +1,4 @@
-"""The autograd value type: every op computes its result and knows its local derivatives."""
+"""The autograd value type: every op computes its result; derivatives.py holds each op's local derivatives."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ import math
 from operator import attrgetter
 
 import numpy as np
+
+# The local-derivative rules live in derivatives.py; the recorder and naive.py reach them as
+# engine._BACKWARD and engine._FAST_STEPS.
+from backprop_viz.derivatives import _BACKWARD, _FAST_STEPS, _STEP  # noqa: F401
+from backprop_viz.numeric import _div, _exp, _log, _pow, _quiet, _shape, _sigmoid, _zero_like
 
 __all__ = ["Value", "as_value", "stack", "zero_grad"]
 
@@ -27,10 +32,6 @@ def _set_recorder(recorder):
     return previous
 
 
-def _shape(x):
-    return () if type(x) is float else x.shape
-
-
 def _as_data(data):
     """A Python float, or a float64 numpy array for anything array-like."""
     if type(data) is float:
@@ -49,87 +50,6 @@ def _as_data(data):
     raise TypeError(
         f"Value data must be a number or a numpy array, not {type(data).__name__}."
     )
-
-
-def _zero_like(data):
-    return 0.0 if type(data) is float else np.zeros_like(data)
-
-
-def _quiet():
-    """Silence numpy's warnings: log(0), x/0 and overflow give -inf/inf/nan as values."""
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
-
-
-def _np_scalar(fn, *args):
-    with _quiet():
-        return float(fn(*(np.float64(a) for a in args)))
-
-
-def _div(a, b):
-    if type(a) is float and type(b) is float:
-        try:
-            return a / b
-        except ZeroDivisionError:
-            return _np_scalar(np.divide, a, b)
-    with _quiet():
-        return a / b
-
-
-def _pow(a, c):
-    if type(a) is float:
-        try:
-            r = a**c
-        except (ZeroDivisionError, OverflowError):
-            return _np_scalar(np.power, a, c)
-        return r if type(r) is float else math.nan  # a negative base to a fractional power
-    with _quiet():
-        return a**c
-
-
-def _exp(a):
-    if type(a) is float:
-        try:
-            return math.exp(a)
-        except OverflowError:
-            return math.inf
-    with _quiet():
-        return np.exp(a)
-
-
-def _log(a):
-    if type(a) is float:
-        try:
-            return math.log(a)
-        except ValueError:
-            return _np_scalar(np.log, a)
-    with _quiet():
-        return np.log(a)
-
-
-def _sigmoid(a):
-    if type(a) is float:
-        if a >= 0:
-            return 1.0 / (1.0 + math.exp(-a))
-        e = _exp(a)
-        return e / (1.0 + e)
-    with _quiet():
-        e = np.exp(-np.abs(a))
-        return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _unbroadcast(g, shape):
-    """Sum a gradient back to the shape of the operand it flows into (undoes broadcasting)."""
-    if type(g) is float:
-        return g
-    if g.shape == shape:
-        return g
-    extra = g.ndim - len(shape)
-    if extra > 0:
-        g = g.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    return float(g) if shape == () else g
 
 
 def _broadcast_error(op, a, b):
@@ -554,129 +474,6 @@ def _topological_order(root):
     return sorted(seen, key=_by_creation)
 
 
-# ---- local derivatives: each rule returns (parent slot, local derivative, contribution) ----
-# `local` is dnode/dparent elementwise (a number or an array) or None for ops whose
-# derivative is a rearrangement (matmul, sum, reshape, transpose); `contribution` is what
-# is added to the parent's gradient, already summed back to the parent's shape.
-
-
-def _add_rule(node, g):
-    if type(g) is float:  # a scalar result has scalar operands: nothing to un-broadcast
-        return ((0, 1.0, g), (1, 1.0, g))
-    a, b = node._a, node._b
-    return ((0, 1.0, _unbroadcast(g, _shape(a._data))), (1, 1.0, _unbroadcast(g, _shape(b._data))))
-
-
-def _sub_rule(node, g):
-    if type(g) is float:
-        return ((0, 1.0, g), (1, -1.0, -g))
-    a, b = node._a, node._b
-    return ((0, 1.0, _unbroadcast(g, _shape(a._data))), (1, -1.0, _unbroadcast(-g, _shape(b._data))))
-
-
-def _mul_rule(node, g):
-    a, b = node._a, node._b
-    x, y = a._data, b._data
-    if type(g) is float:
-        return ((0, y, g * y), (1, x, g * x))
-    return ((0, y, _unbroadcast(g * y, _shape(x))), (1, x, _unbroadcast(g * x, _shape(y))))
-
-
-def _div_rule(node, g):
-    a, b = node._a, node._b
-    x, y = a._data, b._data
-    da = _div(1.0, y)
-    db = -_div(x, _pow(y, 2.0))
-    return ((0, da, _unbroadcast(g * da, _shape(x))), (1, db, _unbroadcast(g * db, _shape(y))))
-
-
-def _neg_rule(node, g):
-    return ((0, -1.0, -g),)
-
-
-def _pow_rule(node, g):
-    c = node._arg
-    local = c * _pow(node._a._data, c - 1.0)
-    return ((0, local, g * local),)
-
-
-def _exp_rule(node, g):
-    return ((0, node._data, g * node._data),)
-
-
-def _log_rule(node, g):
-    local = _div(1.0, node._a._data)
-    return ((0, local, g * local),)
-
-
-def _tanh_rule(node, g):
-    t = node._data
-    local = 1.0 - t * t
-    return ((0, local, g * local),)
-
-
-def _sigmoid_rule(node, g):
-    s = node._data
-    local = s * (1.0 - s)
-    return ((0, local, g * local),)
-
-
-def _relu_rule(node, g):
-    x = node._a._data
-    local = (1.0 if x > 0 else 0.0) if type(x) is float else (x > 0).astype(np.float64)
-    return ((0, local, g * local),)
-
-
-def _matmul_rule(node, g):
-    a, b = node._a, node._b
-    x, y = a._data, b._data
-    if x.ndim == 2 and y.ndim == 2:
-        return ((0, None, g @ y.T), (1, None, x.T @ g))
-    if x.ndim == 1 and y.ndim == 2:
-        return ((0, None, y @ g), (1, None, np.outer(x, g)))
-    if x.ndim == 2:
-        return ((0, None, np.outer(g, y)), (1, None, x.T @ g))
-    return ((0, None, g * y), (1, None, g * x))
-
-
-def _spread(g, shape, axis):
-    """Copy a reduced gradient back over the axes that were summed away."""
-    if axis is not None:
-        g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, shape).astype(np.float64)
-
-
-def _sum_rule(node, g):
-    x = node._a._data
-    if type(x) is float:
-        return ((0, 1.0, g),)
-    return ((0, 1.0, _spread(g, x.shape, node._arg)),)
-
-
-def _mean_rule(node, g):
-    x = node._a._data
-    if type(x) is float:
-        return ((0, 1.0, g),)
-    n = x.size // max(np.size(node._data), 1)
-    return ((0, 1.0 / n, _spread(g, x.shape, node._arg) / n),)
-
-
-def _reshape_rule(node, g):
-    x = node._a._data
-    if type(x) is float:
-        return ((0, None, float(np.asarray(g).reshape(()))),)
-    return ((0, None, np.asarray(g).reshape(x.shape)),)
-
-
-def _transpose_rule(node, g):
-    return ((0, None, g if type(g) is float else g.T),)
-
-
-def _stack_rule(node, g):
-    flat = g.ravel()
-    return tuple((i, 1.0, float(flat[i])) for i in range(flat.size))
-
-
 def _run_steps(order, constants):
     """The backward loop with no recorder: each node adds its contributions in place."""
     saved = [c._grad for c in constants]
@@ -686,82 +483,3 @@ def _run_steps(order, constants):
     finally:  # constants took gradients like any leaf; they have none
         for c, g in zip(constants, saved):
             c._grad = g
-
-
-def _apply(node):
-    """Add node's contributions from its rule to its parents' gradients (any op, any shape)."""
-    b = node._b
-    parents = b if type(b) is tuple else (node._a, b)
-    for slot, _, contribution in _BACKWARD[node.op](node, node._grad):
-        parent = parents[slot]
-        if parent.role != "constant":
-            parent._grad = parent._grad + contribution
-
-
-# ---- the most frequent rules again, for scalars with no recorder: they add in place ----
-# Each adds exactly the contributions its rule above returns, bit for bit (a test checks).
-
-
-def _add_step(node):
-    g = node._grad
-    if type(g) is not float:
-        return _apply(node)
-    node._a._grad += g
-    node._b._grad += g
-
-
-def _mul_step(node):
-    g = node._grad
-    if type(g) is not float:
-        return _apply(node)
-    a, b = node._a, node._b
-    a._grad += g * b._data
-    b._grad += g * a._data
-
-
-def _pow_step(node):
-    g = node._grad
-    if type(g) is not float:
-        return _apply(node)
-    c, a = node._arg, node._a
-    a._grad += g * (c * _pow(a._data, c - 1.0))
-
-
-def _tanh_step(node):
-    g = node._grad
-    if type(g) is not float:
-        return _apply(node)
-    t = node._data
-    node._a._grad += g * (1.0 - t * t)
-
-
-def _relu_step(node):
-    g = node._grad
-    if type(g) is not float:
-        return _apply(node)
-    a = node._a
-    a._grad += g * (1.0 if a._data > 0 else 0.0)
-
-
-_BACKWARD = {
-    "+": _add_rule,
-    "-": _sub_rule,
-    "*": _mul_rule,
-    "/": _div_rule,
-    "neg": _neg_rule,
-    "**": _pow_rule,
-    "exp": _exp_rule,
-    "log": _log_rule,
-    "tanh": _tanh_rule,
-    "sigmoid": _sigmoid_rule,
-    "relu": _relu_rule,
-    "@": _matmul_rule,
-    "sum": _sum_rule,
-    "mean": _mean_rule,
-    "reshape": _reshape_rule,
-    "T": _transpose_rule,
-    "stack": _stack_rule,
-}
-
-_FAST_STEPS = {"+": _add_step, "*": _mul_step, "**": _pow_step, "tanh": _tanh_step, "relu": _relu_step}
-_STEP = {**dict.fromkeys(_BACKWARD, _apply), **_FAST_STEPS}

@@ -1,0 +1,92 @@
+"""Numbers that never raise: x/0, log(0), overflow give inf/nan as numpy does; gradients summed back to a shape."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _shape(x):
+    return () if type(x) is float else x.shape
+
+
+def _zero_like(data):
+    return 0.0 if type(data) is float else np.zeros_like(data)
+
+
+def _quiet():
+    """Silence numpy's warnings: log(0), x/0 and overflow give -inf/inf/nan as values."""
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
+def _np_scalar(fn, *args):
+    with _quiet():
+        return float(fn(*(np.float64(a) for a in args)))
+
+
+def _div(a, b):
+    if type(a) is float and type(b) is float:
+        try:
+            return a / b
+        except ZeroDivisionError:
+            return _np_scalar(np.divide, a, b)
+    with _quiet():
+        return a / b
+
+
+def _pow(a, c):
+    if type(a) is float:
+        try:
+            r = a**c
+        except (ZeroDivisionError, OverflowError):
+            return _np_scalar(np.power, a, c)
+        return r if type(r) is float else math.nan  # a negative base to a fractional power
+    with _quiet():
+        return a**c
+
+
+def _exp(a):
+    if type(a) is float:
+        try:
+            return math.exp(a)
+        except OverflowError:
+            return math.inf
+    with _quiet():
+        return np.exp(a)
+
+
+def _log(a):
+    if type(a) is float:
+        try:
+            return math.log(a)
+        except ValueError:
+            return _np_scalar(np.log, a)
+    with _quiet():
+        return np.log(a)
+
+
+def _sigmoid(a):
+    if type(a) is float:
+        if a >= 0:
+            return 1.0 / (1.0 + math.exp(-a))
+        e = _exp(a)
+        return e / (1.0 + e)
+    with _quiet():
+        e = np.exp(-np.abs(a))
+        return np.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _unbroadcast(g, shape):
+    """Sum a gradient back to the shape of the operand it flows into (undoes broadcasting)."""
+    if type(g) is float:
+        return g
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return float(g) if shape == () else g
