@@ -9,22 +9,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from backprop_viz import Value, export_gif, export_html, frames, record  # noqa: E402
-
-
-def weighted_sum_trace(n):
-    """tanh(Σ x_i·w_i) over n inputs: about 4n value nodes, forward and backward recorded."""
-    xs = [Value(0.1 * i, f"x{i}") for i in range(n)]
-    ws = [Value(0.5 - 0.01 * i, f"w{i}", role="parameter") for i in range(n)]
-    with record() as trace:
-        total = xs[0] * ws[0]
-        for x, w in zip(xs[1:], ws[1:]):
-            total = total + x * w
-        loss = total.tanh()
-        loss.label = "L"
-        loss.backward()
-    return trace
+from backprop_viz import export_gif, export_html, frames  # noqa: E402
+from render_graphs import weighted_sum_trace  # noqa: E402  (the graph the export tests use)
 
 
 def main():

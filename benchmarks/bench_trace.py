@@ -10,27 +10,17 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from backprop_viz.engine import Value  # noqa: E402
 from backprop_viz.trace import Trace, record  # noqa: E402
 
-ALPHA = 1e-4  # weight of the L2 penalty, as in micrograd's demo.ipynb
-SIZES = (2, 16, 16, 1)
+from bench_engine import ALPHA, SIZES, make_moons  # noqa: E402  (the same task as the engine benchmark)
+from bench_engine import scalar_forward as forward  # noqa: E402
+from bench_engine import scalar_parameters as parameters  # noqa: E402
+
 RATIO_GOAL = 1.5
-
-
-def make_moons(n=100, noise=0.1, seed=0):
-    """Two interleaving half circles plus Gaussian noise; labels -1 (upper) and +1 (lower)."""
-    rng = np.random.default_rng(seed)
-    n_up, n_down = n // 2, n - n // 2
-    t_up, t_down = np.linspace(0, np.pi, n_up), np.linspace(0, np.pi, n_down)
-    upper = np.column_stack([np.cos(t_up), np.sin(t_up)])
-    lower = np.column_stack([1 - np.cos(t_down), 0.5 - np.sin(t_down)])
-    X = np.vstack([upper, lower]) + rng.normal(scale=noise, size=(n, 2))
-    return X, np.concatenate([-np.ones(n_up), np.ones(n_down)])
 
 
 def make_model(seed=1337):
@@ -42,24 +32,6 @@ def make_model(seed=1337):
                   Value(0.0, role="parameter")) for _ in range(n_out)]
         model.append(layer)
     return model
-
-
-def parameters(model):
-    return [p for layer in model for ws, b in layer for p in (*ws, b)]
-
-
-def forward(model, x):
-    """ReLU hidden layers, linear output: act = b + sum_i w_i x_i, in micrograd's order."""
-    last = len(model) - 1
-    for i, layer in enumerate(model):
-        out = []
-        for ws, b in layer:
-            act = b
-            for w, xi in zip(ws, x):
-                act = act + w * xi
-            out.append(act if i == last else act.relu())
-        x = out
-    return x[0]
 
 
 def forward_backward(model, params, X, y):
