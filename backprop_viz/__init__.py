@@ -19,9 +19,28 @@ _EXPORTS = {
     "export_html": "export",
     "export_gif": "export",
 }
-_SUBMODULES = ("engine", "trace", "render", "widgets", "export", "nn", "data", "naive", "plots")
+_SUBMODULES = ("engine", "trace", "text", "render", "widgets", "export", "nn", "data", "naive", "plots")
 
 __all__ = sorted(_EXPORTS) + ["nn", "data", "naive", "plots"]
+
+
+def _caption(snapshot, lang="en", fmt="text"):
+    from backprop_viz.text.captions import caption
+
+    return caption(snapshot, lang=lang, fmt=fmt)
+
+
+def _name(trace, nid):
+    from backprop_viz.text.names import name
+
+    return name(trace, nid)
+
+
+# The recording layer asks the text layer (above it) for captions and names through these two
+# hooks, so neither imports the other's modules in a circle. This root runs before any submodule.
+from backprop_viz.trace import present as _present  # noqa: E402
+
+_present.caption, _present.name = _caption, _name
 
 
 def __getattr__(name):

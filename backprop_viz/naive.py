@@ -22,7 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import engine, nn
+from . import nn
+from .engine import value as engine
 from .engine import Value
 from .optim import _unrecorded
 

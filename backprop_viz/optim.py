@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import engine
+from .engine import value as engine
 from .engine import Value
 from .losses import mse
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from backprop_viz import Value, record
-from backprop_viz.trace import fmt
+from backprop_viz.text.numbers import fmt
 from recording import record_program
 from strategies import programs
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from backprop_viz import engine, record
+from backprop_viz import record
+from backprop_viz.engine import value as engine
 from backprop_viz.engine import Value
 from ops import CASES, OP_NAMES, OPS, assert_close, case_id, numeric_grad, sample
 from recording import same

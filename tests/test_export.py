@@ -12,7 +12,9 @@ from html.parser import HTMLParser
 import pytest
 
 from backprop_viz import Value, export_gif, export_html, frames, record
-from backprop_viz.export import RsvgNotFoundError, _bare_svg, _subsample
+from backprop_viz.export import RsvgNotFoundError
+from backprop_viz.export.common import _bare_svg
+from backprop_viz.export.gif import _subsample
 from render_graphs import two_products, weighted_sum_trace as chain_trace
 
 pytestmark = pytest.mark.dot
@@ -287,7 +289,7 @@ def test_gif_without_rsvg_convert_says_how_to_install_it(tmp_path, monkeypatch):
 @pytest.mark.parametrize("text", ["역전파: 기울기가 e에서 가중치(으)로 흐릅니다 (연쇄 법칙: 위에서 온 기울기 × 국소 미분).",
                                   "Backward: the gradient flows from L back to e. " * 3, "x" * 95, ""])
 def test_gif_caption_lines_fit_and_keep_every_word(text):
-    from backprop_viz.export import _display_width, _wrap
+    from backprop_viz.export.gif import _display_width, _wrap
 
     lines = _wrap(text, 40)
     assert all(_display_width(line) <= 40 for line in lines)

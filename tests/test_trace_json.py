@@ -235,8 +235,9 @@ def test_every_op_records_captions_and_round_trips(case):
 
 
 def test_stack_records_and_round_trips():
-    from backprop_viz.engine import _BACKWARD, stack
-    from backprop_viz.trace_json import _ARITY
+    from backprop_viz.engine import stack
+    from backprop_viz.engine.value import _BACKWARD
+    from backprop_viz.trace.json_io import _ARITY
 
     assert set(_ARITY) - {""} == set(_BACKWARD), "an engine op the JSON loader does not know"
     xs = [Value(float(i) - 1.5, f"x{i}") for i in range(4)]

@@ -9,7 +9,7 @@ import ipywidgets as widgets
 import pytest
 
 from backprop_viz import BackpropPlayer, Value, data, frames, nn, record, trace_of
-from backprop_viz.trace import fmt
+from backprop_viz.text.numbers import fmt
 from backprop_viz.widgets.player import MAX_ROWS
 from render_graphs import random_graph, two_products
 from widget_tools import HANGUL, controls

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from backprop_viz import GradientDescentView, data, nn  # noqa: E402
-from backprop_viz.trace import fmt  # noqa: E402
+from backprop_viz.text.numbers import fmt  # noqa: E402
 from widget_tools import HANGUL, controls  # noqa: E402
 
 pytestmark = pytest.mark.dot

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from backprop_viz import GradientQuiz, Value
-from backprop_viz.trace import fmt
+from backprop_viz.text.numbers import fmt
 from backprop_viz.widgets.quiz import example_graph, parse_number
 from widget_tools import HANGUL
 

@@ -8,7 +8,7 @@ from collections import deque
 from backprop_viz.render import style
 from backprop_viz.render.escape import clean
 from backprop_viz.render.scene import Structure
-from backprop_viz.trace import SEED
+
 
 __all__ = ["check_focus", "focus_structure"]
 
@@ -18,7 +18,7 @@ def check_focus(trace, focus):
     pass; a clear ValueError or TypeError otherwise. None stays None."""
     if focus is None:
         return None
-    n = len(trace._ops)
+    n = trace.num_nodes
     if isinstance(focus, bool) or not isinstance(focus, (int, str)):
         hint = ""
         if type(focus).__name__ == "Value":
@@ -30,7 +30,7 @@ def check_focus(trace, focus):
         return focus
     ids = [t for t in range(n) if trace.name(t) == focus]
     if not ids:
-        names = sorted({trace.name(t) for t in range(n) if trace._labels[t]})
+        names = sorted({trace.name(t) for t in range(n) if trace.label(t)})
         close = difflib.get_close_matches(focus, names, n=3)
         hint = f" Did you mean {' or '.join(map(repr, close))}?" if close else ""
         shown = ", ".join(map(repr, names[:12])) + (", …" if len(names) > 12 else "")
@@ -52,7 +52,7 @@ def _loss(trace, pass_index, s):
     local = {t: i for i, t in enumerate(s.ids)}
     if len(trace):
         start, stop = trace.pass_range(pass_index)
-        roots = [local[ev[1]] for ev in trace._events[start:stop] if ev[0] == SEED and ev[1] in local]
+        roots = [local[ev.node] for _, ev in trace.events_between(start, stop, "seed") if ev.node in local]
         if roots:
             return sorted(set(roots))
     used = {p for ps in s.parents for p in ps}

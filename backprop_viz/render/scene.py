@@ -34,7 +34,8 @@ class Structure:
 
 def structure_of(trace, pass_index):
     """The structure drawn for pass `pass_index`: its nodes plus every input of its computed nodes."""
-    ops, parents_of, labels, kinds = trace._ops, trace._parents, trace._labels, trace._kinds
+    nodes = trace.nodes
+    ops, parents_of = [n.op for n in nodes], [n.parents for n in nodes]
     base = trace.pass_nodes(pass_index) if len(trace) else range(len(ops))
     ids = set(base)
     for t in base:
@@ -46,11 +47,11 @@ def structure_of(trace, pass_index):
     parents = tuple(tuple(local[p] for p in parents_of[t]) if d else () for t, d in zip(ids, drawable))
     # Unlabelled values (and constants: their number) are named each frame, so passes that differ
     # only in such names or numbers share one layout.
-    names = tuple(labels[t] or None for t in ids)
+    names = tuple(nodes[t].label or None for t in ids)
     return Structure(
         ids, names, tuple(ops[t] if d else "" for t, d in zip(ids, drawable)), parents,
-        tuple(kinds[t] for t in ids), tuple(trace._shapes[t] for t in ids),
-        tuple(trace._args[t] for t in ids), drawable,
+        tuple(nodes[t].kind for t in ids), tuple(nodes[t].shape for t in ids),
+        tuple(nodes[t].arg for t in ids), drawable,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from backprop_viz.render import style
 from backprop_viz.render.escape import clean
 from backprop_viz.render.template import ACTIVE, DONE, PENDING
-from backprop_viz.trace import BACKWARD, ArraySummary
+from backprop_viz.trace import ArraySummary
 
 __all__ = ["PassView"]
 
@@ -28,19 +28,15 @@ class PassView:
         self.delivered = {}  # edge -> (event index, sign, magnitude, contribution)
         self.upstream = {}  # local child -> (first event index with it as child, sign, magnitude)
         drawn_out = set(scene.out_of)
-        events = trace._events
-        for i in range(self.start, self.stop):
-            ev = events[i]
-            if ev[0] != BACKWARD:
-                continue
-            c = local.get(ev[2])
+        for i, ev in trace.events_between(self.start, self.stop, "backward"):
+            c = local.get(ev.child)
             if c is None:
                 continue
-            e = edge_of.get((c, ev[3]))
+            e = edge_of.get((c, ev.slot))
             if e is not None and e not in self.delivered:
-                self.delivered[e] = (i, ev[6])
+                self.delivered[e] = (i, ev.contribution)
             if c in drawn_out and c not in self.upstream:
-                self.upstream[c] = (i, ev[4])
+                self.upstream[c] = (i, ev.upstream)
         top = max([style.magnitude(x) for _, x in self.delivered.values()] +
                   [style.magnitude(x) for _, x in self.upstream.values()] + [0.0])
         self.delivered = {e: (i, style.sign(x), style.edge_width(style.magnitude(x), top), x)

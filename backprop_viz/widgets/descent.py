@@ -15,9 +15,10 @@ import numpy as np
 from backprop_viz import nn, plots
 from backprop_viz.engine import Value
 from backprop_viz.optim import _unrecorded
-from backprop_viz.trace import fmt, trace_of
+from backprop_viz.text.numbers import fmt
+from backprop_viz.trace import trace_of
 from backprop_viz.widgets.player import BackpropPlayer, _button
-from backprop_viz.widgets.words import words
+from backprop_viz.text.words import words
 
 __all__ = ["GradientDescentView"]
 

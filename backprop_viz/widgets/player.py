@@ -7,8 +7,9 @@ import html
 
 import ipywidgets as widgets
 
-from backprop_viz.trace import Trace, fmt
-from backprop_viz.widgets.words import words
+from backprop_viz.text.numbers import fmt
+from backprop_viz.trace import Trace
+from backprop_viz.text.words import words
 
 __all__ = ["BackpropPlayer"]
 
@@ -29,17 +30,17 @@ _PHASE_COLORS = {"forward": "#0072b2", "backward": "#d55e00", "update": "#009e73
 
 def _made_by(trace, nid, w):
     """How a node was made, in the names the student sees: 'a * b', 'tanh(n)', or 'input'."""
-    kind = trace._kinds[nid]
+    kind = trace.kind(nid)
     if kind != "computed":
         return w[f"kind_{kind}"]
-    op, names = trace._ops[nid], [trace.name(p) for p in trace._parents[nid]]
+    op, names = trace.op(nid), [trace.name(p) for p in trace.parents(nid)]
     names = [f"({n})" if n.startswith("-") else n for n in names]  # a - (-0.5), not a - -0.5
     if len(names) == 2:
         return f"{names[0]} {op} {names[1]}"
     if op == "neg":
         return f"-{names[0]}"
     if op == "**":
-        return f"{names[0]} ** {fmt(trace._args[nid]).removesuffix('.0')}"
+        return f"{names[0]} ** {fmt(trace.arg(nid)).removesuffix('.0')}"
     if op == "T":
         return f"{names[0]}.T"
     return f"{op}({', '.join(names)})"
@@ -289,7 +290,7 @@ class BackpropPlayer(widgets.VBox):
             cells = (html.escape(trace.name(nid)), html.escape(_made_by(trace, nid, w)),
                      unknown if value is None else html.escape(fmt(value)),
                      html.escape(fmt(grad)) if grad is not None
-                     else no_grad if trace._kinds[nid] == "constant" else unknown)
+                     else no_grad if trace.kind(nid) == "constant" else unknown)
             mark = ' class="bpv-active"' if nid == snap.active_node else ' class="bpv-source"' if nid == source else ""
             rows.append(f'<tr data-node="{nid}"{mark}>' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         return (f"<style>{_TABLE_CSS}</style><table class=\"bpv-table\"><thead><tr>{head}</tr></thead>"

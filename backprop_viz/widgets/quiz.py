@@ -11,9 +11,10 @@ import ipywidgets as widgets
 import numpy as np
 
 from backprop_viz.engine import Value
-from backprop_viz.trace import BACKWARD, SEED, Trace, fmt, trace_of
+from backprop_viz.text.numbers import fmt
+from backprop_viz.trace import Trace, trace_of
 from backprop_viz.widgets.player import BackpropPlayer, _button
-from backprop_viz.widgets.words import words
+from backprop_viz.text.words import words
 
 __all__ = ["GradientQuiz", "parse_number"]
 
@@ -147,21 +148,19 @@ class GradientQuiz(widgets.VBox):
     # ---- questions ----
     def _forward_done(self):
         """The step where every value is known and no gradient yet: just before the seed."""
-        for i, ev in enumerate(self.trace._events):
-            if ev[0] == SEED:
-                return i
-        return len(self.trace)
+        seeds = self.trace.seed_steps()
+        return seeds[0] if seeds else len(self.trace)
 
     def _candidates(self):
         """(kind, node, event index) of every askable question: scalar final gradients of the
         first backward pass, and scalar local derivatives along its edges."""
         t, out = self.trace, []
         final = {}
-        for i, ev in enumerate(t._events):
-            if ev[0] == BACKWARD and t.pass_of(i) == 0 and isinstance(ev[8], float):
-                final[ev[1]] = i  # the last contribution makes the gradient final
-                if self.kind in ("local", "mixed") and isinstance(ev[5], float):
-                    out.append(("local", ev[1], i))
+        for i, ev in t.events_between(*t.pass_range(0), "backward") if len(t) else ():
+            if isinstance(ev.after, float):
+                final[ev.node] = i  # the last contribution makes the gradient final
+                if self.kind in ("local", "mixed") and isinstance(ev.local, float):
+                    out.append(("local", ev.node, i))
         if self.kind in ("total", "mixed"):
             out += [("total", nid, i) for nid, i in sorted(final.items())]
         return out
@@ -178,7 +177,7 @@ class GradientQuiz(widgets.VBox):
             text = w["q_total"].format(d=self._d(t.name(self._root()), t.name(nid)), root=t.name(self._root()),
                                        node=t.name(nid))
         else:
-            child = t._events[i][2]
+            child = t.event(i).child
             text = w["q_local"].format(d=self._d(t.name(child), t.name(nid)), node=t.name(nid), child=t.name(child))
         self.question.value = f"<b>{html.escape(text)}</b>"
         self.answer_box.value = ""
@@ -191,8 +190,8 @@ class GradientQuiz(widgets.VBox):
     def answer(self):
         """The right answer to the current question."""
         kind, nid, i = self.current
-        ev = self.trace._events[i]
-        return float(ev[8] if kind == "total" else ev[5])
+        ev = self.trace.event(i)
+        return float(ev.after if kind == "total" else ev.local)
 
     # ---- the student's actions ----
     def check(self, text=None):
@@ -228,16 +227,16 @@ class GradientQuiz(widgets.VBox):
         if kind == "total":
             root = t.name(self._root())
             start, _ = t.pass_range(0)
-            edges = [ev for ev in t._events[start:i + 1] if ev[0] == BACKWARD and ev[1] == nid]
-            lines = [w["q_hint_edge"].format(up=self._d(root, t.name(ev[2])), upv=fmt(ev[4]),
-                                             loc=self._d(t.name(ev[2]), t.name(nid)), locv=fmt(ev[5]))
+            edges = [ev for _, ev in t.events_between(start, i + 1, "backward") if ev.node == nid]
+            lines = [w["q_hint_edge"].format(up=self._d(root, t.name(ev.child)), upv=fmt(ev.upstream),
+                                             loc=self._d(t.name(ev.child), t.name(nid)), locv=fmt(ev.local))
                      for ev in edges]
             head = w["q_hint_total"].format(node=t.name(nid), n=len(edges))
         else:
-            child = t._events[i][2]
-            op = t._ops[child]
+            child = t.event(i).child
+            op = t.op(child)
             snap = t.snapshot(self._forward_done())
-            values = ", ".join(f"{t.name(p)} = {fmt(snap.values[p])}" for p in dict.fromkeys(t._parents[child]))
+            values = ", ".join(f"{t.name(p)} = {fmt(snap.values[p])}" for p in dict.fromkeys(t.parents(child)))
             values += f", {t.name(child)} = {fmt(snap.values[child])}"
             head = w["q_hint_local"].format(child=t.name(child), rule=_RULES.get(op, op), values=values)
             lines = []
@@ -265,10 +264,8 @@ class GradientQuiz(widgets.VBox):
             self._quiet = False
 
     def _root(self):
-        for ev in self.trace._events:
-            if ev[0] == SEED:
-                return ev[1]
-        return len(self.trace._ops) - 1
+        seeds = self.trace.seed_steps()
+        return self.trace.node_at(seeds[0]) if seeds else self.trace.num_nodes - 1
 
     @staticmethod
     def _d(top, bottom):
@@ -279,7 +276,7 @@ class GradientQuiz(widgets.VBox):
         t = self.trace
         if kind == "total":
             return self._d(t.name(self._root()), t.name(nid))
-        return self._d(t.name(t._events[i][2]), t.name(nid))
+        return self._d(t.name(t.event(i).child), t.name(nid))
 
     def _say(self, text, color):
         self.feedback.value = f'<span style="color:{color};font-weight:bold">{html.escape(text)}</span>'

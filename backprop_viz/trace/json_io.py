@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from backprop_viz.trace import BACKWARD, FORWARD, GRAD, SEED, UPDATE, ArraySummary
+from backprop_viz.trace.events import BACKWARD, FORWARD, GRAD, SEED, UPDATE, ArraySummary
 
 FORMAT = "backprop_viz.trace"
 VERSION = 1

@@ -7,7 +7,8 @@ import math
 import re
 import weakref
 
-from backprop_viz.trace import BACKWARD, FORWARD, SEED, ArraySummary, fmt as _fmt
+from backprop_viz.text.numbers import fmt as _fmt
+from backprop_viz.trace.events import ArraySummary
 
 __all__ = ["caption", "LANGS"]
 
@@ -131,31 +132,29 @@ def caption(snapshot, lang="en", fmt="text"):
     trace = snapshot.trace
     style = _Style(fmt == "latex")
     i = snapshot.step - 1
-    raw = trace._events[i]
-    kind = raw[0]
+    ev = snapshot.event
 
     def plain(nid):  # a name inside a sentence: text, with nothing MathJax would take for maths
-        if trace._kinds[nid] == "constant" and not trace._labels[nid]:
-            return _TEXT.num(trace._init[nid])
+        if trace.kind(nid) == "constant" and not trace.label(nid):
+            return _TEXT.num(trace.initial(nid))
         name = trace.name(nid)
         return name.replace("$", "＄").replace("\\", "＼") if style.latex else name
 
     def term(nid):  # a name inside a formula; a constant shows as its number
-        if trace._kinds[nid] == "constant" and not trace._labels[nid]:
-            return style.num(trace._init[nid], paren=True)
+        if trace.kind(nid) == "constant" and not trace.label(nid):
+            return style.num(trace.initial(nid), paren=True)
         return style.name(trace.name(nid))
 
-    if kind == FORWARD:
-        return _forward(trace, raw, words, style, plain, term, snapshot)
-    if kind == SEED:
-        root, seed = term(raw[1]), raw[2]
+    if ev.kind == "forward":
+        return _forward(trace, ev, words, style, plain, term, snapshot)
+    if ev.kind == "seed":
+        root, seed = term(ev.node), ev.value
         if type(seed) is float and seed == 1.0:
-            return f"{words['seed'].format(root=plain(raw[1]))} {style.math(f'{style.d(root, root)} = 1')}"
+            return f"{words['seed'].format(root=plain(ev.node))} {style.math(f'{style.d(root, root)} = 1')}"
         formula = f"{style.d(root, root)} = {style.num(seed)}"
-        return f"{words['seed_given'].format(root=plain(raw[1]))} {style.math(formula)}"
-    if kind == BACKWARD:
-        return _backward(trace, i, raw, words, style, plain, term)
-    ev = trace.event(i)
+        return f"{words['seed_given'].format(root=plain(ev.node))} {style.math(formula)}"
+    if ev.kind == "backward":
+        return _backward(trace, i, ev, words, style, plain, term)
     name = term(ev.node)
     if ev.kind == "update":
         grad = snapshot.grads[ev.node]  # an update leaves gradients as they were
@@ -172,9 +171,9 @@ def caption(snapshot, lang="en", fmt="text"):
     return words["grad"].format(node=plain(ev.node), after=_TEXT.num(ev.after))
 
 
-def _forward(trace, raw, words, style, plain, term, snapshot):
-    nid, value = raw[1], raw[2]
-    op, parents, arg = trace._ops[nid], trace._parents[nid], trace._args[nid]
+def _forward(trace, ev, words, style, plain, term, snapshot):
+    nid, value = ev.node, ev.value
+    op, parents, arg = trace.op(nid), trace.parents(nid), trace.arg(nid)
     out = term(nid)
     names = [term(p) for p in parents]
     vals = [style.num(snapshot.values[p], paren=op in _BINARY or op in ("neg", "**")) for p in parents]
@@ -201,12 +200,13 @@ def _forward(trace, raw, words, style, plain, term, snapshot):
     return f"{sentence} {style.math(formula)}"
 
 
-def _backward(trace, i, raw, words, style, plain, term):
-    _, parent, child, slot, upstream, local, contribution, before, after = raw
+def _backward(trace, i, ev, words, style, plain, term):
+    parent, child, slot, upstream, local = ev.node, ev.child, ev.slot, ev.upstream, ev.local
+    contribution, before, after = ev.contribution, ev.before, ev.after
     root = style.name(_root_name(trace, i))
     c, p = term(child), term(parent)
     sentence = words["backward"].format(child=plain(child), parent=plain(parent))
-    op = trace._ops[child]
+    op = trace.op(child)
     if op == "stack":  # each scalar receives its own element of the array's gradient
         upstream = contribution
     if local is not None:
@@ -219,7 +219,7 @@ def _backward(trace, i, raw, words, style, plain, term):
                   f"{style.num(contribution)}"
     if op == "@":
         rule = words["array_matmul"]
-    elif op in ("sum", "mean") and trace._shapes[parent] != ():
+    elif op in ("sum", "mean") and trace.shape(parent) != ():
         rule = words["array_" + op].format(parent=plain(parent), n=_count(trace, parent, child))
     elif local is None:
         rule = words["array_shape"].format(parent=plain(parent))
@@ -242,12 +242,12 @@ def _backward(trace, i, raw, words, style, plain, term):
 
 def _matmul_rule(trace, child, slot, root, c, style):
     """'∂L/∂H @ Bᵀ = ' or 'Aᵀ @ ∂L/∂H = ' for a product of two matrices H = A @ B, else ''."""
-    parents = trace._parents[child]
-    if trace._ops[child] != "@" or any(len(trace._shapes[q]) != 2 for q in parents):
+    parents = trace.parents(child)
+    if trace.op(child) != "@" or any(len(trace.shape(q)) != 2 for q in parents):
         return ""
     at, t = (r"\,@\,", "^{T}") if style.latex else (" @ ", "ᵀ")
-    other = style.name(trace.name(parents[1 - slot])) if trace._kinds[parents[1 - slot]] != "constant" or \
-        trace._labels[parents[1 - slot]] else (r"\text{const}" if style.latex else "const")
+    other = style.name(trace.name(parents[1 - slot])) if trace.kind(parents[1 - slot]) != "constant" or \
+        trace.label(parents[1 - slot]) else (r"\text{const}" if style.latex else "const")
     upstream = style.d(root, c)
     return f"{upstream}{at}{other}{t} = " if slot == 0 else f"{other}{t}{at}{upstream} = "
 
@@ -257,10 +257,10 @@ _INDEX = weakref.WeakKeyDictionary()  # trace -> (number of events, seed positio
 
 
 def _index(trace):
-    n = len(trace._events)
+    n = len(trace)
     hit = _INDEX.get(trace)
     if hit is None or hit[0] != n:
-        hit = (n, [j for j, ev in enumerate(trace._events) if ev[0] == SEED], {})
+        hit = (n, trace.seed_steps(), {})
         _INDEX[trace] = hit
     return hit
 
@@ -277,7 +277,7 @@ def _seed_of(trace, i):
 def _root_name(trace, i):
     """The name of the loss the backward pass of event i started from."""
     seed = _seed_of(trace, i)
-    return "L" if seed is None else trace.name(trace._events[seed][1])
+    return "L" if seed is None else trace.name(trace.node_at(seed))
 
 
 def _received_before(trace, i, parent):
@@ -289,11 +289,10 @@ def _received_before(trace, i, parent):
     first = firsts.get(seed)
     if first is None:
         first = firsts[seed] = {}
-        stop = next((s for s in seeds if s > seed), len(trace._events))
+        stop = next((s for s in seeds if s > seed), len(trace))
         for j in range(seed + 1, stop):
-            ev = trace._events[j]
-            if ev[0] == BACKWARD and ev[1] not in first:
-                first[ev[1]] = j
+            if trace.kind_at(j) == "backward":
+                first.setdefault(trace.node_at(j), j)
     return first.get(parent, i) < i
 
 
@@ -307,4 +306,4 @@ def _nonzero(x):
 
 
 def _count(trace, parent, child):
-    return math.prod(trace._shapes[parent]) // max(math.prod(trace._shapes[child]), 1)
+    return math.prod(trace.shape(parent)) // max(math.prod(trace.shape(child)), 1)

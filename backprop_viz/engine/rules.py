@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_viz.numeric import _div, _pow, _shape, _unbroadcast
+from backprop_viz.engine.numeric import _div, _pow, _shape, _unbroadcast
 
 
 # ---- local derivatives: each rule returns (parent slot, local derivative, contribution) ----

@@ -10,8 +10,8 @@ import numpy as np
 
 # The local-derivative rules live in derivatives.py; the recorder and naive.py reach them as
 # engine._BACKWARD and engine._FAST_STEPS.
-from backprop_viz.derivatives import _BACKWARD, _FAST_STEPS, _STEP  # noqa: F401
-from backprop_viz.numeric import _div, _exp, _log, _pow, _quiet, _shape, _sigmoid, _zero_like
+from backprop_viz.engine.rules import _BACKWARD, _FAST_STEPS, _STEP  # noqa: F401
+from backprop_viz.engine.numeric import _div, _exp, _log, _pow, _quiet, _shape, _sigmoid, _zero_like
 
 __all__ = ["Value", "as_value", "stack", "zero_grad"]
 

@@ -1,0 +1,104 @@
+"""A standalone export of a trace: one self-contained HTML player page, no server, no kernel."""
+
+from __future__ import annotations
+
+import difflib
+
+from backprop_viz.export.common import LANGS, _bare_svg, _check_lang, _check_path, _check_steps, _check_trace, _svg_frames
+
+__all__ = ["export_html"]
+
+PLAY_INTERVAL_MS = 900  # the page's "play" speed at 1×
+
+
+# -- HTML ---------------------------------------------------------------------------------
+def _pieces(svg):
+    """The SVG cut before every "<g " tag: one piece per node, edge or label group. Texts are
+    escaped, so "<" inside the SVG always starts markup."""
+    first, *rest = svg.split("<g ")
+    return ([first] if first else []) + ["<g " + p for p in rest]
+
+
+def _tags(piece):
+    first, *rest = piece.split("<")
+    return ([first] if first else []) + ["<" + t for t in rest]
+
+
+def _frame_edits(svgs):
+    """Deduplicated frames: unique pieces (`chunks`), frame 0 as chunk ids, and per later frame the
+    edits [start, delete_count, *ids] (last-first) that turn the previous frame into it. A piece
+    is stored as a list of ids into `tags` (unique tags), since a node's looks share most tags."""
+    chunk_id, chunks, frames_ids, tag_id, tags = {}, [], [], {}, []
+    for svg in svgs:
+        ids = []
+        for piece in _pieces(svg):
+            if piece not in chunk_id:
+                chunk_id[piece] = len(chunks)
+                chunks.append([tag_id.setdefault(t, len(tag_id)) for t in _tags(piece)])
+            ids.append(chunk_id[piece])
+        frames_ids.append(ids)
+    tags = list(tag_id)  # dicts keep insertion order: index == id
+    edits = []
+    for prev, cur in zip(frames_ids, frames_ids[1:]):
+        if len(prev) == len(cur):  # the usual case: same layout, lines restyled in place
+            diff, i = [], 0
+            while i < len(cur):
+                if prev[i] != cur[i]:
+                    j = i
+                    while j < len(cur) and prev[j] != cur[j]:
+                        j += 1
+                    diff.append([i, j - i, *cur[i:j]])
+                    i = j
+                else:
+                    i += 1
+            edits.append(diff[::-1])
+        else:
+            ops = difflib.SequenceMatcher(None, prev, cur, autojunk=False).get_opcodes()
+            edits.append([[i1, i2 - i1, *cur[j1:j2]] for tag, i1, i2, j1, j2 in reversed(ops)
+                          if tag != "equal"])
+    return tags, chunks, frames_ids[0] if frames_ids else [], edits
+
+
+def export_html(trace, path, lang="en", *, steps=None, title=None, start=0, max_frames=5000, focus=None):
+    """Write one self-contained HTML page that steps through the trace: every frame of
+    frames(trace), captions in English and Korean (switchable), first/previous/play/next/last
+    buttons, a slider and arrow keys. It needs no server and no network (it opens from file://).
+
+    lang: the language of the pictures and the page's first language ("en" or "ko"; captions and
+    buttons switch); steps: which snapshots to include (default all, 0..len(trace)); start: the
+    position shown first; max_frames: more frames than this are refused with a hint to pass steps;
+    focus: a label or node id, to draw only the paths from that value to the loss (see frames()).
+    Frames share most of their SVG, so the page stores each distinct SVG group once and every
+    frame as the few groups it changes. Returns the path written."""
+    _check_trace(trace, "export_html")
+    _check_lang(lang)
+    path = _check_path(path, ".html", "export_html")
+    chosen = _check_steps(trace, steps)
+    if len(chosen) > max_frames:
+        raise ValueError(
+            f"this page would hold {len(chosen)} frames (more than max_frames={max_frames}): export "
+            f"fewer, e.g. every 10th step with steps=range(0, {len(trace) + 1}, 10), or one pass p "
+            f"with a, b = trace.pass_range(p); steps=range(a, b + 1); or raise max_frames.")
+    if not isinstance(start, int) or not 0 <= start < len(chosen):
+        raise ValueError(f"start must be a position among the {len(chosen)} exported steps (0..{len(chosen) - 1}), not {start!r}.")
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be text, not {type(title).__name__}.")
+    from backprop_viz.export.page import page
+
+    svgs = _svg_frames(trace, lang, focus)
+    frames = [_bare_svg(svgs[k]) for k in chosen]
+    tags, chunks, first, edits = _frame_edits(frames)
+    snaps = [trace.snapshot(k) for k in chosen]
+    data = {
+        "steps": chosen, "total": len(trace), "passes": trace.passes, "start": start,
+        "interval": PLAY_INTERVAL_MS, "tags": tags, "chunks": chunks, "first": first, "edits": edits,
+        "phases": [s.phase for s in snaps], "pass": [s.pass_index for s in snaps],
+        "captions": {code: [s.caption(code, fmt="text") for s in snaps] for code in LANGS},
+    }
+    if title is None:
+        title = "Backpropagation, step by step" if lang == "en" else "역전파, 한 단계씩"
+    path.write_text(page(title, lang, data), encoding="utf-8")
+    return path
+
+
+# -- GIF ----------------------------------------------------------------------------------

@@ -1,0 +1,87 @@
+"""The recorded data: event kinds, the named Event and NodeInfo records, and how values are stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+__all__ = ["Event", "NodeInfo", "ArraySummary", "FORWARD", "SEED", "BACKWARD", "UPDATE", "GRAD", "KIND_NAMES", "PHASES"]
+
+
+# Event kinds, stored as small ints in tuples (the recording hot path builds one tuple per event):
+#   (FORWARD, node, value)
+#   (SEED, node, seed, after)
+#   (BACKWARD, parent, child, slot, upstream, local, contribution, before, after)
+#   (UPDATE, node, before, after)
+#   (GRAD, node, before, after)
+FORWARD, SEED, BACKWARD, UPDATE, GRAD = range(5)
+KIND_NAMES = ("forward", "seed", "backward", "update", "grad")
+PHASES = ("forward", "backward", "backward", "update", "update")
+
+FULL_ARRAY_LIMIT = 1024  # arrays up to this many numbers are kept whole, bigger ones summarised
+
+
+@dataclass(frozen=True)
+class ArraySummary:
+    """A large array kept as summary numbers and its first few elements."""
+
+    shape: tuple
+    min: float
+    max: float
+    mean: float
+    preview: tuple
+
+    @staticmethod
+    def of(a):
+        with np.errstate(all="ignore"):
+            return ArraySummary(
+                tuple(a.shape), float(np.min(a)), float(np.max(a)), float(np.mean(a)),
+                tuple(float(x) for x in a.ravel()[:8]),
+            )
+
+
+class NodeInfo(NamedTuple):
+    """One node of a recorded graph: its id in the trace, how it was made, and what kind it is."""
+
+    id: int
+    label: str | None
+    op: str
+    parents: tuple
+    kind: str  # input / parameter / constant / computed
+    shape: tuple
+    pass_index: int
+    arg: Any = None
+
+
+class Event(NamedTuple):
+    """One recorded step. kind: forward (`value` computed for `node`), seed (dL/dL = `value` at
+    `node`), backward (along the edge `child` -> `node`: `upstream` dL/dchild, `local`
+    dchild/dnode, `contribution` = upstream * local, the node's gradient `before` and `after`
+    the +=), update (`node`'s data from `before` to `after`), grad (its gradient set to `after`)."""
+
+    kind: str
+    node: int
+    pass_index: int
+    child: int | None = None
+    slot: int | None = None
+    value: Any = None
+    upstream: Any = None
+    local: Any = None
+    contribution: Any = None
+    before: Any = None
+    after: Any = None
+
+
+def _store(x):
+    """What the trace keeps of a value: a float, a copy of a small array, or a summary."""
+    if x is None or type(x) is float:
+        return x
+    if isinstance(x, np.ndarray):
+        if x.ndim == 0:
+            return float(x)
+        return x.copy() if x.size <= FULL_ARRAY_LIMIT else ArraySummary.of(x)
+    return float(x)
+
+
