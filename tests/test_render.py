@@ -15,6 +15,7 @@ from backprop_viz import Value, draw, frames, record, trace_of
 from backprop_viz.render import DotNotFoundError, Picture, layout_runs
 from backprop_viz.render import style
 from backprop_viz.render.collapse import SUMMARY_NODES
+from backprop_viz.text.words import PICTURE
 from render_graphs import micrograd_demo_loss, random_graph, micrograd_first_example as small_trace
 from svg_style import computed
 
@@ -154,7 +155,7 @@ def test_array_nodes_show_shape_mean_and_range():
     src = draw(trace_of(loss).snapshot(0)).source
     line = node_line(src, "v1")  # x enters first, as the first operand
     assert "W &#91;2×3&#93;" in line and "mean 0.5000" in line and "-2…3" in line
-    assert style.WORDS["en"]["legend_mixed"] in src  # arrays can carry gradients of both signs
+    assert PICTURE["en"]["legend_mixed"] in src  # arrays can carry gradients of both signs
 
 
 def test_korean_and_top_to_bottom_options():
@@ -218,9 +219,42 @@ def test_the_65k_node_graph_is_summarised(demo_trace):
     assert "ReLU" in src and "more" in src  # what was cut is named and marked
 
 
-def test_missing_dot_gives_one_clear_message(tmp_path):
-    script = textwrap.dedent("""
-        import sys
+_NO_BUNDLED = "import sys\nsys.modules['pygraphviz'] = None  # as if its wheel were not installed\n"
+
+
+def _run_without_dot(tmp_path, script, bundled=True):
+    """The script run in a fresh Python whose PATH has no `dot` (and, with bundled=False, no pygraphviz)."""
+    code = ("" if bundled else _NO_BUNDLED) + textwrap.dedent(script)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PATH": str(tmp_path)}, cwd=os.path.dirname(os.path.dirname(__file__)))
+
+
+def test_without_system_graphviz_everything_draws(tmp_path):
+    """No `dot` on PATH: frames, draw()'s SVG display, pipe() and render() use the bundled Graphviz."""
+    pytest.importorskip("pygraphviz")
+    done = _run_without_dot(tmp_path, f"""
+        import sys, shutil
+        sys.path.insert(0, "tests")
+        assert shutil.which("dot") is None
+        from render_graphs import random_graph
+        from backprop_viz import draw, frames, trace_of
+        from backprop_viz.render.layout import layout_engine
+        t = trace_of(random_graph(10))
+        fr = frames(t)
+        assert fr[0].startswith("<svg") and fr[-1] != fr[0]
+        g = draw(t.snapshot(len(t)))
+        assert 'id="v0"' in g._repr_mimebundle_()["image/svg+xml"]
+        assert g.pipe(format="svg", encoding="utf-8").lstrip().startswith("<?xml")
+        path = g.render({str(tmp_path / "pic")!r}, format="png")
+        assert open(path, "rb").read(4) == b"\\x89PNG", path
+        print(layout_engine(), "ok")
+    """)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["bundled", "ok"]
+
+
+def test_missing_all_graphviz_gives_one_clear_sentence(tmp_path):
+    done = _run_without_dot(tmp_path, """
         sys.path.insert(0, "tests")
         from render_graphs import random_graph
         from backprop_viz import draw, frames, trace_of
@@ -229,25 +263,29 @@ def test_missing_dot_gives_one_clear_message(tmp_path):
         try:
             draw(t.snapshot(0)).pipe(format="svg")
         except DotNotFoundError as e:
-            assert e.__cause__ is None and e.__suppress_context__, "a chained traceback"
+            assert e.__cause__ is None and (e.__context__ is None or e.__suppress_context__), "a chained traceback"
             print("draw ok")
         frames(t)
-    """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          env={**os.environ, "PATH": str(tmp_path)})
-    assert done.stdout.strip() == "draw ok"
+    """, bundled=False)
+    assert done.stdout.strip() == "draw ok", done.stderr
     assert done.returncode == 1
     err = done.stderr
     assert err.count("Traceback") == 1 and "During handling" not in err and "ExecutableNotFound" not in err
     message = err.strip().splitlines()[-1]
-    assert message.startswith("backprop_viz.render.DotNotFoundError: Drawing needs the Graphviz program")
-    for needle in ("`dot`", "apt-get install graphviz", "brew install graphviz", "conda install"):
+    assert message.startswith("backprop_viz.render.DotNotFoundError: Drawing needs Graphviz")
+    sentence = message.split(": ", 1)[1]
+    assert sentence.count(". ") == 0 and sentence.endswith(".")  # one sentence
+    for needle in ("pip install pygraphviz", "`dot`", "apt-get install graphviz", "brew install graphviz",
+                   "conda install"):
         assert needle in message
 
 
-def test_missing_dot_error_is_a_graphviz_error(monkeypatch, tmp_path):
+def test_missing_all_graphviz_error_is_a_graphviz_error(monkeypatch, tmp_path):
+    from backprop_viz.render import layout
+
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(graphviz.ExecutableNotFound, match="brew install graphviz"):
+    monkeypatch.setattr(layout, "_BUNDLED", [None])
+    with pytest.raises(graphviz.ExecutableNotFound, match="pip install pygraphviz"):
         frames(small_trace())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import graphviz
 
 from backprop_viz.render import style
@@ -9,10 +11,11 @@ from backprop_viz.render.collapse import DEFAULT_MAX_NODES
 from backprop_viz.render.escape import clean, dot_html
 from backprop_viz.render.focus import check_focus
 from backprop_viz.render.frames import check_options, scene_and_template, status_text
-from backprop_viz.render.layout import DotNotFoundError, graph_attrs, node_attrs
+from backprop_viz.render.layout import DotNotFoundError, graph_attrs, node_attrs, picture_engine, pipe_source
 from backprop_viz.render.scene import row_header_width
 from backprop_viz.render.state import PassView
 from backprop_viz.render.template import ACTIVE, DONE, PENDING
+from backprop_viz.text.words import PICTURE
 
 __all__ = ["draw", "Picture"]
 
@@ -32,23 +35,60 @@ _LEFT = '<BR ALIGN="LEFT"/>'
 
 
 class Picture(graphviz.Digraph):
-    """A graphviz.Digraph whose rendering says clearly when the `dot` program is missing."""
+    """A graphviz.Digraph that shows and saves itself without the `dot` program: through the
+    Graphviz bundled with pygraphviz when the program is missing, and with one clear sentence
+    when there is no Graphviz at all."""
 
-    def pipe(self, *args, **kwargs):
-        try:
-            return super().pipe(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            if isinstance(e, DotNotFoundError):
-                raise
-            raise DotNotFoundError() from None
+    def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *,
+             engine=None, encoding=None):
+        prog = engine or self.engine
+        if picture_engine(prog) == "system":
+            try:
+                return super().pipe(format, renderer=renderer, formatter=formatter, neato_no_op=neato_no_op,
+                                    quiet=quiet, engine=engine, encoding=encoding)
+            except graphviz.ExecutableNotFound:
+                raise DotNotFoundError() from None
+        out = pipe_source(self.source, _fmt(format or self.format, renderer, formatter), prog, "bundled")
+        return out if encoding is None else out.decode(encoding)
 
-    def render(self, *args, **kwargs):
-        try:
-            return super().render(*args, **kwargs)
-        except graphviz.ExecutableNotFound as e:
-            if isinstance(e, DotNotFoundError):
-                raise
-            raise DotNotFoundError() from None
+    def render(self, filename=None, directory=None, view=False, cleanup=False, format=None, renderer=None,
+               formatter=None, neato_no_op=None, quiet=False, quiet_view=False, *, outfile=None, engine=None,
+               raise_if_result_exists=False, overwrite_source=False):
+        prog = engine or self.engine
+        if picture_engine(prog) == "system":
+            try:
+                return super().render(filename, directory=directory, view=view, cleanup=cleanup, format=format,
+                                      renderer=renderer, formatter=formatter, neato_no_op=neato_no_op,
+                                      quiet=quiet, quiet_view=quiet_view, outfile=outfile, engine=engine,
+                                      raise_if_result_exists=raise_if_result_exists,
+                                      overwrite_source=overwrite_source)
+            except graphviz.ExecutableNotFound:
+                raise DotNotFoundError() from None
+        # the same files graphviz writes: the DOT source, then <source>.[formatter.][renderer.]<format>
+        if outfile is not None:
+            outfile = os.fspath(outfile)
+            format = format or os.path.splitext(outfile)[1][1:].lower() or None
+            if filename is None and directory is None:
+                filename = os.path.splitext(outfile)[0] + ".gv"
+        format = format or self.format
+        source = self.save(filename, directory)
+        if outfile is None:
+            outfile = f"{source}.{'.'.join(x for x in (formatter, renderer, format) if x)}"
+        if raise_if_result_exists and os.path.exists(outfile):
+            raise graphviz.FileExistsError(f"output file exists: {outfile!r}")
+        data = pipe_source(self.source, _fmt(format, renderer, formatter), prog, "bundled")
+        with open(outfile, "wb") as f:
+            f.write(data)
+        if cleanup:
+            os.remove(source)
+        if view:
+            self._view(outfile, format=format, quiet=quiet_view)
+        return outfile
+
+
+def _fmt(format, renderer, formatter):
+    """Graphviz's -T value: format[:renderer[:formatter]]."""
+    return ":".join(x for x in (format, renderer, formatter) if x)
 
 
 def _font(text, color=None, bold=False, size=None):
@@ -77,7 +117,7 @@ def _value_label(scene, node, st, words, lang):
 
 
 def _legend(scene, lang, rankdir):
-    w = style.WORDS[lang]
+    w = PICTURE[lang]
     items = [(style.ACTIVE_FILL, "■", w["legend_active"]), (style.DONE_EDGE, "□", w["legend_done"]),
              (style.PENDING, "⬚", w["legend_pending"]), (style.PARAM_EDGE, "□", w["legend_param"]),
              (style.POSITIVE, "━", w["legend_pos"]), (style.NEGATIVE, "━", w["legend_neg"])]
@@ -112,7 +152,7 @@ def draw(snapshot, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES, focus=N
     focus = check_focus(trace, focus)
     scene, _ = scene_and_template(trace, snapshot.pass_index, rankdir, lang, max_nodes, layout=False, focus=focus)
     nodes, edges, labels = PassView(trace, snapshot.pass_index, scene).state(snapshot, lang)
-    words = style.WORDS[lang]
+    words = PICTURE[lang]
     head = _font(status_text(snapshot, lang), style.INK, bold=True) + _LEFT
     if scene.note:
         head += _font(clean(scene.note), style.INK) + _LEFT

@@ -1,25 +1,37 @@
-"""Layout: run Graphviz `dot` once on a scene of fixed-size boxes and read back where it put them."""
+"""Layout: run Graphviz once on a scene of fixed-size boxes and read back where it put them.
+
+The one place that chooses a Graphviz: the libraries bundled in the pygraphviz wheel, in this
+process (what `pip install` brings on Linux x86-64, Windows and macOS), else the system program
+`dot` as a subprocess. Every error sentence and time limit of running Graphviz lives here."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 
 import graphviz
 
 __all__ = ["DotNotFoundError", "DotError", "layout_dot", "run_dot", "parse_layout", "Layout", "check_dot",
-           "graph_attrs"]
+           "graph_attrs", "layout_engine", "picture_engine", "pipe_source", "ENGINES"]
 
-INSTALL = ("Drawing needs the Graphviz program `dot`, which was not found on PATH: install it with "
-           "`sudo apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS) or "
-           "`conda install -c conda-forge graphviz`, then restart the kernel.")
+ENGINES = ("bundled", "system")  # in the order they are tried
+TIMEOUT_S = 120  # a system `dot` run longer than this is stopped (graphs that big are summarised first)
+# BACKPROP_VIZ_GRAPHVIZ=system (or bundled) picks one engine, e.g. to compare them; unset: the first found.
+ENV = "BACKPROP_VIZ_GRAPHVIZ"
+
+INSTALL = ("Drawing needs Graphviz, and none was found: neither the pygraphviz wheel (which brings its "
+           "own Graphviz; `pip install pygraphviz`, on Linux x86-64, Windows and macOS) nor the program "
+           "`dot` on PATH (`sudo apt-get install graphviz` on Debian/Ubuntu, `brew install graphviz` on "
+           "macOS, `conda install -c conda-forge graphviz`), so install one and restart the kernel.")
 
 
 class DotNotFoundError(graphviz.ExecutableNotFound):
-    """The Graphviz `dot` program is not installed (the message says how to install it).
-    A graphviz.ExecutableNotFound, so code catching that catches this too."""
+    """No Graphviz at all: neither the pygraphviz wheel nor the `dot` program (the message says
+    what to install). A graphviz.ExecutableNotFound, so code catching that catches this too."""
 
     __module__ = "backprop_viz.render"
 
@@ -28,28 +40,97 @@ class DotNotFoundError(graphviz.ExecutableNotFound):
 
 
 class DotError(RuntimeError):
-    """`dot` ran but failed."""
+    """Graphviz ran but failed."""
+
+
+_BUNDLED = []  # [pygraphviz module or None], looked up once
+_LOCK = threading.Lock()  # the Graphviz libraries keep global state: one layout at a time
+
+
+def _pygraphviz():
+    """The pygraphviz module when its wheel (and so its Graphviz) can be loaded, else None."""
+    if not _BUNDLED:
+        try:
+            import pygraphviz
+        except (ImportError, OSError):  # not installed, or its libraries do not load here
+            pygraphviz = None
+        _BUNDLED.append(pygraphviz)
+    return _BUNDLED[0]
+
+
+def _wanted():
+    want = os.environ.get(ENV, "").strip().lower()
+    if want and want not in ENGINES:
+        raise ValueError(f"{ENV} must be one of {', '.join(ENGINES)} (or unset), not {want!r}.")
+    return (want,) if want else ENGINES
+
+
+def layout_engine():
+    """'bundled' (pygraphviz's Graphviz, in this process) or 'system' (the `dot` program), the
+    first one found; DotNotFoundError when there is neither."""
+    for engine in _wanted():
+        if engine == "bundled" and _pygraphviz() is not None:
+            return engine
+        if engine == "system" and shutil.which("dot") is not None:
+            return engine
+    raise DotNotFoundError()
 
 
 def check_dot():
-    """The path of `dot`; DotNotFoundError when it is missing."""
-    path = shutil.which("dot")
+    """The engine that will lay graphs out (see layout_engine); DotNotFoundError when none."""
+    return layout_engine()
+
+
+def run_dot(source, fmt="svg", engine=None):
+    """Graphviz `dot` laying out DOT text and writing it as `fmt`: text for svg/dot/json/plain,
+    bytes otherwise. engine: 'bundled', 'system' or None (the first found)."""
+    out = pipe_source(source, fmt, engine=engine or layout_engine())
+    return out.decode("utf-8") if fmt in ("svg", "dot", "json", "plain") else out
+
+
+def picture_engine(prog="dot"):
+    """The engine for showing or saving a draw() picture: the system program when it is there
+    (graphviz's own behaviour, every format it has), else the bundled one."""
+    for engine in reversed(_wanted()):
+        if engine == "system" and shutil.which(prog) is not None:
+            return engine
+        if engine == "bundled" and _pygraphviz() is not None:
+            return engine
+    raise DotNotFoundError()
+
+
+def pipe_source(source, fmt="svg", prog="dot", engine="bundled"):
+    """The bytes of DOT text laid out by Graphviz program `prog` ('dot', 'neato', …) and written
+    as `fmt` ('svg', 'png', 'pdf', 'png:cairo', …) by `engine` ('bundled' or 'system')."""
+    return _pipe_bundled(source, fmt, prog) if engine == "bundled" else _pipe_system(source, fmt, prog)
+
+
+def _pipe_bundled(source, fmt, prog):
+    pgv = _pygraphviz()
+    if pgv is None:
+        raise DotNotFoundError()
+    with _LOCK:
+        try:
+            return pgv.AGraph(string=source).draw(format=fmt, prog=prog)
+        except (ValueError, pgv.DotError) as e:
+            raise DotError(f"Graphviz (bundled with pygraphviz) failed on this graph: {str(e)[:500]}") from None
+
+
+def _pipe_system(source, fmt, prog):
+    path = shutil.which(prog)
     if path is None:
         raise DotNotFoundError()
-    return path
-
-
-def run_dot(source, fmt="svg"):
-    """`dot -T<fmt>` on DOT text; the output as text (svg) or bytes."""
     try:
-        done = subprocess.run([check_dot(), f"-T{fmt}"], input=source.encode("utf-8"),
-                              capture_output=True, timeout=120)
+        done = subprocess.run([path, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
+                              timeout=TIMEOUT_S)
     except FileNotFoundError:
         raise DotNotFoundError() from None
+    except subprocess.TimeoutExpired:
+        raise DotError(f"Graphviz `{prog}` took more than {TIMEOUT_S} s on this graph and was stopped.") from None
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace").strip()
-        raise DotError(f"Graphviz `dot` failed on this graph: {err[:500]}")
-    return done.stdout.decode("utf-8") if fmt in ("svg", "dot", "json", "plain") else done.stdout
+        raise DotError(f"Graphviz `{prog}` failed on this graph: {err[:500]}")
+    return done.stdout
 
 
 def graph_attrs(scene, rankdir):
