@@ -297,12 +297,7 @@ class CostRow(NamedTuple):
     paths: Cost
 
 
-_TABLE_WORDS = {
-    "en": (("width", "depth", "parameters", "edges", "backprop", "finite differences", "paths"),
-           "operations to get every gradient once (node evaluations + multiplications + additions)"),
-    "ko": (("너비", "깊이", "파라미터", "간선", "역전파", "유한 차분", "경로별 연쇄 법칙"),
-           "모든 기울기를 한 번 구하는 데 드는 연산 수 (노드 계산 + 곱셈 + 덧셈)"),
-}
+from .text.words import COST_TABLE as _TABLE_WORDS  # the column heads and caption, in the one vocabulary  # noqa: E402
 
 
 class CostTable(list):

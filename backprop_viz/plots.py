@@ -15,30 +15,14 @@ import warnings
 import numpy as np
 from matplotlib import colors, rcParams
 
+from backprop_viz.text.words import PLOTS
+
 __all__ = ["loss_curve", "landscape_grid", "loss_landscape", "fitted_line", "decision_boundary"]
 
 # Colour-blind-safe pair (Okabe–Ito blue / vermillion) for the two classes.
 _CLASS_STYLE = ({"color": "#0072B2", "marker": "o"}, {"color": "#D55E00", "marker": "s"})
 
-_TEXT = {
-    "en": {
-        "curve_title": "Loss during training", "step": "step t", "loss_t": "loss L(θ_t)",
-        "log": " (log scale)", "diverged": "diverged at step {t} (loss = {loss})",
-        "surface": "loss L({a}, {b})", "landscape_title": "Loss landscape L({a}, {b}) and the descent path",
-        "start": "θ$_0$ (start)", "end": "θ$_{{{t}}}$ (end)",
-        "data": "data", "model": "model ŷ(x)", "fit_title": "Data and fitted model",
-        "prob": "σ(z) = P(class 1)", "class": "class {k}", "boundary_title": "Decision boundary z(x) = 0",
-    },
-    "ko": {
-        "curve_title": "학습 중의 손실", "step": "단계 t", "loss_t": "손실 L(θ_t)",
-        "log": " (로그 눈금)", "diverged": "단계 {t}에서 발산 (손실 = {loss})",
-        "surface": "손실 L({a}, {b})", "landscape_title": "손실 지형 L({a}, {b}) 및 경사 하강 경로",
-        # no $…$ around Korean words: mathtext would set them in its own font, which has no Hangul
-        "start": "θ₀ (시작)", "end": "θ{sub} (끝)",
-        "data": "데이터", "model": "모델 ŷ(x)", "fit_title": "데이터와 학습된 모델",
-        "prob": "σ(z) = P(클래스 1)", "class": "클래스 {k}", "boundary_title": "결정 경계 z(x) = 0",
-    },
-}
+_TEXT = PLOTS  # titles, axis labels and legends in each language, from the one vocabulary (text.words)
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 _CJK_FAMILIES = ("Noto Sans CJK KR", "Noto Sans CJK JP")  # either has every Hangul syllable
 _cjk = {}  # the CJK family found, looked up once per process

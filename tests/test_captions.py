@@ -17,8 +17,8 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 WORDS = {  # a word each language's sentence must contain, per kind of step
     "en": {"forward": "Forward", "seed": "Backward starts", "backward": "Backward:", "fanout": "used more than once",
            "carried": "zero_grad was not called", "update": "Update", "grad": "(zero_grad)"},
-    "ko": {"forward": "순전파", "seed": "역전파 시작", "backward": "역전파:", "fanout": "여러 번 쓰인",
-           "carried": "zero_grad를 호출하지", "update": "갱신", "grad": "초기화"},
+    "ko": {"forward": "순전파", "seed": "역전파를 시작합니다", "backward": "역전파:", "fanout": "여러 번 쓰였으므로",
+           "carried": "zero_grad를 호출하지", "update": "갱신", "grad": "기울기 초기화"},
 }
 
 

@@ -286,7 +286,7 @@ def test_gif_without_rsvg_convert_says_how_to_install_it(tmp_path, monkeypatch):
         export_gif(small_trace(), tmp_path / "a.gif")
 
 
-@pytest.mark.parametrize("text", ["역전파: 기울기가 e에서 가중치(으)로 흐릅니다 (연쇄 법칙: 위에서 온 기울기 × 국소 미분).",
+@pytest.mark.parametrize("text", ["역전파: 기울기가 e에서 가중치로 흐릅니다 (연쇄 법칙: 위에서 온 기울기 × 국소 미분).",
                                   "Backward: the gradient flows from L back to e. " * 3, "x" * 95, ""])
 def test_gif_caption_lines_fit_and_keep_every_word(text):
     from backprop_viz.export.gif import _display_width, _wrap

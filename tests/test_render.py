@@ -15,6 +15,7 @@ from backprop_viz import Value, draw, frames, record, trace_of
 from backprop_viz.render import DotNotFoundError, Picture, layout_runs
 from backprop_viz.render import style
 from backprop_viz.render.collapse import SUMMARY_NODES
+from backprop_viz.text.words import PICTURE
 from render_graphs import micrograd_demo_loss, random_graph, micrograd_first_example as small_trace
 from svg_style import computed
 
@@ -154,7 +155,7 @@ def test_array_nodes_show_shape_mean_and_range():
     src = draw(trace_of(loss).snapshot(0)).source
     line = node_line(src, "v1")  # x enters first, as the first operand
     assert "W &#91;2×3&#93;" in line and "mean 0.5000" in line and "-2…3" in line
-    assert style.WORDS["en"]["legend_mixed"] in src  # arrays can carry gradients of both signs
+    assert PICTURE["en"]["legend_mixed"] in src  # arrays can carry gradients of both signs
 
 
 def test_korean_and_top_to_bottom_options():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 
 from backprop_viz.export.common import LANGS, _bare_svg, _check_lang, _check_path, _check_steps, _check_trace, _svg_frames
+from backprop_viz.text.words import PAGE, phase_key
 
 __all__ = ["export_html"]
 
@@ -92,11 +93,12 @@ def export_html(trace, path, lang="en", *, steps=None, title=None, start=0, max_
     data = {
         "steps": chosen, "total": len(trace), "passes": trace.passes, "start": start,
         "interval": PLAY_INTERVAL_MS, "tags": tags, "chunks": chunks, "first": first, "edits": edits,
-        "phases": [s.phase for s in snaps], "pass": [s.pass_index for s in snaps],
+        "phases": [s.phase for s in snaps], "kinds": [phase_key(s) for s in snaps],
+        "pass": [s.pass_index for s in snaps],
         "captions": {code: [s.caption(code, fmt="text") for s in snaps] for code in LANGS},
     }
     if title is None:
-        title = "Backpropagation, step by step" if lang == "en" else "역전파, 한 단계씩"
+        title = PAGE[lang]["title"]
     path.write_text(page(title, lang, data), encoding="utf-8")
     return path
 

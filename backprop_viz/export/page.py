@@ -7,21 +7,11 @@ import hashlib
 import html
 import json
 
+from backprop_viz.text.words import PAGE
+
 __all__ = ["page"]
 
-# Words of the page in each language; captions come from the trace.
-UI = {
-    "en": {"first": "First", "prev": "Previous", "next": "Next", "last": "Last", "play": "Play",
-           "pause": "Pause", "speed": "Speed", "fit": "Fit to width", "step": "Step",
-           "of": "of", "pass": "pass", "bad_frame": "This frame could not be drawn.",
-           "keys": "Keys: ← → step, Home / End, Space plays.",
-           "phase": {"forward": "forward", "backward": "backward", "update": "update"}},
-    "ko": {"first": "처음", "prev": "이전", "next": "다음", "last": "마지막", "play": "재생",
-           "pause": "멈춤", "speed": "속도", "fit": "화면 폭에 맞추기", "step": "단계",
-           "of": "/", "pass": "패스", "bad_frame": "이 장면을 그릴 수 없습니다.",
-           "keys": "키: ← → 한 단계, Home / End, Space 재생.",
-           "phase": {"forward": "순전파", "backward": "역전파", "update": "업데이트"}},
-}
+UI = PAGE  # the page's words in each language, from the one vocabulary; captions come from the trace
 
 _CSS = """
 :root { color-scheme: light dark; --fg: #1b1b1b; --bg: #fafafa; --panel: #fff; --line: #c8c8c8;
@@ -147,7 +137,7 @@ _JS = r"""
     var t = UI[lang], step = D.steps[f];
     $("bpv-step").textContent = t.step + " " + step + " " + t.of + " " + D.total;
     slider.setAttribute("aria-valuetext", $("bpv-step").textContent);
-    $("bpv-phase").textContent = (t.phase[D.phases[f]] || D.phases[f]) +
+    $("bpv-phase").textContent = (t.phase[D.kinds[f]] || D.phases[f]) +
       (D.passes > 1 ? " · " + t.pass + " " + (D.pass[f] + 1) + " " + t.of + " " + D.passes : "");
     $("bpv-caption").textContent = D.captions[lang][f];
   }
@@ -227,7 +217,7 @@ def _body(title, lang):
 <p id="bpv-caption" aria-live="polite"></p>
 <figure id="bpv-figure" class="bpv-fit"></figure>
 <p id="bpv-keys" class="bpv-keys"></p>
-<noscript><p>This page needs JavaScript to step through the frames.</p></noscript>
+<noscript><p>{html.escape(t["noscript"])}</p></noscript>
 </main>"""
 
 

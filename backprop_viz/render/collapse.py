@@ -7,6 +7,7 @@ from collections import Counter, deque
 from backprop_viz.render import style
 from backprop_viz.render.escape import clean
 from backprop_viz.render.scene import Scene, DEdge, add_op, add_value, full_scene, more_node
+from backprop_viz.text.words import PICTURE
 
 __all__ = ["scene_for", "SUMMARY_NODES", "DEFAULT_MAX_NODES"]
 
@@ -22,7 +23,7 @@ def scene_for(s, lang, max_nodes=DEFAULT_MAX_NODES, keep=()):
     and + chains collapsed, else a summary of the values nearest the output with a note. The
     nodes in `keep` (local ids) are never hidden in a group, and a summary shows the way from
     them to the output."""
-    words = style.WORDS[lang]
+    words = PICTURE[lang]
     n = len(s)
     if n <= max_nodes:
         scene = full_scene(s, lang)
@@ -205,12 +206,12 @@ def _summary_scene(s, groups, lang, start=()):
         queue.extend(firsts[: SUMMARY_FANIN - 1] + firsts[-1:] if len(firsts) > SUMMARY_FANIN else firsts)
     scene = _grouped_scene(s, groups, lang, keep)
     left = [i for i in range(len(s)) if i not in keep]
-    plural = style.WORDS[lang]["plural"]
+    plural = PICTURE[lang]["plural"]
     counts = Counter(style.op_text(s.ops[i], s.args[i]) if s.ops[i] else plural[s.kinds[i]] for i in left)
     ops = ", ".join(f"{c:,} {name}" for name, c in counts.most_common(5))
     if len(counts) > 5:
         ops += ", …"
-    words = style.WORDS[lang]
+    words = PICTURE[lang]
     if start:
         scene.note = words["summary_focus"].format(n=f"{len(s):,}", shown=len(keep), left=f"{len(left):,}", ops=ops,
                                                    name=clean(s.names[start[0]] or f"v{s.ids[start[0]]}",

@@ -15,6 +15,7 @@ from backprop_viz.render.layout import DotNotFoundError, graph_attrs, node_attrs
 from backprop_viz.render.scene import row_header_width
 from backprop_viz.render.state import PassView
 from backprop_viz.render.template import ACTIVE, DONE, PENDING
+from backprop_viz.text.words import PICTURE
 
 __all__ = ["draw", "Picture"]
 
@@ -116,7 +117,7 @@ def _value_label(scene, node, st, words, lang):
 
 
 def _legend(scene, lang, rankdir):
-    w = style.WORDS[lang]
+    w = PICTURE[lang]
     items = [(style.ACTIVE_FILL, "■", w["legend_active"]), (style.DONE_EDGE, "□", w["legend_done"]),
              (style.PENDING, "⬚", w["legend_pending"]), (style.PARAM_EDGE, "□", w["legend_param"]),
              (style.POSITIVE, "━", w["legend_pos"]), (style.NEGATIVE, "━", w["legend_neg"])]
@@ -151,7 +152,7 @@ def draw(snapshot, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES, focus=N
     focus = check_focus(trace, focus)
     scene, _ = scene_and_template(trace, snapshot.pass_index, rankdir, lang, max_nodes, layout=False, focus=focus)
     nodes, edges, labels = PassView(trace, snapshot.pass_index, scene).state(snapshot, lang)
-    words = style.WORDS[lang]
+    words = PICTURE[lang]
     head = _font(status_text(snapshot, lang), style.INK, bold=True) + _LEFT
     if scene.note:
         head += _font(clean(scene.note), style.INK) + _LEFT

@@ -8,6 +8,7 @@ from collections import deque
 from backprop_viz.render import style
 from backprop_viz.render.escape import clean
 from backprop_viz.render.scene import Structure
+from backprop_viz.text.words import PICTURE
 
 
 __all__ = ["check_focus", "focus_structure"]
@@ -64,7 +65,7 @@ def focus_structure(trace, pass_index, s, focus, lang):
     — the focus's descendants that are also the loss's ancestors — plus every other input of
     those steps, drawn as a leaf (without its own inputs). When the focus takes no part in the
     pass, the whole pass with a note saying so."""
-    words = style.WORDS[lang]
+    words = PICTURE[lang]
     if isinstance(focus, int):
         matches = [i for i, t in enumerate(s.ids) if t == focus]
     else:

@@ -12,6 +12,7 @@ from backprop_viz.render.layout import check_dot, layout_dot, parse_layout, run_
 from backprop_viz.render.scene import structure_of
 from backprop_viz.render.state import PassView
 from backprop_viz.render.template import Template
+from backprop_viz.text.words import PICTURE, phase_key
 
 __all__ = ["frames", "Frames", "check_options", "clear_layout_cache", "layout_runs"]
 
@@ -140,9 +141,9 @@ class Frames(Sequence):
 
 def status_text(snap, lang):
     """The line at the top of a frame: phase, step, and pass when there are several."""
-    w = style.WORDS[lang]
+    w = PICTURE[lang]
     trace = snap.trace
-    parts = [w[snap.phase], w["step"].format(k=snap.step, n=len(trace))]
+    parts = [w[phase_key(snap)], w["step"].format(k=snap.step, n=len(trace))]
     if trace.passes > 1:
         parts.append(w["pass"].format(p=snap.pass_index + 1, n=trace.passes))
     return " · ".join(parts)

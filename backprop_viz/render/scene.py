@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from backprop_viz.render import style
 from backprop_viz.render.escape import clean
+from backprop_viz.text.words import PICTURE
 
 __all__ = ["Structure", "structure_of", "Scene", "DNode", "DEdge", "full_scene"]
 
@@ -108,7 +109,7 @@ class Scene:
 
 
 def row_header_width(lang):
-    w = style.WORDS[lang]
+    w = PICTURE[lang]
     return max(style.text_width(w[k], style.ROW_SIZE) for k in ("data", "grad"))
 
 
@@ -118,7 +119,7 @@ def value_node(s, i, lang):
     array = bool(shape)
     name = s.names[i]
     title = None if name is None else title_text(name, shape)
-    value_chars = max(len(style.WORDS[lang]["mean"]) + 1, 2) + style.NUMBER_CHARS if array else style.NUMBER_CHARS
+    value_chars = max(len(PICTURE[lang]["mean"]) + 1, 2) + style.NUMBER_CHARS if array else style.NUMBER_CHARS
     if array:
         value_chars = max(value_chars, 2 * style.NUMBER_CHARS + 1)
     rows_w = row_header_width(lang) + 8 + value_chars * 0.6 * style.ROW_SIZE
@@ -140,7 +141,7 @@ def title_text(name, shape):
 def const_node(s, i, lang):
     """A constant: a small box with its label, or its number (sized for any number) when unlabelled."""
     text = clean(s.names[i], style.TITLE_CHARS) if s.names[i] else None
-    chars = len(style.WORDS[lang]["mean"]) + 1 + style.NUMBER_CHARS if s.shapes[i] else style.NUMBER_CHARS
+    chars = len(PICTURE[lang]["mean"]) + 1 + style.NUMBER_CHARS if s.shapes[i] else style.NUMBER_CHARS
     width = style.text_width(text, style.ROW_SIZE) if text else chars * 0.6 * style.ROW_SIZE
     return DNode(f"v{i}", "const", i, text, width=round(width + 12, 1), height=18.0)
 
@@ -153,7 +154,7 @@ def op_node(key, i, text):
 
 
 def more_node(key, n, lang):
-    text = style.WORDS[lang]["more"].format(n=f"{n:,}")
+    text = PICTURE[lang]["more"].format(n=f"{n:,}")
     text = "⋯ " + text
     return DNode(key, "more", None, text, width=round(style.text_width(text, style.ROW_SIZE) + 12, 1),
                  height=18.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from backprop_viz.render import style
 from backprop_viz.render.escape import clean
 from backprop_viz.render.template import ACTIVE, DONE, PENDING
+from backprop_viz.text.words import PICTURE
 from backprop_viz.trace import ArraySummary
 
 __all__ = ["PassView"]
@@ -57,7 +58,7 @@ class PassView:
             rows = (style.number_text(x), "", style.sign(x))
         elif isinstance(x, ArraySummary) or getattr(x, "ndim", 0):
             mean, lo, hi = style.array_stats(x)
-            rows = (f'{style.WORDS[self.lang]["mean"]} {style.number_text(mean)}',
+            rows = (f'{PICTURE[self.lang]["mean"]} {style.number_text(mean)}',
                     f"{style.short_number(lo)}…{style.short_number(hi)}", style.sign(x))
         else:
             x = float(x)
@@ -89,7 +90,7 @@ class PassView:
             if got is not None and edge.kind == "in":
                 x = got[3]
                 text = style.number_text(x) if type(x) is float else \
-                    f'{style.WORDS[self.lang]["mean"]} {style.short_number(style.array_stats(x)[0])}'
+                    f'{PICTURE[self.lang]["mean"]} {style.short_number(style.array_stats(x)[0])}'
             self._edges.append((edge.kind, t, edge.child, got, text))
 
     def state(self, snap, lang):

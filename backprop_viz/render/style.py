@@ -1,4 +1,4 @@
-"""The visual language: colours, sizes, fonts, number texts and the words of the picture."""
+"""The visual language: colours, sizes, fonts and number texts (the picture's words are in text.words)."""
 
 from __future__ import annotations
 
@@ -42,57 +42,6 @@ NUMBER_CHARS = 9  # the widest text number_text() gives
 TITLE_CHARS = 32  # longer labels are cut with …
 
 LANGS = ("en", "ko")
-
-WORDS = {
-    "en": {
-        "data": "data", "grad": "grad", "mean": "mean", "range": "range",
-        "forward": "forward", "backward": "backward", "update": "update",
-        "step": "step {k} of {n}", "pass": "pass {p} of {n}",
-        "legend_active": "active step", "legend_done": "computed", "legend_pending": "not computed yet",
-        "legend_param": "parameter", "legend_pos": "gradient > 0", "legend_neg": "gradient < 0",
-        "legend_mixed": "mixed signs", "legend_width": "thicker = larger |gradient|",
-        "legend_label": "← n: gradient sent back along the edge",
-        "input": "input", "parameter": "parameter", "constant": "constant", "computed": "computed",
-        "neuron": "neuron", "more": "{n} more",
-        "plural": {"input": "inputs", "parameter": "parameters", "constant": "constants", "computed": "values"},
-        "collapsed": "Too big to draw node by node ({n} values): {what}.",
-        "neurons": "each neuron drawn as one node (its weights and bias inside)",
-        "sums": "chains of + drawn as one Σ",
-        "summary": "Too big to draw ({n} nodes): showing the {shown} values nearest the output. "
-                   "Left out: {left} nodes ({ops}).",
-        "empty": "Nothing recorded yet.",
-        "focus": "Only the paths from {name} to {loss}: {path} of {n} values, and {inputs} other inputs of "
-                 "those steps (drawn without their own inputs).",
-        "focus_absent": "{name} takes no part in computing {loss} in this pass: every value is drawn.",
-        "output": "the output",
-        "summary_focus": "Still too big to draw ({n} nodes): showing a shortest path from {name} and the values "
-                         "nearest the output, {shown} in all. Left out: {left} nodes ({ops}).",
-    },
-    "ko": {
-        "data": "값", "grad": "기울기", "mean": "평균", "range": "범위",
-        "forward": "순전파", "backward": "역전파", "update": "갱신",
-        "step": "{n}단계 중 {k}", "pass": "{n}회 중 {p}회차",
-        "legend_active": "지금 단계", "legend_done": "계산됨", "legend_pending": "아직 계산 전",
-        "legend_param": "매개변수", "legend_pos": "기울기 > 0", "legend_neg": "기울기 < 0",
-        "legend_mixed": "부호 섞임", "legend_width": "굵을수록 |기울기|가 큼",
-        "legend_label": "← n: 간선을 따라 거꾸로 보낸 기울기",
-        "input": "입력", "parameter": "매개변수", "constant": "상수", "computed": "계산값",
-        "neuron": "뉴런", "more": "{n}개 더",
-        "plural": {"input": "입력", "parameter": "매개변수", "constant": "상수", "computed": "계산값"},
-        "collapsed": "노드가 너무 많아 ({n}개 값) 줄여서 그렸습니다: {what}.",
-        "neurons": "뉴런 하나를 노드 하나로 (가중치와 편향은 안에)",
-        "sums": "+ 의 사슬을 Σ 하나로",
-        "summary": "너무 커서 ({n}개 노드) 출력에 가까운 값 {shown}개만 그렸습니다. "
-                   "생략: {left}개 노드 ({ops}).",
-        "empty": "아직 기록된 것이 없습니다.",
-        "focus": "{name}에서 {loss}까지 가는 경로만 그렸습니다: 값 {n}개 중 {path}개, 그리고 그 단계들의 "
-                 "다른 입력 {inputs}개 (그 입력의 입력은 생략).",
-        "focus_absent": "이 회차에서 {name}은(는) {loss} 계산에 쓰이지 않아 모든 값을 그렸습니다.",
-        "output": "출력",
-        "summary_focus": "그래도 너무 커서 ({n}개 노드) {name}에서 가는 가장 짧은 경로와 출력에 가까운 값, 모두 {shown}개만 "
-                         "그렸습니다. 생략: {left}개 노드 ({ops}).",
-    },
-}
 
 OP_TEXT = {"+": "+", "-": "−", "*": "×", "/": "÷", "neg": "−x", "@": "@", "T": "ᵀ",
            "sigmoid": "σ", "relu": "ReLU", "exp": "exp", "log": "log", "tanh": "tanh"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from backprop_viz.render import css, style
 from backprop_viz.render.escape import clean, xml_text
+from backprop_viz.text.words import PICTURE
 
 __all__ = ["Template", "PENDING", "DONE", "ACTIVE"]
 
@@ -80,7 +81,7 @@ class Template:
 
     def __init__(self, scene, layout, rankdir, lang):
         self.scene, self.layout, self.lang = scene, layout, lang
-        self.words = style.WORDS[lang]
+        self.words = PICTURE[lang]
         self.arrow = "←" if rankdir == "LR" else "↑"
         legend, legend_w, legend_h = self._legend()
         note_lines = self._wrap(scene.note, max(layout.width, 360.0)) if scene.note else []

@@ -8,52 +8,12 @@ import re
 import weakref
 
 from backprop_viz.text.numbers import fmt as _fmt
+from backprop_viz.text.words import SENTENCES
 from backprop_viz.trace.events import ArraySummary
 
 __all__ = ["caption", "LANGS"]
 
 LANGS = ("en", "ko")
-
-_SENTENCES = {
-    "en": {
-        "start": "Nothing computed yet: step forward to compute the values.",
-        "forward": "Forward: compute {out} from {inputs}.",
-        "seed": "Backward starts at the loss: the gradient of {root} with respect to itself is 1.",
-        "seed_given": "Backward starts at {root} with the gradient given to backward().",
-        "backward": "Backward: the gradient flows from {child} back to {parent} "
-                    "(chain rule: upstream gradient × local derivative).",
-        "fanout": "{parent} is used more than once, so its gradient is the sum over the paths: "
-                  "{before} + {contribution} = {after}.",
-        "carried": "{parent} still holds {before} from an earlier backward pass (zero_grad was not "
-                   "called), so the new contribution piles up: {before} + {contribution} = {after}.",
-        "update": "Update: gradient descent moves {node} against its gradient.",
-        "update_plain": "Update: {node} changes from {before} to {after}.",
-        "grad": "The gradient of {node} is set to {after} (zero_grad), ready for the next backward pass.",
-        "array_matmul": "matrix product: the gradient is multiplied by the other factor, transposed",
-        "array_sum": "every element of {parent} gets the gradient of the sum",
-        "array_mean": "every element of {parent} gets the gradient of the mean divided by {n}",
-        "array_shape": "the gradient is given back the shape of {parent}",
-    },
-    "ko": {
-        "start": "아직 아무것도 계산하지 않았습니다. 다음 단계로 순전파를 시작하세요.",
-        "forward": "순전파: 입력 {inputs} → {out} 계산.",
-        "seed": "역전파 시작: 손실 {root}의 자기 자신에 대한 기울기는 1입니다.",
-        "seed_given": "역전파 시작: {root}에서 backward()에 준 기울기로 시작합니다.",
-        "backward": "역전파: 기울기가 {child}에서 {parent}(으)로 흐릅니다 "
-                    "(연쇄 법칙: 위에서 온 기울기 × 국소 미분).",
-        "fanout": "{parent}: 여러 번 쓰인 값이므로 경로마다 온 기울기를 더합니다: "
-                  "{before} + {contribution} = {after}.",
-        "carried": "{parent}: 이전 역전파의 기울기 {before}이(가) 남아 있습니다 (zero_grad를 호출하지 "
-                   "않음). 새 기여가 쌓입니다: {before} + {contribution} = {after}.",
-        "update": "갱신: 경사 하강법이 {node}을(를) 기울기의 반대 방향으로 옮깁니다.",
-        "update_plain": "갱신: {node}이(가) {before}에서 {after}(으)로 바뀝니다.",
-        "grad": "{node}의 기울기를 {after}(으)로 초기화합니다 (zero_grad). 다음 역전파를 준비합니다.",
-        "array_matmul": "행렬 곱: 기울기에 다른 인수의 전치를 곱합니다",
-        "array_sum": "{parent}의 모든 원소가 합의 기울기를 그대로 받습니다",
-        "array_mean": "{parent}의 모든 원소가 평균의 기울기를 {n}(으)로 나눈 값을 받습니다",
-        "array_shape": "기울기를 {parent}의 모양으로 되돌립니다",
-    },
-}
 
 _LATEX_ESCAPES = {"$": r"\$", "{": r"\{", "}": r"\}", "\\": r"\backslash{}", "_": r"\_", "^": r"\hat{}",
                   "&": r"\&", "%": r"\%", "#": r"\#", "~": r"\sim{}", "<": r"\lt{}", ">": r"\gt{}"}
@@ -126,7 +86,7 @@ def caption(snapshot, lang="en", fmt="text"):
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}.")
     if fmt not in ("text", "latex"):
         raise ValueError(f"fmt must be 'text' or 'latex', not {fmt!r}.")
-    words = _SENTENCES[lang]
+    words = SENTENCES[lang]  # the sentence templates, from the one vocabulary
     if snapshot.step == 0:
         return words["start"]
     trace = snapshot.trace

@@ -1,9 +1,43 @@
-"""The words on the widgets' controls, messages and tables, in English and Korean."""
+"""The one vocabulary: every word and sentence template a student reads, in English and Korean.
+
+One term per concept and language (TERMS), used by every table below: the player and the other
+widgets (WORDS), the picture (PICTURE), captions (SENTENCES), the exported page (PAGE), the plots
+(PLOTS) and the cost table of naive differentiation (COST_TABLE). A Korean particle after a field
+is written in the field, {node:을}, and chosen from the value when the template is formatted
+(text.korean): "b를", "L을", "7.0을" — never "을(를)".
+"""
 
 from __future__ import annotations
 
+from backprop_viz.text.korean import Template
+
+__all__ = ["LANGS", "TERMS", "WORDS", "PICTURE", "SENTENCES", "PAGE", "PLOTS", "COST_TABLE", "check_lang",
+           "words", "phase_key"]
+
 LANGS = ("en", "ko")
 
+# One term per concept. Everything below spells these concepts with exactly these words.
+TERMS = {
+    "en": {"step": "step", "pass": "pass", "forward": "forward", "backward": "backward", "update": "update",
+           "zero_grad": "reset gradients", "gradient": "gradient", "local": "local derivative",
+           "parameter": "parameter", "lr": "learning rate", "loss": "loss", "input": "input",
+           "constant": "constant", "node": "node", "edge": "edge", "chain_rule": "chain rule",
+           "descent": "gradient descent"},
+    "ko": {"step": "단계", "pass": "회차", "forward": "순전파", "backward": "역전파", "update": "갱신",
+           "zero_grad": "기울기 초기화", "gradient": "기울기", "local": "국소 미분",
+           "parameter": "매개변수", "lr": "학습률", "loss": "손실", "input": "입력",
+           "constant": "상수", "node": "노드", "edge": "간선", "chain_rule": "연쇄 법칙",
+           "descent": "경사 하강법"},
+}
+
+
+def _phases(lang):
+    """The words of the four kinds of step: forward, backward, update and the zero_grad step."""
+    t = TERMS[lang]
+    return {"forward": t["forward"], "backward": t["backward"], "update": t["update"], "zero_grad": t["zero_grad"]}
+
+
+# ---- the widgets: player, gradient-descent view, quiz ----
 WORDS = {
     "en": {
         # player
@@ -17,8 +51,12 @@ WORDS = {
         "pass": "pass", "pass_tip": "Jump to a pass (one forward + backward, or one training step)",
         "prev_pass": "previous pass", "prev_pass_tip": "Start of the previous pass",
         "next_pass": "next pass", "next_pass_tip": "Start of the next pass",
+        "zoom_in": "bigger", "zoom_out": "smaller",
+        "scroll_hint": "The picture is bigger than its box: scroll it to see the rest.",
+        "zoom_in_tip": "Bigger picture (for the back row); a big picture scrolls",
+        "zoom_out_tip": "Smaller picture (never smaller than its text can be read)",
         "pass_option": "pass {p} of {n}",
-        "forward": "forward", "backward": "backward", "update": "update",
+        **_phases("en"),
         "status": "pass {p} of {n} · step {k} of {total}",
         "status_one": "step {k} of {total}",
         "col_node": "node", "col_op": "made by", "col_value": "value", "col_grad": "gradient",
@@ -64,28 +102,40 @@ WORDS = {
         "q_hint_local": "Only the operation that made {child} matters: {rule}. The values: {values}.",
         "q_shown": "The answer: {d} = {answer} (highlighted on the graph).",
         "q_score": "{right} of {asked} right",
+        # the local-derivative rule of each op, as the student writes it (a, b: the op's inputs)
+        "q_rules": {
+            "+": "∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1", "-": "∂(a − b)/∂a = 1, ∂(a − b)/∂b = −1",
+            "*": "∂(a·b)/∂a = b, ∂(a·b)/∂b = a", "/": "∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²",
+            "neg": "∂(−a)/∂a = −1", "**": "∂(aⁿ)/∂a = n·aⁿ⁻¹", "exp": "∂eᵃ/∂a = eᵃ",
+            "log": "∂log(a)/∂a = 1/a", "tanh": "∂tanh(a)/∂a = 1 − tanh²(a)",
+            "sigmoid": "∂σ(a)/∂a = σ(a)·(1 − σ(a))", "relu": "∂relu(a)/∂a = 1 if a > 0, else 0",
+        },
     },
     "ko": {
         "first": "처음", "first_tip": "처음으로 (아직 아무것도 계산하지 않은 상태)",
         "back": "이전", "back_tip": "한 단계 뒤로",
         "next": "다음", "next_tip": "한 단계 앞으로",
-        "last": "끝", "last_tip": "마지막 단계로",
-        "play": "재생", "play_tip": "단계를 차례로 재생합니다 (같은 버튼으로 일시정지)",
+        "last": "마지막", "last_tip": "마지막 단계로",
+        "play": "재생", "play_tip": "단계를 차례로 재생합니다 (같은 버튼으로 일시 정지)",
         "speed": "속도", "speed_tip": "재생할 때 1초에 보여 줄 단계 수",
         "step": "단계", "step_tip": "끌어서 원하는 단계로 이동",
-        "pass": "회차", "pass_tip": "회차(순전파 + 역전파 한 번, 또는 학습 한 단계)로 이동",
+        "pass": "회차", "pass_tip": "회차로 이동 (한 회차 = 순전파와 역전파 한 번, 또는 학습 한 단계)",
         "prev_pass": "이전 회차", "prev_pass_tip": "이전 회차의 시작",
         "next_pass": "다음 회차", "next_pass_tip": "다음 회차의 시작",
+        "zoom_in": "크게", "zoom_out": "작게",
+        "scroll_hint": "그림이 상자보다 큽니다. 스크롤하면 나머지를 볼 수 있습니다.",
+        "zoom_in_tip": "그림을 크게 합니다 (뒷자리에서도 보이도록). 큰 그림은 스크롤됩니다",
+        "zoom_out_tip": "그림을 작게 합니다 (글자를 읽을 수 있는 크기까지만)",
         "pass_option": "{n}회 중 {p}회차",
-        "forward": "순전파", "backward": "역전파", "update": "갱신",
-        "status": "{n}회 중 {p}회차 · {total}단계 중 {k}",
-        "status_one": "{total}단계 중 {k}",
+        **_phases("ko"),
+        "status": "{n}회 중 {p}회차 · {total}단계 중 {k}단계",
+        "status_one": "{total}단계 중 {k}단계",
         "col_node": "노드", "col_op": "연산", "col_value": "값", "col_grad": "기울기",
         "kind_input": "입력", "kind_parameter": "매개변수", "kind_constant": "상수",
         "unknown": "아직", "no_grad": "상수: 기울기를 계산하지 않습니다",
         "more_rows": "{n}개 행은 표시하지 않았습니다 (활성 노드 주변의 행만 보여 줍니다).",
-        "static_note": "기록된 단계: {n}개. 마지막 단계입니다. 노트북을 실행하면 단계별로 볼 수 있습니다.",
-        "gd_step": "한 단계", "gd_step_tip": "경사 하강 한 단계: θ ← θ − lr · ∂L/∂θ",
+        "static_note": "기록된 단계는 {n}개이고, 이것이 마지막 단계입니다. 노트북을 실행하면 단계별로 볼 수 있습니다.",
+        "gd_step": "한 단계", "gd_step_tip": "경사 하강법 한 단계: θ ← θ − lr · ∂L/∂θ",
         "gd_run": "실행", "gd_run_tip": "오른쪽에서 정한 단계 수만큼 실행",
         "gd_steps": "단계 수", "gd_steps_tip": "'실행'이 진행할 단계 수",
         "gd_stop": "멈춤", "gd_stop_tip": "실행을 멈춥니다",
@@ -94,34 +144,194 @@ WORDS = {
         "gd_progress": "진행",
         "gd_log": "로그 눈금", "gd_log_tip": "손실을 로그 눈금으로 보여 줍니다",
         "gd_params": "매개변수", "gd_more_params": "… 그 밖의 매개변수 {n}개", "gd_loss_at": "단계 {t}: 손실 L(θ{sub}) = {loss}",
-        "gd_diverged": "단계 {t}에서 손실이 {loss}이(가) 되었습니다. 학습률 {lr}이(가) 너무 커서 경사 "
-                       "하강법이 발산합니다. 초기화를 누르고 더 작은 학습률(예: {smaller})을 고르세요.",
-        "gd_exploded": "단계 {t}까지 손실이 {first}에서 {loss}(으)로 커졌습니다. 학습률 {lr}이(가) 너무 "
-                       "커서 경사 하강법이 발산합니다. 초기화를 누르고 더 작은 학습률(예: {smaller})을 "
-                       "고르세요.",
+        "gd_diverged": "단계 {t}에서 손실이 {loss:이} 되었습니다. 학습률 {lr:이} 너무 커서 경사 하강법이 "
+                       "발산합니다. 초기화를 누르고 더 작은 학습률(예: {smaller})을 고르십시오.",
+        "gd_exploded": "단계 {t}까지 손실이 {first}에서 {loss:으로} 커졌습니다. 학습률 {lr:이} 너무 커서 경사 "
+                       "하강법이 발산합니다. 초기화를 누르고 더 작은 학습률(예: {smaller})을 고르십시오.",
         "gd_stopped": "{t}단계 후 멈췄습니다.",
         "gd_done": "{n}단계를 실행했습니다.",
         "gd_graph": "단계 {t}의 그래프, 표본 {i} (x = {x}, y = {y})",
-        "q_total": "{d}, 즉 손실 {root}의 {node}에 대한 기울기는 얼마일까요?",
-        "q_local": "간선 {node} → {child}의 국소 미분 {d}은(는) 얼마일까요?",
-        "q_answer": "답", "q_answer_tip": "숫자를 입력하세요. 예: -3, 0.5, 1/4",
+        "q_total": "손실 {root}의 {node}에 대한 기울기 {d:은} 얼마입니까?",
+        "q_local": "간선 {node} → {child}의 국소 미분 {d:은} 얼마입니까?",
+        "q_answer": "답", "q_answer_tip": "숫자를 입력하십시오. 예: -3, 0.5, 1/4",
         "q_check": "확인", "q_check_tip": "답을 확인합니다",
         "q_hint": "힌트", "q_hint_tip": "국소 미분과 위에서 온 기울기를 보여 줍니다",
         "q_show": "정답 보기", "q_show_tip": "그래프에서 정답을 보여 줍니다",
         "q_new": "새 문제", "q_new_tip": "그래프의 다른 노드로 새 문제",
-        "q_empty": "먼저 답을 입력하세요 (예: -3, 0.5).",
-        "q_not_number": "“{text}”은(는) 숫자가 아닙니다. -3, 0.5, 1/4처럼 숫자를 입력하세요.",
+        "q_empty": "먼저 답을 입력하십시오 (예: -3, 0.5).",
+        "q_not_number": "입력한 값이 숫자가 아닙니다: “{text}”. -3, 0.5, 1/4처럼 숫자를 입력하십시오.",
         "q_right": "정답입니다! {d} = {answer}.",
-        "q_wrong": "아쉽네요: {given}은(는) {d}이(가) 아닙니다. 다시 해 보거나 힌트를 보세요.",
-        "q_sign": "아쉽네요: {given}은(는) 부호가 반대입니다. 곱하는 값들의 부호를 확인하세요.",
-        "q_hint_total": "{node}은(는) {n}개 노드의 입력입니다. 각각 위에서 온 기울기 × 국소 미분을 구해 "
-                        "모두 더하세요:",
+        "q_wrong": "아쉽습니다. {given:은} {d:이} 아닙니다. 다시 해 보거나 힌트를 보십시오.",
+        "q_sign": "아쉽습니다. {given:은} 부호가 반대입니다. 곱하는 값들의 부호를 확인하십시오.",
+        "q_hint_total": "{node:은} 노드 {n}개의 입력입니다. 노드마다 위에서 온 기울기 × 국소 미분을 구해 "
+                        "모두 더하십시오:",
         "q_hint_edge": "{up} = {upv} (위에서 온 기울기), {loc} = {locv} (국소 미분)",
-        "q_hint_local": "{child}을(를) 만든 연산만 보면 됩니다: {rule}. 값: {values}.",
+        "q_hint_local": "{child:을} 만든 연산만 보면 됩니다: {rule}. 값: {values}.",
         "q_shown": "정답: {d} = {answer} (그래프에 표시했습니다).",
-        "q_score": "{asked}문제 중 {right}개 정답",
+        "q_score": "{asked}문제 중 {right}문제 정답",
+        "q_rules": {
+            "+": "∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1", "-": "∂(a − b)/∂a = 1, ∂(a − b)/∂b = −1",
+            "*": "∂(a·b)/∂a = b, ∂(a·b)/∂b = a", "/": "∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²",
+            "neg": "∂(−a)/∂a = −1", "**": "∂(aⁿ)/∂a = n·aⁿ⁻¹", "exp": "∂eᵃ/∂a = eᵃ",
+            "log": "∂log(a)/∂a = 1/a", "tanh": "∂tanh(a)/∂a = 1 − tanh²(a)",
+            "sigmoid": "∂σ(a)/∂a = σ(a)·(1 − σ(a))", "relu": "a > 0이면 ∂relu(a)/∂a = 1, 아니면 0",
+        },
     },
 }
+
+# ---- the picture (render) ----
+PICTURE = {
+    "en": {
+        "data": "data", "grad": "grad", "mean": "mean", "range": "range",
+        **_phases("en"),
+        "step": "step {k} of {n}", "pass": "pass {p} of {n}",
+        "legend_active": "active step", "legend_done": "computed", "legend_pending": "not computed yet",
+        "legend_param": "parameter", "legend_pos": "gradient > 0", "legend_neg": "gradient < 0",
+        "legend_mixed": "mixed signs", "legend_width": "thicker = larger |gradient|",
+        "legend_label": "← n: gradient sent back along the edge",
+        "input": "input", "parameter": "parameter", "constant": "constant", "computed": "computed",
+        "neuron": "neuron", "more": "{n} more",
+        "plural": {"input": "inputs", "parameter": "parameters", "constant": "constants", "computed": "values"},
+        "collapsed": "Too big to draw node by node ({n} values): {what}.",
+        "neurons": "each neuron drawn as one node (its weights and bias inside)",
+        "sums": "chains of + drawn as one Σ",
+        "summary": "Too big to draw ({n} nodes): showing the {shown} values nearest the output. "
+                   "Left out: {left} nodes ({ops}).",
+        "empty": "Nothing recorded yet.",
+        "focus": "Only the paths from {name} to {loss}: {path} of {n} values, and {inputs} other inputs of "
+                 "those steps (drawn without their own inputs).",
+        "focus_absent": "{name} takes no part in computing {loss} in this pass: every value is drawn.",
+        "output": "the output",
+        "summary_focus": "Still too big to draw ({n} nodes): showing a shortest path from {name} and the values "
+                         "nearest the output, {shown} in all. Left out: {left} nodes ({ops}).",
+    },
+    "ko": {
+        "data": "값", "grad": "기울기", "mean": "평균", "range": "범위",
+        **_phases("ko"),
+        "step": "{n}단계 중 {k}단계", "pass": "{n}회 중 {p}회차",
+        "legend_active": "지금 단계", "legend_done": "계산됨", "legend_pending": "아직 계산 전",
+        "legend_param": "매개변수", "legend_pos": "기울기 > 0", "legend_neg": "기울기 < 0",
+        "legend_mixed": "부호 섞임", "legend_width": "굵을수록 |기울기|가 큼",
+        "legend_label": "← n: 간선을 따라 거꾸로 보낸 기울기",
+        "input": "입력", "parameter": "매개변수", "constant": "상수", "computed": "계산값",
+        "neuron": "뉴런", "more": "{n}개 더",
+        "plural": {"input": "입력", "parameter": "매개변수", "constant": "상수", "computed": "계산값"},
+        "collapsed": "노드가 너무 많아({n}개 값) 줄여서 그렸습니다: {what}.",
+        "neurons": "뉴런 하나를 노드 하나로 (가중치와 편향은 그 안에)",
+        "sums": "+의 사슬을 Σ 하나로",
+        "summary": "너무 커서({n}개 노드) 출력에 가까운 값 {shown}개만 그렸습니다. "
+                   "생략한 노드: {left}개 ({ops}).",
+        "empty": "아직 기록된 것이 없습니다.",
+        "focus": "{name}에서 {loss}까지 가는 경로만 그렸습니다: 값 {n}개 중 {path}개, 그리고 그 단계들의 "
+                 "다른 입력 {inputs}개 (그 입력의 입력은 생략).",
+        "focus_absent": "이 회차에서 {name:은} {loss} 계산에 쓰이지 않아 모든 값을 그렸습니다.",
+        "output": "출력",
+        "summary_focus": "그래도 너무 커서({n}개 노드) {name}에서 가는 가장 짧은 경로와 출력에 가까운 값, 모두 "
+                         "{shown}개만 그렸습니다. 생략한 노드: {left}개 ({ops}).",
+    },
+}
+
+# ---- captions: one sentence per kind of step (the formula is added by text.captions) ----
+SENTENCES = {
+    "en": {
+        "start": "Nothing computed yet: step forward to compute the values.",
+        "forward": "Forward: compute {out} from {inputs}.",
+        "seed": "Backward starts at the loss: the gradient of {root} with respect to itself is 1.",
+        "seed_given": "Backward starts at {root} with the gradient given to backward().",
+        "backward": "Backward: the gradient flows from {child} back to {parent} "
+                    "(chain rule: upstream gradient × local derivative).",
+        "fanout": "{parent} is used more than once, so its gradient is the sum over the paths: "
+                  "{before} + {contribution} = {after}.",
+        "carried": "{parent} still holds {before} from an earlier backward pass (zero_grad was not "
+                   "called), so the new contribution piles up: {before} + {contribution} = {after}.",
+        "update": "Update: gradient descent moves {node} against its gradient.",
+        "update_plain": "Update: {node} changes from {before} to {after}.",
+        "grad": "The gradient of {node} is set to {after} (zero_grad), ready for the next backward pass.",
+        "array_matmul": "matrix product: the gradient is multiplied by the other factor, transposed",
+        "array_sum": "every element of {parent} gets the gradient of the sum",
+        "array_mean": "every element of {parent} gets the gradient of the mean divided by {n}",
+        "array_shape": "the gradient is given back the shape of {parent}",
+    },
+    "ko": {
+        "start": "아직 아무것도 계산하지 않았습니다. 한 단계씩 앞으로 가며 순전파로 값을 계산합니다.",
+        "forward": "순전파: {inputs:으로} {out:을} 계산합니다.",
+        "seed": "역전파를 시작합니다: 손실 {root}의 자기 자신에 대한 기울기는 1입니다.",
+        "seed_given": "역전파를 시작합니다: {root}의 기울기는 backward()에 넘겨준 값입니다.",
+        "backward": "역전파: 기울기가 {child}에서 {parent:으로} 흐릅니다 "
+                    "(연쇄 법칙: 위에서 온 기울기 × 국소 미분).",
+        "fanout": "{parent:은} 여러 번 쓰였으므로 기울기는 경로마다 온 기울기의 합입니다: "
+                  "{before} + {contribution} = {after}.",
+        "carried": "{parent}에는 이전 역전파의 기울기 {before:이} 남아 있습니다(zero_grad를 호출하지 "
+                   "않았습니다). 그래서 새 기여가 그 위에 더해집니다: {before} + {contribution} = {after}.",
+        "update": "갱신: 경사 하강법이 {node:을} 기울기의 반대 방향으로 옮깁니다.",
+        "update_plain": "갱신: {node:이} {before}에서 {after:으로} 바뀝니다.",
+        "grad": "기울기 초기화: {node}의 기울기를 {after:으로} 되돌립니다(zero_grad). 다음 역전파를 준비합니다.",
+        "array_matmul": "행렬 곱: 기울기에 다른 인수의 전치를 곱합니다",
+        "array_sum": "{parent}의 모든 원소가 합의 기울기를 그대로 받습니다",
+        "array_mean": "{parent}의 모든 원소가 평균의 기울기를 {n:으로} 나눈 값을 받습니다",
+        "array_shape": "기울기를 {parent}의 모양으로 되돌립니다",
+    },
+}
+
+# ---- the exported page (export.page): its buttons and labels; captions come from SENTENCES ----
+PAGE = {
+    "en": {"first": "First", "prev": "Previous", "next": "Next", "last": "Last", "play": "Play",
+           "pause": "Pause", "speed": "Speed", "fit": "Fit to width", "step": "Step",
+           "of": "of", "pass": "pass", "bad_frame": "This frame could not be drawn.",
+           "keys": "Keys: ← → step, Home / End, Space plays.",
+           "title": "Backpropagation, step by step",
+           "noscript": "This page needs JavaScript to step through the frames.",
+           "phase": _phases("en")},
+    "ko": {"first": "처음", "prev": "이전", "next": "다음", "last": "마지막", "play": "재생",
+           "pause": "멈춤", "speed": "속도", "fit": "화면 폭에 맞추기", "step": "단계",
+           "of": "/", "pass": "회차", "bad_frame": "이 장면을 그릴 수 없습니다.",
+           "keys": "키: ← → 한 단계, Home / End, Space 재생.",
+           "title": "역전파, 한 단계씩",
+           "noscript": "단계를 넘겨 보려면 JavaScript가 필요합니다.",
+           "phase": _phases("ko")},
+}
+
+# ---- the plots (plots.py): titles, axis labels, legends ----
+PLOTS = {
+    "en": {
+        "curve_title": "Loss during training", "step": "step t", "loss_t": "loss L(θ_t)",
+        "log": " (log scale)", "diverged": "diverged at step {t} (loss = {loss})",
+        "surface": "loss L({a}, {b})", "landscape_title": "Loss landscape L({a}, {b}) and the descent path",
+        "start": "θ$_0$ (start)", "end": "θ$_{{{t}}}$ (end)",
+        "data": "data", "model": "model ŷ(x)", "fit_title": "Data and fitted model",
+        "prob": "σ(z) = P(class 1)", "class": "class {k}", "boundary_title": "Decision boundary z(x) = 0",
+    },
+    "ko": {
+        "curve_title": "학습 중의 손실", "step": "단계 t", "loss_t": "손실 L(θ_t)",
+        "log": " (로그 눈금)", "diverged": "단계 {t}에서 발산 (손실 = {loss})",
+        "surface": "손실 L({a}, {b})", "landscape_title": "손실 지형 L({a}, {b}) 및 경사 하강 경로",
+        # no $…$ around Korean words: mathtext would set them in its own font, which has no Hangul
+        "start": "θ₀ (시작)", "end": "θ{sub} (끝)",
+        "data": "데이터", "model": "모델 ŷ(x)", "fit_title": "데이터와 학습된 모델",
+        "prob": "σ(z) = P(클래스 1)", "class": "클래스 {k}", "boundary_title": "결정 경계 z(x) = 0",
+    },
+}
+
+# ---- naive.cost_table: the column heads and the caption ----
+COST_TABLE = {
+    "en": (("width", "depth", "parameters", "edges", "backprop", "finite differences", "paths"),
+           "operations to get every gradient once (node evaluations + multiplications + additions)"),
+    "ko": (("너비", "깊이", "매개변수", "간선", "역전파", "유한 차분", "경로별 연쇄 법칙"),
+           "모든 기울기를 한 번 구하는 데 드는 연산 수 (노드 계산 + 곱셈 + 덧셈)"),
+}
+
+
+def _templates(table):
+    """Every string of a table as a Template, so that .format() resolves {name:을} fields."""
+    if isinstance(table, dict):
+        return {k: _templates(v) for k, v in table.items()}
+    if isinstance(table, tuple):
+        return tuple(_templates(v) for v in table)
+    return Template(table) if isinstance(table, str) else table
+
+
+WORDS, PICTURE, SENTENCES, PAGE, PLOTS, COST_TABLE = map(_templates, (WORDS, PICTURE, SENTENCES, PAGE, PLOTS,
+                                                                     COST_TABLE))
 
 
 def check_lang(lang):
@@ -132,4 +342,12 @@ def check_lang(lang):
 
 
 def words(lang):
+    """The widgets' words in `lang`."""
     return WORDS[check_lang(lang)]
+
+
+def phase_key(snapshot):
+    """The kind of step a snapshot shows, as a key of the phase words: 'forward', 'backward',
+    'update', or 'zero_grad' for the step that resets a gradient (it is not an update)."""
+    event = snapshot.event
+    return "zero_grad" if event is not None and event.kind == "grad" else snapshot.phase

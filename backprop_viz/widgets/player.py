@@ -9,7 +9,7 @@ import ipywidgets as widgets
 
 from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import Trace
-from backprop_viz.text.words import words
+from backprop_viz.text.words import phase_key, words
 
 __all__ = ["BackpropPlayer"]
 
@@ -245,7 +245,7 @@ class BackpropPlayer(widgets.VBox):
         self.caption.value = html.escape(snap.caption(self.lang, fmt="latex"), quote=False)
         color = _PHASE_COLORS[snap.phase]
         self.status.value = (f'<span style="background:{color};color:#fff;border-radius:9px;padding:1px 9px;'
-                             f'font-weight:bold">{html.escape(self._w[snap.phase])}</span> '
+                             f'font-weight:bold">{html.escape(self._w[phase_key(snap)])}</span> '
                              f"{html.escape(self.status_text(snap, phase=False))}")
         self.table.value = self.table_html(snap)
         n = len(self.trace)
@@ -267,7 +267,7 @@ class BackpropPlayer(widgets.VBox):
             text = w["status"].format(p=snap.pass_index + 1, n=trace.passes, k=snap.step, total=len(trace))
         else:
             text = w["status_one"].format(k=snap.step, total=len(trace))
-        return f"{w[snap.phase]} · {text}" if phase else text
+        return f"{w[phase_key(snap)]} · {text}" if phase else text
 
     def table_html(self, snap):
         """An HTML table of every node of the pass shown: name, how it was made, value, gradient;

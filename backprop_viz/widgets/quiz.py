@@ -20,21 +20,6 @@ __all__ = ["GradientQuiz", "parse_number"]
 
 KINDS = ("total", "local", "mixed")
 
-# The local-derivative rule of each op, as the student writes it (a, b: the op's inputs).
-_RULES = {
-    "+": "∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1",
-    "-": "∂(a − b)/∂a = 1, ∂(a − b)/∂b = −1",
-    "*": "∂(a·b)/∂a = b, ∂(a·b)/∂b = a",
-    "/": "∂(a/b)/∂a = 1/b, ∂(a/b)/∂b = −a/b²",
-    "neg": "∂(−a)/∂a = −1",
-    "**": "∂(aⁿ)/∂a = n·aⁿ⁻¹",
-    "exp": "∂eᵃ/∂a = eᵃ",
-    "log": "∂log(a)/∂a = 1/a",
-    "tanh": "∂tanh(a)/∂a = 1 − tanh²(a)",
-    "sigmoid": "∂σ(a)/∂a = σ(a)·(1 − σ(a))",
-    "relu": "∂relu(a)/∂a = 1 if a > 0, else 0",
-}
-
 
 def parse_number(text):
     """The number a student typed: '-3', '−3', ' 0.5 ', '1/4', '2e-3'; None if it is not one."""
@@ -238,7 +223,7 @@ class GradientQuiz(widgets.VBox):
             snap = t.snapshot(self._forward_done())
             values = ", ".join(f"{t.name(p)} = {fmt(snap.values[p])}" for p in dict.fromkeys(t.parents(child)))
             values += f", {t.name(child)} = {fmt(snap.values[child])}"
-            head = w["q_hint_local"].format(child=t.name(child), rule=_RULES.get(op, op), values=values)
+            head = w["q_hint_local"].format(child=t.name(child), rule=w["q_rules"].get(op, op), values=values)
             lines = []
         items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
         self.hint_text.value = f"<div>{html.escape(head)}</div>" + (f"<ul>{items}</ul>" if items else "")
