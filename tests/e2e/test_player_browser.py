@@ -87,7 +87,7 @@ def test_player_in_voila(browser_context, voila, screenshot, report_latency):
     ko = page.locator(".ko")
     expect(ko.locator(".bpv-next")).to_have_text("다음")
     ko.locator(".bpv-next").click()
-    expect(ko.locator(".bpv-caption")).to_contain_text("순전파: 입력 a, b → e 계산")
+    expect(ko.locator(".bpv-caption")).to_contain_text("순전파: a, b로 e를 계산합니다")
     # The frame's own status line and legend, in Korean (its text also holds CSS, so digits alone prove nothing).
     expect(ko.locator(".bpv-frame svg")).to_contain_text(f"순전파 · {SMALL_STEPS}단계 중 1")
     expect(ko.locator(".bpv-frame svg")).to_contain_text("계산됨")
