@@ -1,4 +1,5 @@
-"""Lessons: each notebook runs on a fresh kernel (in English and in Korean, figures included), links resolve, outputs are cleared, public API only."""
+"""Lessons: each notebook runs on a fresh kernel (in English and in Korean, figures included; the Korean
+editions in notebooks/ko/ too), links resolve, outputs are cleared, public API only."""
 
 from __future__ import annotations
 
@@ -22,6 +23,13 @@ NOTEBOOKS = ROOT / "notebooks"
 ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 INDEX = NOTEBOOKS / "00_index.ipynb"
+# The Korean editions, built from the English lessons by tools/lessons.py (checked in test_lessons_ko.py).
+KO = NOTEBOOKS / "ko"
+KO_ALL = sorted(KO.glob("*.ipynb"))
+KO_LESSONS = sorted(KO.glob("[0-9][0-9]_*.ipynb"))
+EDITIONS = ALL + KO_ALL
+# "(으)로", "이(가)", "은(는)", "을(를)", "와(과)": a particle a Korean student should never see undecided
+PLACEHOLDER = re.compile(r"\((?:으|이|가|은|는|을|를|와|과|아|야)\)")
 # The lessons of issue 7, in the lecture's order (DESIGN.md, "The lecture this follows").
 REQUIRED = [
     "00_index",
@@ -49,7 +57,7 @@ _RUN_TIMES: dict[str, float] = {}
 
 
 def _ids(paths):
-    return [p.stem for p in paths]
+    return [p.stem if p.parent == NOTEBOOKS else f"ko/{p.stem}" for p in paths]
 
 
 def _read(path):
@@ -104,7 +112,7 @@ def run_times(request):
 
 
 def _execute(path, env=None, lang=None):
-    """Run a notebook top to bottom on a new kernel in notebooks/; return it and the seconds taken.
+    """Run a notebook top to bottom on a new kernel in its folder; return it and the seconds taken.
     With `lang`, the first code cell's LANG line is switched to that language first."""
     from nbclient import NotebookClient
 
@@ -114,7 +122,7 @@ def _execute(path, env=None, lang=None):
         first.source, switched = LANG_LINE.subn(f'LANG = "{lang}"  # or "en"', first.source)
         assert switched == 1, f"{path.name}: no LANG line to switch"
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+                            resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute(**({"env": env} if env else {}))
     return nb, time.perf_counter() - start
@@ -155,6 +163,11 @@ def test_notebook_runs_in_korean(path, run_times, tmp_path):
     if any(re.search(r"\bLANG\b", c.source) for c in _code(nb)[1:]):
         shown = "\n".join(str(o) for c in _code(nb) for o in c.outputs)
         assert HANGUL.search(shown), f"{path.name} uses LANG but shows no Korean text"
+    _assert_figures_speak_korean(path, nb)
+
+
+def _assert_figures_speak_korean(path, nb):
+    """Every figure of a Korean run says something in Korean and nothing in English."""
     shown_figures = figures(nb)
     if any(DRAWS.search(_python(c.source)) for c in _code(nb)):
         assert shown_figures, f"{path.name} draws figures, but the run showed none"
@@ -164,6 +177,55 @@ def test_notebook_runs_in_korean(path, run_times, tmp_path):
         english = english_words(texts)
         assert not english, (f"{path.name}, {where}: a figure still says {english} with LANG = 'ko' "
                              f"(its texts: {texts}); pass lang=LANG, pick own titles by LANG")
+
+
+def _shown_texts(nb):
+    """(where, text) of everything a run showed: printed text, rich outputs, and the widgets' state
+    (captions, labels, messages, tables)."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("text"):
+                found.append((f"cell {i}", out["text"]))
+            for mime, value in out.get("data", {}).items():
+                if mime.startswith("text/") and isinstance(value, str):
+                    found.append((f"cell {i} ({mime})", value))
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+
+    def strings(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+    for model in state.get("state", {}).values():
+        found += [(f"a widget ({model.get('model_name')})", t) for t in strings(model.get("state", {}))]
+    return found
+
+
+@pytest.mark.parametrize("path", KO_ALL or [None], ids=_ids(KO_ALL) or ["none"])
+def test_korean_edition_runs_on_a_fresh_kernel(path, run_times, tmp_path):
+    """A lesson of notebooks/ko/ (LANG = "ko" already): no error, every figure in Korean, and nothing it
+    shows leaves a particle undecided ("이(가)")."""
+    if path is None:
+        pytest.fail("notebooks/ko/ holds no Korean lessons: python tools/lessons.py build", pytrace=False)
+    before = {p.name for p in path.parent.iterdir()}
+    nb, seconds = _execute(path, env=texts_kernel_env(tmp_path))
+    run_times[f"ko/{path.stem}"] = seconds
+    assert not _problems(nb), "\n".join(_problems(nb))
+    assert sum(c.execution_count is not None for c in _code(nb)) == len(_code(nb))
+    left = {p.name for p in path.parent.iterdir()} - before
+    assert not left, f"{path.name} left files in notebooks/ko/: {sorted(left)}"
+    shown = _shown_texts(nb)
+    assert any(HANGUL.search(t) for _, t in shown), f"ko/{path.name} shows no Korean text"
+    undecided = sorted({f"{where}: …{t[max(0, m.start() - 30):m.end() + 10]}…"
+                        for where, t in shown for m in PLACEHOLDER.finditer(t)})
+    assert not undecided, (f"ko/{path.name} shows particle placeholders (choose the particle from the word "
+                           "before it, or rephrase):\n" + "\n".join(undecided[:20]))
+    _assert_figures_speak_korean(path, nb)
 
 
 def test_the_english_check_tells_english_from_korean():
@@ -200,24 +262,32 @@ def test_autograd_lesson_runs_without_torch(tmp_path, run_times):
 
 # --- links --------------------------------------------------------------------------------
 
-def test_index_links_to_every_lesson():
-    assert INDEX.exists(), "notebooks/00_index.ipynb is missing"
-    targets = {t.split("#")[0] for t in _local_links(_read(INDEX))}
-    missing = [p.name for p in LESSONS if p != INDEX and p.name not in targets]
-    assert not missing, f"00_index.ipynb does not link to: {missing}"
+@pytest.mark.parametrize("index, lessons", [(INDEX, LESSONS), (KO / INDEX.name, KO_LESSONS)],
+                         ids=["en", "ko"])
+def test_index_links_to_every_lesson(index, lessons):
+    assert index.exists(), f"{index.relative_to(ROOT)} is missing"
+    targets = {t.split("#")[0] for t in _local_links(_read(index))}
+    missing = [p.name for p in lessons if p != index and p.name not in targets]
+    assert not missing, f"{index.relative_to(ROOT)} does not link to: {missing}"
 
 
-@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+def test_each_index_links_to_the_other_language():
+    assert "ko/00_index.ipynb" in _local_links(_read(INDEX)), "notebooks/00_index.ipynb must link to ko/00_index.ipynb"
+    assert "../00_index.ipynb" in _local_links(_read(KO / INDEX.name)), \
+        "notebooks/ko/00_index.ipynb must link back to ../00_index.ipynb"
+
+
+@pytest.mark.parametrize("path", EDITIONS, ids=_ids(EDITIONS))
 def test_every_local_link_resolves(path):
     broken = [t for t in _local_links(_read(path))
               if not (path.parent / t.split("#")[0]).resolve().exists()]
     assert not broken, f"{path.name} links to files that do not exist: {broken}"
 
 
-@pytest.mark.parametrize("path", LESSONS[1:], ids=_ids(LESSONS[1:]))
+@pytest.mark.parametrize("path", LESSONS[1:] + KO_LESSONS[1:], ids=_ids(LESSONS[1:] + KO_LESSONS[1:]))
 def test_each_lesson_links_onward(path):
     targets = {t.split("#")[0] for t in _local_links(_read(path))}
-    later = [p.name for p in LESSONS if p.name > path.name]
+    later = [p.name for p in (LESSONS if path.parent == NOTEBOOKS else KO_LESSONS) if p.name > path.name]
     onward = later[0] if later else INDEX.name
     assert onward in targets, f"{path.name} should end with a link to {onward}"
 
@@ -238,7 +308,7 @@ def _dirty_cells(nb):
             and (c.get("outputs") or c.get("execution_count") is not None)]
 
 
-@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+@pytest.mark.parametrize("path", EDITIONS, ids=_ids(EDITIONS))
 def test_outputs_are_cleared(path):
     for where, nb in (("the file", _read(path)), ("git HEAD", _git_blob(path))):
         if nb is None:
@@ -249,7 +319,7 @@ def test_outputs_are_cleared(path):
         assert "widgets" not in nb.metadata, f"{path.name} ({where}) stores widget state"
 
 
-@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+@pytest.mark.parametrize("path", EDITIONS, ids=_ids(EDITIONS))
 def test_first_code_cell_sets_lang_and_seed(path):
     code = _code(_read(path))
     assert code, f"{path.name} has no code cell"
@@ -287,7 +357,7 @@ def _private_use(module, name):
         or name == "*" or (name or "").startswith("_")
 
 
-@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+@pytest.mark.parametrize("path", EDITIONS, ids=_ids(EDITIONS))
 def test_only_the_public_api_is_imported(path):
     tree = ast.parse("\n\n".join(_python(c.source) for c in _code(_read(path))))
     bad = [f"{m}{'.' + n if n else ''}" for m, n in _imports_and_uses(tree) if _private_use(m, n)]
@@ -313,7 +383,7 @@ def test_the_public_api_check_tells_private_from_public():
     assert flagged("from backprop_viz.nn import _rng")
 
 
-@pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
+@pytest.mark.parametrize("path", EDITIONS, ids=_ids(EDITIONS))
 def test_widgets_speak_the_lesson_language(path):
     tree = ast.parse("\n\n".join(_python(c.source) for c in _code(_read(path))))
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
