@@ -17,7 +17,8 @@ from matplotlib import colors, rcParams
 
 from backprop_viz.text.words import PLOTS
 
-__all__ = ["loss_curve", "landscape_grid", "loss_landscape", "fitted_line", "decision_boundary"]
+__all__ = ["loss_curve", "landscape_grid", "loss_landscape", "descent_path", "fitted_line", "decision_boundary",
+           "model_label", "update_fitted_line", "update_decision_boundary"]
 
 # Colour-blind-safe pair (Okabe–Ito blue / vermillion) for the two classes.
 _CLASS_STYLE = ({"color": "#0072B2", "marker": "o"}, {"color": "#D55E00", "marker": "s"})
@@ -184,30 +185,58 @@ def loss_landscape(loss_fn, path=None, *, xlim=None, ylim=None, resolution=60, l
                   else np.linspace(finite.min(), finite.max(), 12))
         ax.contour(xs, ys, np.ma.masked_invalid(Z), levels=levels, colors="white", linewidths=0.6, alpha=0.7)
     ax.figure.colorbar(mesh, ax=ax).set_label(words["surface"].format(a=names[0], b=names[1]), **style)
-    if pts is not None:
-        _draw_path(ax, pts, arrows, words, style)
     ax.set_xlim(xs[0], xs[-1])
     ax.set_ylim(ys[0], ys[-1])
+    if pts is not None:
+        _draw_path(ax, pts, arrows, words, style)
     ax.set_xlabel(names[0], **style)
     ax.set_ylabel(names[1], **style)
     ax.set_title(title or words["landscape_title"].format(a=names[0], b=names[1]), **style)
     return ax
 
 
+def descent_path(ax, path, *, arrows=25, lang="en"):
+    """Draw the gradient-descent path θ_0, θ_1, … on `ax` (markers, arrows, start and end labelled).
+
+    Returns the artists it added, so a caller redrawing only the path can remove and redraw them.
+    The labels sit on the side of their point that faces the middle of the view, so they stay inside it.
+    """
+    words, style = _language(lang)
+    return _draw_path(ax, _path_array(path), arrows, words, style)
+
+
+def _facing_offset(ax, point, below=False):
+    """An offset (points) and alignment that put a label beside `point` on the side facing the view's middle."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    fx = (point[0] - x0) / (x1 - x0) if x1 != x0 else 0.5
+    fy = (point[1] - y0) / (y1 - y0) if y1 != y0 else 0.5
+    right = fx < 0.6
+    up = fy < 0.75 and not (below and fy > 0.25)
+    return (7 if right else -7, 6 if up else -6), "left" if right else "right", "bottom" if up else "top"
+
+
 def _draw_path(ax, pts, arrows, words, style):
-    ax.plot(pts[:, 0], pts[:, 1], "o-", color="#E69F00", markersize=3, linewidth=1, label="θ_t", gid="descent-path")
+    (line,) = ax.plot(pts[:, 0], pts[:, 1], "o-", color="#E69F00", markersize=3, linewidth=1, label="θ_t",
+                      gid="descent-path")
+    added = [line]
     segments = len(pts) - 1
     for t in np.unique(np.linspace(0, segments - 1, min(arrows, segments)).astype(int)) if segments > 0 else ():
         if np.isfinite(pts[t : t + 2]).all():
-            ax.annotate("", xy=pts[t + 1], xytext=pts[t],
-                        arrowprops={"arrowstyle": "->", "color": "#E69F00", "lw": 1.2})
+            added.append(ax.annotate("", xy=pts[t + 1], xytext=pts[t],
+                                     arrowprops={"arrowstyle": "->", "color": "#E69F00", "lw": 1.2}))
     box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "linewidth": 0}
-    ax.annotate(words["start"], pts[0], xytext=(6, 6), textcoords="offset points", fontsize=9, bbox=box, **style)
+    offset, ha, va = _facing_offset(ax, pts[0])
+    added.append(ax.annotate(words["start"], pts[0], xytext=offset, textcoords="offset points", ha=ha, va=va,
+                             fontsize=9, bbox=box, **style))
     end = np.flatnonzero(np.isfinite(pts).all(axis=1))[-1]
     if end > 0:
-        ax.plot(*pts[end], "*", color="white", markersize=10, markeredgecolor="black")
-        ax.annotate(words["end"].format(t=end, sub=str(end).translate(_SUBSCRIPT)), pts[end], xytext=(6, -14),
-                    textcoords="offset points", fontsize=9, bbox=box, **style)
+        added += ax.plot(*pts[end], "*", color="white", markersize=10, markeredgecolor="black")
+        # below the end point when the start label is above it, so the two do not cover each other
+        offset, ha, va = _facing_offset(ax, pts[end], below=True)
+        added.append(ax.annotate(words["end"].format(t=end, sub=str(end).translate(_SUBSCRIPT)), pts[end],
+                                 xytext=offset, textcoords="offset points", ha=ha, va=va, fontsize=9, bbox=box,
+                                 **style))
+    return added
 
 
 def _xy(X, y, d):
@@ -228,16 +257,63 @@ def fitted_line(model, X, y, *, ax=None, points=200, title=None, lang="en"):
     ax.scatter(X[:, 0], y, s=14, color="#0072B2", alpha=0.8, label=words["data"])
     lo, hi = X[:, 0].min(), X[:, 0].max()
     grid = np.linspace(lo, hi, points).reshape(-1, 1)
-    label = words["model"]
-    if hasattr(model, "w") and len(getattr(model, "w", ())) == 1:
-        w, b = model.w[0].data, model.b.data
-        label = f"ŷ = {w:.3g}·x {'-' if b < 0 else '+'} {abs(b):.3g}"
-    ax.plot(grid[:, 0], model.predict(grid), color="#D55E00", linewidth=2, label=label)
+    ax.plot(grid[:, 0], model.predict(grid), color="#D55E00", linewidth=2, label=model_label(model, lang),
+            gid="model-line")
     ax.set_xlabel("x", **style)
     ax.set_ylabel("y", **style)
     ax.set_title(title or words["fit_title"], **style)
     _legend(ax, style)
     return ax
+
+
+def model_label(model, lang="en"):
+    """The legend's name for the model's prediction: ŷ = w·x + b with its numbers for a line, else ŷ(x)."""
+    words, _ = _language(lang)
+    if hasattr(model, "w") and len(getattr(model, "w", ())) == 1:
+        w, b = model.w[0].data, model.b.data
+        return f"ŷ = {w:.3g}·x {'-' if b < 0 else '+'} {abs(b):.3g}"
+    return words["model"]
+
+
+def update_fitted_line(ax, model, lang="en"):
+    """Redraw the prediction of an axes drawn by fitted_line for the model's parameters now.
+    Returns the artists that changed (the line and the legend)."""
+    (line,) = [ln for ln in ax.get_lines() if ln.get_gid() == "model-line"]
+    line.set_ydata(model.predict(np.asarray(line.get_xdata()).reshape(-1, 1)))
+    legend, label = ax.get_legend(), model_label(model, lang)
+    for text in legend.get_texts():
+        if text.get_text() == line.get_label():
+            text.set_text(label)
+    line.set_label(label)
+    return [line, legend]
+
+
+def _probability(model, x0, x1):
+    """Z = z(x) on the grid x0 × x1 and σ(Z), stably."""
+    G0, G1 = np.meshgrid(x0, x1)
+    Z = model.predict(np.column_stack([G0.ravel(), G1.ravel()])).reshape(G0.shape)
+    return Z, np.exp(-np.logaddexp(0.0, -Z))
+
+
+def _boundary_line(ax, x0, x1, Z):
+    if Z.min() < 0 < Z.max():
+        contour = ax.contour(x0, x1, Z, levels=[0.0], colors="black", linewidths=1.5)
+        contour.set_gid("boundary")
+        return [contour]
+    return []
+
+
+def update_decision_boundary(ax, model):
+    """Redraw the shading and the boundary of an axes drawn by decision_boundary for the model's
+    parameters now. Returns the artists of the plot area, bottom to top (shading, boundary, data, legend)."""
+    (image,) = [im for im in ax.get_images() if im.get_gid() == "probability"]
+    x0, x1 = image.grid
+    Z, prob = _probability(model, x0, x1)
+    image.set_data(prob)
+    for c in [c for c in ax.collections if c.get_gid() == "boundary"]:
+        c.remove()
+    data = [c for c in ax.collections if str(c.get_gid()).startswith("class-")]
+    return [image, *_boundary_line(ax, x0, x1, Z), *data, ax.get_legend()]
 
 
 def decision_boundary(model, X, y, *, ax=None, resolution=150, title=None, lang="en"):
@@ -253,19 +329,18 @@ def decision_boundary(model, X, y, *, ax=None, resolution=150, title=None, lang=
     pad = 0.1 * (X.max(axis=0) - X.min(axis=0)) + 0.2
     x0 = np.linspace(X[:, 0].min() - pad[0], X[:, 0].max() + pad[0], resolution)
     x1 = np.linspace(X[:, 1].min() - pad[1], X[:, 1].max() + pad[1], resolution)
-    G0, G1 = np.meshgrid(x0, x1)
-    Z = model.predict(np.column_stack([G0.ravel(), G1.ravel()])).reshape(G0.shape)
-    prob = np.exp(-np.logaddexp(0.0, -Z))
+    Z, prob = _probability(model, x0, x1)
     h0, h1 = (x0[1] - x0[0]) / 2, (x1[1] - x1[0]) / 2  # pixel centres sit on the grid points
     image = ax.imshow(prob, extent=(x0[0] - h0, x0[-1] + h0, x1[0] - h1, x1[-1] + h1), origin="lower", aspect="auto",
                       cmap="RdBu_r", vmin=0.0, vmax=1.0, alpha=0.45, interpolation="bilinear")
+    image.set_gid("probability")
+    image.grid = (x0, x1)  # update_decision_boundary recomputes the shading on the same points
     ax.figure.colorbar(image, ax=ax).set_label(words["prob"], **style)
-    if Z.min() < 0 < Z.max():
-        ax.contour(x0, x1, Z, levels=[0.0], colors="black", linewidths=1.5)
+    _boundary_line(ax, x0, x1, Z)
     for cls, marker in zip((False, True), _CLASS_STYLE):
         sel = (y > 0) == cls
         ax.scatter(X[sel, 0], X[sel, 1], s=14, edgecolors="white", linewidths=0.4,
-                   label=words["class"].format(k=int(cls)), **marker)
+                   label=words["class"].format(k=int(cls)), gid=f"class-{int(cls)}", **marker)
     ax.set_xlim(x0[0], x0[-1])
     ax.set_ylim(x1[0], x1[-1])
     ax.set_xlabel("x$_0$", **style)

@@ -200,3 +200,90 @@ def test_korean_without_a_cjk_font_falls_back_to_english_with_one_warning(line_r
     assert len(caught) == 1  # once, and no missing-glyph warnings: nothing Korean is drawn
     assert figures[0].get_title() == "Loss during training"
     assert figures[3].get_legend().get_texts()[0].get_text() == "class 0"
+
+
+# ---------------------------------------------------------------- nothing cut off
+
+
+def _outside(fig):
+    """Texts (titles, axis and tick labels, annotations, legends, colour-bar labels) whose drawn
+    box leaves the figure, with their boxes in pixels."""
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    ticks = {id(t) for ax in fig.axes for axis in (ax.xaxis, ax.yaxis)
+             for t in axis.get_ticklabels(which="both")}  # measured per axis below: only ticks in view are drawn
+    boxes = [(text.get_text(), text.get_window_extent(renderer)) for text in fig.findobj(matplotlib.text.Text)
+             if text.get_text().strip() and text.get_visible() and id(text) not in ticks]
+    boxes += [(f"tick labels of {ax.get_title() or 'an axes'}", axis.get_tightbbox(renderer))
+              for ax in fig.axes for axis in (ax.xaxis, ax.yaxis) if axis.get_tightbbox(renderer) is not None]
+    return [(name, [round(v) for v in e.extents], [round(v) for v in box.extents]) for name, e in boxes
+            if e.x0 < box.x0 - 1 or e.x1 > box.x1 + 1 or e.y0 < box.y0 - 1 or e.y1 > box.y1 + 1]
+
+
+def _package_figures(line_run, lang):
+    model, X, y, hist = line_run
+    Xm, ym = data.moons(n=40, seed=0)
+    f = nn.loss_function(model, X, y, nn.mse)
+    short = nn.train(nn.LinearRegression(w=-2.0, b=3.0), X, y, nn.mse, lr=0.1, steps=3)
+    return {
+        "curve": plots.loss_curve(hist, lang=lang).figure,
+        "curve diverged, log": plots.loss_curve([4.0, 1.0, float("inf")], log=True, label="η = 0.1", lang=lang).figure,
+        "landscape": plots.loss_landscape(f, hist, resolution=15, lang=lang).figure,
+        # the end label next to the right edge, the start label at the top: both stay inside
+        "landscape, end at the edge": plots.loss_landscape(f, short, xlim=(-2.5, float(short.thetas[-1][0]) + 0.05),
+                                                           ylim=(float(short.thetas[-1][1]) - 0.05, 3.1),
+                                                           resolution=15, lang=lang).figure,
+        "fit": plots.fitted_line(model, X, y, lang=lang).figure,
+        "boundary": plots.decision_boundary(nn.LogisticRegression(2), Xm, ym, resolution=15, lang=lang).figure,
+    }
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_no_text_of_any_figure_lies_outside_it(line_run, lang):
+    if lang == "ko" and plots._find_cjk_family() is None:
+        pytest.skip("no CJK font installed")
+    for name, fig in _package_figures(line_run, lang).items():
+        assert _outside(fig) == [], name
+        for ax in fig.axes:  # the path's labels stay in the plot, not over the colour bar
+            frame = ax.get_window_extent()
+            for note in ax.texts:
+                e = note.get_window_extent()
+                if note.get_text():
+                    assert frame.x0 <= e.x0 and e.x1 <= frame.x1 and frame.y0 <= e.y0 and e.y1 <= frame.y1, \
+                        (name, note.get_text())
+
+
+def _descent_views(lang):
+    from backprop_viz import GradientDescentView
+
+    X, y = data.line(n=40, seed=0)
+    line = GradientDescentView(nn.LinearRegression(w=-2.0, b=2.0), X, y, lr=0.1, sample=None, lang=lang)
+    Xm, ym = data.moons(n=40, seed=0)
+    boundary = GradientDescentView(nn.LogisticRegression(2), Xm, ym, loss="bce", lr=0.5, sample=None, lang=lang)
+    return line, boundary
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_no_text_of_the_descent_view_pictures_lies_outside_them(lang):
+    if lang == "ko" and plots._find_cjk_family() is None:
+        pytest.skip("no CJK font installed")
+    line, boundary = _descent_views(lang)
+    for t in (0, 3, 30):
+        while line.t < t:
+            line.step()
+        for name, picture in (("curve", line._curve), ("fit", line._fit_picture), ("landscape", line._landscape)):
+            assert _outside(picture.fig) == [], f"{name} at step {t}"
+    boundary.run(5)
+    assert _outside(boundary._fit_picture.fig) == []
+
+
+def test_descent_path_labels_face_the_middle_of_the_view():
+    fig, ax = plt.subplots()
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    artists = plots.descent_path(ax, [[1.0, 9.5], [5.0, 5.0], [9.8, 0.2]])
+    start, end = [a for a in artists if isinstance(a, matplotlib.text.Annotation) and a.get_text()]
+    assert start.get_ha() == "left" and start.get_va() == "top"   # top left corner: right of and below it
+    assert end.get_ha() == "right" and end.get_va() == "bottom"  # bottom right corner: left of and above it
+    assert {a.get_gid() for a in artists} >= {"descent-path"}

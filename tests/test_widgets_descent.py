@@ -90,7 +90,7 @@ def test_descent_classifier_boundary_and_sample_graph():
     assert v.fit_image.value and v.landscape_image not in list(controls(v))  # 3 parameters: no landscape
     v.run(5)
     trace = v.player.trace
-    assert v.player.index == len(trace)
+    assert v.player.index == [ev.kind for ev in trace.events].index("seed")  # forward done: next sends the first gradient
     last = trace.snapshot(len(trace))
     by_label = {trace.name(n): last.values[n] for n in range(len(trace.nodes))}
     assert [by_label[p.label] for p in model.parameters()] == [p.data for p in model.parameters()]
@@ -152,3 +152,104 @@ def test_descent_table_of_a_network_lists_a_few_scalar_parameters():
     assert "L2.N0.w0" not in table
     ko = GradientDescentView(nn.MLP(2, [16, 16, 1], seed=0), X, y, loss="bce", lang="ko")
     assert "그 밖의 매개변수 325개" in ko.params_table.value
+
+
+# ---------------------------------------------------------------- what the view shows is right
+
+
+def _gradient_at(model, X, y, theta, loss=nn.mse):
+    """∂L/∂θ at θ, on a fresh copy of a two-parameter line model: the reference for the table."""
+    ref = nn.LinearRegression(w=float(theta[0]), b=float(theta[1]))
+    L = loss(ref(X), y)
+    L.backward()
+    return [p.grad for p in ref.parameters()]
+
+
+def _table(view):
+    """(θ, ∂L/∂θ) as the table prints them, one row per parameter."""
+    import re
+
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", view.params_table.value)
+    return [(cells[i + 1], cells[i + 2]) for i in range(0, len(cells), 3)]
+
+
+def test_the_table_shows_the_gradient_at_the_theta_it_shows(line_view):
+    v = line_view
+    for k in (0, 1, 3):
+        while v.t < k:
+            v.step()
+        theta = [p.data for p in v.params]
+        expected = _gradient_at(v.model, v.X, v.y, theta)
+        assert _table(v) == [(fmt(t), fmt(g)) for t, g in zip(theta, expected)], f"step {k}"
+        assert [p.grad for p in v.params] == pytest.approx(expected, rel=1e-12)
+        assert expected[0] != 0.0
+    v.run(20)  # a run: the table is drawn after its last step
+    theta = [p.data for p in v.params]
+    assert _table(v) == [(fmt(t), fmt(g)) for t, g in zip(theta, _gradient_at(v.model, v.X, v.y, theta))]
+
+
+def test_each_picture_after_steps_is_its_full_redraw(line_view):
+    v = line_view
+    v.run(7)
+    v.step()
+    pictures = {"curve": (v._curve, v.curve_image), "fit": (v._fit_picture, v.fit_image),
+                "landscape": (v._landscape, v.landscape_image)}
+    shown = {name: image.value for name, (_, image) in pictures.items()}
+    for picture, _ in pictures.values():
+        picture.key = None  # the next draw is a full one
+    v._draw()
+    for name, (_, image) in pictures.items():
+        assert image.value == shown[name], f"the {name} drawn over its background differs from a full redraw"
+
+
+def test_a_step_redraws_only_what_moves(line_view, monkeypatch):
+    v = line_view
+    v.step()
+    full = []
+    for picture in (v._curve, v._fit_picture, v._landscape):
+        monkeypatch.setattr(picture.fig.canvas, "draw", lambda *a, _real=picture.fig.canvas.draw: (full.append(1), _real())[1])
+    for _ in range(3):
+        v.step()
+    assert full == []  # axes, ticks and labels stay: only the moving artists are drawn again
+    v.run(10)  # past step 10 the curve's axis grows to 20: one full redraw of the curve
+    assert len(full) == 1
+
+
+def test_landscape_frames_the_whole_run_and_the_minimum_from_the_first_frame():
+    X, y = data.line(n=40, seed=0)
+    v = GradientDescentView(nn.LinearRegression(w=-2.0, b=2.0), X, y, lr=0.1)
+    first = v._lims
+    w_best, b_best = np.linalg.lstsq(np.c_[X[:, 0], np.ones(len(X))], y, rcond=None)[0]
+    (x0, x1), (y0, y1) = first
+    assert x0 < -2.0 < w_best < x1 and y0 < min(2.0, b_best) and max(2.0, b_best) < y1
+    v.run()  # the run button's steps
+    assert v._lims == first
+    assert ((v.thetas[0] >= [x0, y0]) & (v.thetas[0] <= [x1, y1])).all()
+    pts = np.array(v.thetas)
+    assert (pts[:, 0] > x0).all() and (pts[:, 0] < x1).all() and (pts[:, 1] > y0).all() and (pts[:, 1] < y1).all()
+
+
+def test_sample_graph_names_what_the_lesson_draws_and_sends_no_gradient_into_data():
+    X, y = data.line(n=40, seed=0)
+    v = GradientDescentView(nn.LinearRegression(w=-2.0, b=2.0), X, y, lr=0.1)
+    trace = v.player.trace
+    names = {trace.name(n): n for n in range(len(trace.nodes))}
+    assert {"w", "b", "x", "w·x", "ŷ", "y (target)", "ŷ − y", "L"} <= set(names)
+    last = trace.snapshot(len(trace))
+    assert trace.kind(names["x"]) == "constant" and trace.kind(names["y (target)"]) == "constant"
+    backward = [ev for ev in trace.events if ev.kind == "backward"]
+    assert {names["x"], names["y (target)"]} & {ev.node for ev in backward} == set()  # no gradient into data
+    assert last.values[names["y (target)"]] == pytest.approx(y[0])
+    v.player.step()
+    at = v.player.index
+    v.step()  # the same graph with new numbers: the player stays on the step the student is at
+    assert v.player.index == at and v.player.trace is not trace
+
+
+def test_a_network_sample_graph_names_hidden_values_and_can_follow_one_weight():
+    X, y = data.moons(n=40, seed=0)
+    v = GradientDescentView(nn.MLP(2, [3, 1], seed=0), X, y, loss="bce", lr=0.5, sample=0, focus="L1.N0.w0")
+    trace = v.player.trace
+    names = {trace.name(n) for n in range(len(trace.nodes))}
+    assert {"h0", "h1", "h2", "z", "L", "x0", "x1"} <= names
+    assert "L1.N0.w0" in v.player.frame.value and "L1.N1.w0" not in v.player.frame.value

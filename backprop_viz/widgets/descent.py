@@ -29,21 +29,117 @@ CHUNK_TIME = 0.05  # seconds of training between two looks at the stop button an
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 GRAPH_MAX_PARAMETERS = 40  # models with more parameters get no per-sample graph unless asked
 TABLE_MAX_ROWS = 12  # the parameters table lists this many (an MLP has hundreds) and counts the rest
+LOOKAHEAD_STEPS = 1000  # a two-parameter model's first landscape frames this many steps of descent
 
 
-def _figure(width=4.2, height=3.2):
-    from matplotlib.figure import Figure
-
-    # Fixed margins: constrained layout would double the cost of every redraw.
-    fig = Figure(figsize=(width, height), dpi=80)
-    fig.subplots_adjust(left=0.17, right=0.96, bottom=0.15, top=0.9)
-    return fig, fig.add_subplot()
+DPI = 80  # with 10-12 pt text: 11-13 px letters at the picture's own size, readable on a projector
 
 
-def _png(fig):
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
-    return buf.getvalue()
+class _Picture:
+    """One matplotlib figure, drawn in full only when its frame (axes, limits, labels) changes.
+
+    Between those, a step restores the saved background and draws again only the artists that
+    move (blitting), then encodes the PNG: a few ms instead of a full draw's tick and text layout.
+    """
+
+    def __init__(self, width, height):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(self.fig)
+        self.key, self.ax, self.moving, self._background = None, None, [], None
+
+    def draw(self, key, build, update):
+        """PNG bytes. `build(ax)` draws the whole plot into a fresh axes (when `key` differs from the
+        last one); `update(ax, previous)` changes the moving artists (or replaces `previous`, the last
+        ones) and returns them, bottom to top."""
+        canvas = self.fig.canvas
+        if key != self.key or self._background is None:
+            self.fig.clear()
+            self.ax = self.fig.add_subplot()
+            build(self.ax)
+            self.key = key
+            moving = update(self.ax, [])
+            for artist in moving:
+                artist.set_animated(True)  # left out of the background
+                artist.set_in_layout(False)
+            self.fig.set_layout_engine("constrained")
+            canvas.draw()
+            self.fig.set_layout_engine("none")  # the layout stays as drawn: updates never move the axes
+            self._background = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            moving = update(self.ax, self.moving)
+            canvas.restore_region(self._background)
+        for artist in moving:
+            artist.set_animated(True)
+            artist.set_in_layout(False)
+            self.fig.draw_artist(artist)
+        self.moving = moving
+        return self._encode()
+
+    def _encode(self):
+        from PIL import Image
+
+        canvas = self.fig.canvas
+        width, height = canvas.get_width_height(physical=True)
+        image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        buf = io.BytesIO()
+        image.convert("RGB").save(buf, format="png", compress_level=1)
+        return buf.getvalue()
+
+
+def _nice_above(x, smallest=10):
+    """The smallest of 10, 20, 50, 100, 200, … that is ≥ x: an axis end that changes rarely."""
+    top = smallest
+    while top < x:
+        top = top * 5 // 2 if str(top)[0] == "2" else top * 2
+    return top
+
+
+def _backward_start(trace):
+    """The step where the backward pass begins: forward done, the next press sends the first gradient."""
+    kinds = [ev.kind for ev in trace.events]
+    return kinds.index("seed") if "seed" in kinds else 0
+
+
+def _named_forward(model, x):
+    """model(x) for one sample; an MLP's hidden values are named h0, h1, … (h1.0, h2.0, … for several layers)."""
+    if not isinstance(model, nn.MLP):
+        return model(x)
+    layers, h = model.layers, x
+    for k, layer in enumerate(layers[:-1]):
+        h = layer(h)
+        for i, v in enumerate(h):
+            v.label = f"h{i}" if len(layers) == 2 else f"h{k + 1}.{i}"
+    out = layers[-1](h)
+    return out[0] if len(out) == 1 else out
+
+
+def _name_nodes(loss, target, label):
+    """Name the target in `ŷ - y` (the unnamed constant subtracted from the prediction), then every
+    unnamed product or difference of two short names after them: w·x, ŷ − y."""
+    symbol, short, done = {}, 3, set()
+
+    def visit(v):
+        if id(v) in done:
+            return
+        done.add(id(v))
+        parents = v.parents
+        for parent in parents:
+            visit(parent)
+        if v.op == "-" and len(parents) == 2:
+            t = parents[1]
+            if not t.parents and t.role == "constant" and t.label is None and t.data == target:
+                t.label, symbol[id(t)] = label, "y"
+        names = [symbol.get(id(q), q.label) for q in parents]
+        if v.label is None and v.op in ("*", "-") and len(names) == 2 and all(n and len(n) <= short for n in names):
+            v.label = f"{names[0]}·{names[1]}" if v.op == "*" else f"{names[0]} − {names[1]}"
+
+    visit(loss)
+
+
+_TARGET = {"en": "y (target)", "ko": "y (정답)"}  # until text.words has the term
 
 
 class GradientDescentView(widgets.VBox):
@@ -59,7 +155,7 @@ class GradientDescentView(widgets.VBox):
     """
 
     def __init__(self, model, X, y, loss="mse", lr=0.1, *, steps=100, sample="auto", lang="en",
-                 explode=1e4, landscape_lims=None):
+                 explode=1e4, landscape_lims=None, focus=None):
         w = self._w = words(lang)
         if not (hasattr(model, "parameters") and callable(model)):
             raise TypeError(f"GradientDescentView takes a model (e.g. nn.LinearRegression()), not {type(model).__name__}.")
@@ -91,7 +187,7 @@ class GradientDescentView(widgets.VBox):
             raise ValueError(f"sample must be the index of a row of X (0 to {len(self.X) - 1}), 'auto' or None, not {sample!r}.")
         self.sample = sample
         self._lims = landscape_lims
-        self._landscape_cache = {}
+        self._curve, self._fit_picture, self._landscape = _Picture(4.2, 3.2), _Picture(4.2, 3.2), _Picture(4.6, 3.4)
 
         lo = min(-4.0, math.floor(math.log10(lr)) - 1)
         hi = max(1.0, math.ceil(math.log10(lr)) + 1)
@@ -145,7 +241,7 @@ class GradientDescentView(widgets.VBox):
         ]
         if sample is not None:
             trace = self._sample_trace()
-            self.player = BackpropPlayer(trace, lang=lang, start=len(trace))
+            self.player = BackpropPlayer(trace, lang=lang, start=_backward_start(trace), focus=focus)
             children += [self.graph_title, self.player]
         super().__init__(children)
         self.add_class("bpv-descent")
@@ -162,6 +258,8 @@ class GradientDescentView(widgets.VBox):
     def _restart(self, first_loss):
         self.losses = [first_loss]  # losses[t] = L(θ_t)
         self.thetas = [self._theta()] if self._two else []  # θ_t (the landscape's path)
+        if self._two and self._lims is None:
+            self._lims = self._frame(self._lookahead())
         self.diverged = False
         self.message.value = ""
         self.progress.value, self.progress.max = 0, 1
@@ -307,18 +405,13 @@ class GradientDescentView(widgets.VBox):
     # ---- pictures ----
     def _draw(self):
         t = self.t
+        finite = all(math.isfinite(v) for v in self._theta())
         self.status.value = html.escape(self._w["gd_loss_at"].format(t=t, sub=str(t).translate(_SUBSCRIPT),
                                                                      loss=fmt(self.losses[-1])))
-        fig, ax = _figure()
-        plots.loss_curve(self.losses, log=self.log_box.value and min(self.losses) > 0, ax=ax, lang=self.lang)
-        self.curve_image.value = _png(fig)
-        if self._fit and all(math.isfinite(v) for v in self._theta()):
-            fig, ax = _figure()
-            if self._fit == "line":
-                plots.fitted_line(self.model, self.X, self.y, ax=ax, lang=self.lang)
-            else:
-                plots.decision_boundary(self.model, self.X, self.y, ax=ax, resolution=60, lang=self.lang)
-            self.fit_image.value = _png(fig)
+        self._gradient_now()
+        self.curve_image.value = self._curve_png()
+        if self._fit and finite:
+            self.fit_image.value = self._fit_png()
         if self._two:
             self.landscape_image.value = self._landscape_png()
         self.params_table.value = self._params_html()
@@ -326,56 +419,141 @@ class GradientDescentView(widgets.VBox):
             x, y = self.X[self.sample], self.y[self.sample]
             self.graph_title.value = "<b>" + html.escape(self._w["gd_graph"].format(
                 t=t, i=self.sample, x=", ".join(fmt(v) for v in np.ravel(x)), y=fmt(float(y)))) + "</b>"
-            if all(math.isfinite(v) for v in self._theta()):
+            if finite:
                 trace = self._sample_trace()
-                self.player.load(trace, start=len(trace))
+                same = len(self.player.trace) == len(trace)  # the same graph, new numbers: stay on the step shown
+                self.player.load(trace, start=self.player.index if same else _backward_start(trace))
 
-    def _sample_trace(self):
-        """The graph of L(θ_t) for one sample: forward and backward, as a trace (gradients untouched)."""
-        with _unrecorded():
-            pred = self.model(self.X[self.sample])
-            if isinstance(pred, Value) and pred.label is None:  # fresh Values every time: naming them touches nothing of the caller's
-                pred.label = "ŷ"
-            loss = self.loss(pred, self.y[self.sample])
-            if loss.label is None:
-                loss.label = "L"
-            return trace_of(loss)
+    def _gradient_now(self):
+        """∂L/∂θ at θ_t into every parameter's grad, for the table (nn.train leaves θ_{t-1}'s there)."""
+        with _unrecorded(), np.errstate(all="ignore"):
+            self.opt.zero_grad()
+            self.loss(self.model(self.X), self.y).backward()
+
+    def _curve_png(self):
+        losses = np.asarray(self.losses)
+        log = bool(self.log_box.value) and min(self.losses) > 0
+        seen = losses[np.isfinite(losses)]
+        if log:
+            lo, hi = 10.0 ** math.floor(math.log10(seen.min())), 10.0 ** math.ceil(math.log10(seen.max()))
+            hi = hi * 10 if hi <= lo else hi
+        else:  # the top moves in steps of 25 %: a growing loss redraws the frame rarely
+            top = max(float(seen.max()), 1e-12)
+            lo, hi = min(0.0, float(seen.min()) * 1.1), 1.02 * 1.25 ** math.ceil(math.log(top, 1.25))
+        end = _nice_above(len(losses) - 1)
+        key = (log, end, lo, hi, len(seen) < len(losses))
+
+        def build(ax):
+            plots.loss_curve(self.losses, log=log, ax=ax, lang=self.lang)
+            ax.set_xlim(-0.02 * end, 1.02 * end)
+            ax.set_ylim(lo, hi)
+
+        def update(ax, previous):
+            line = ax.get_lines()[0]
+            line.set_data(np.arange(len(losses)), np.where(np.isfinite(losses), losses, np.nan))
+            line.set_marker("." if len(losses) <= 50 else "None")
+            return [line]
+
+        return self._curve.draw(key, build, update)
+
+    def _fit_png(self):
+        if self._fit == "line":
+            def build(ax):
+                plots.fitted_line(self.model, self.X, self.y, ax=ax, lang=self.lang)
+                lo, hi = float(self.y.min()), float(self.y.max())
+                ax.set_ylim(lo - 0.1 * (hi - lo) - 0.1, hi + 0.1 * (hi - lo) + 0.1)  # the data's frame stays while the line turns
+
+            def update(ax, previous):
+                return plots.update_fitted_line(ax, self.model, lang=self.lang)
+        else:
+            def build(ax):
+                plots.decision_boundary(self.model, self.X, self.y, ax=ax, resolution=60, lang=self.lang)
+
+            def update(ax, previous):
+                return plots.update_decision_boundary(ax, self.model)
+        return self._fit_picture.draw(self._fit, build, update)
 
     def _landscape_png(self):
         path = np.array(self.thetas)
         finite = path[np.isfinite(path).all(axis=1)]
         if self._lims is None or not self._inside(finite):
             self._lims = self._frame(finite)
-        f = nn.loss_function(self.model, self.X, self.y, self.loss)
-        cache = self._landscape_cache
-
-        def cached(a, b):  # the grid stays put between redraws: each point is computed once
-            key = (a, b)
-            if key not in cache:
-                cache[key] = f(a, b)
-            return cache[key]
-
         names = tuple(p.label or f"θ{i}" for i, p in enumerate(self.params))
-        fig, ax = _figure(4.6, 3.4)
-        plots.loss_landscape(cached, finite, xlim=self._lims[0], ylim=self._lims[1], resolution=40,
-                             names=names, ax=ax, lang=self.lang)
-        return _png(fig)
+        (x0, x1), (y0, y1) = self._lims
+
+        def build(ax):
+            f = nn.loss_function(self.model, self.X, self.y, self.loss)
+            plots.loss_landscape(f, xlim=(x0, x1), ylim=(y0, y1), resolution=40, names=names, ax=ax, lang=self.lang)
+
+        def update(ax, previous):
+            for artist in previous:
+                artist.remove()
+            return plots.descent_path(ax, finite, lang=self.lang)
+
+        return self._landscape.draw(self._lims, build, update)
 
     def _inside(self, pts):
         (x0, x1), (y0, y1) = self._lims
         return bool(((pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)).all())
 
     def _frame(self, pts):
-        """View limits around the path (at least ±3 around θ_0); a diverging path stops widening it."""
+        """View limits around `pts` and the old view; a diverging path stops widening it."""
         old = self._lims
-        lims = []
-        for k in range(2):
-            lo, hi = pts[:, k].min(), pts[:, k].max()
-            pad = max(0.5 * (hi - lo), 3.0 if old is None else 1.0)
-            lims.append((float(lo - pad), float(hi + pad)))
+        if old is not None:
+            pts = np.vstack([pts, [[old[0][0], old[1][0]], [old[0][1], old[1][1]]]])
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        pad = max(0.15 * float((hi - lo).max()), 0.5)
+        lims = tuple((float(lo[k] - pad), float(hi[k] + pad)) for k in range(2))
         if old is not None and (lims[0][1] - lims[0][0]) > 100 * (old[0][1] - old[0][0]):
             return old
-        return tuple(lims)
+        return lims
+
+    def _lookahead(self):
+        """Where descent from θ_0 goes: the path of a run of the steps box's length at the current
+        learning rate, and the point it settles at after LOOKAHEAD_STEPS (when that run diverges,
+        at a 10× or 100× smaller rate): the minimum. The landscape's first frame holds all of them.
+        Nothing is recorded and the parameters are put back."""
+        saved = [p.data if type(p.data) is float else p.data.copy() for p in self.params]
+        limit = self.explode * max(abs(self.losses[0]), 1.0)
+        points = [self._theta()[None, :]]
+        try:
+            with _unrecorded(), np.errstate(all="ignore"):
+                for k, lr in enumerate((self.opt.lr, self.opt.lr / 10, self.opt.lr / 100)):
+                    for p, d in zip(self.params, saved):
+                        p.data = d if type(d) is float else d.copy()
+                    hist = nn.train(self.model, self.X, self.y, self.loss, lr=lr, steps=LOOKAHEAD_STEPS)
+                    thetas, losses = hist.thetas, np.asarray(hist.losses[:len(hist.thetas)], dtype=np.float64)
+                    good = np.isfinite(losses) & (losses <= limit) & np.isfinite(thetas).all(axis=1)
+                    n = len(good) if good.all() else int(np.argmin(good))
+                    if k == 0:  # the run button's path, up to where the view would stop it
+                        points.append(thetas[:min(n, self.steps_box.value + 1)])
+                    if n == len(good):
+                        points.append(thetas[-1:])
+                        break
+        finally:
+            for p, d in zip(self.params, saved):
+                p.data = d
+                p.grad = 0.0
+        return np.vstack(points)
+
+    def _sample_trace(self):
+        """The graph of L(θ_t) for one sample: forward and backward, as a trace (gradients untouched).
+
+        Its values have the names the lessons use: the inputs x (data: no gradient flows into
+        them), hidden values h, the output ŷ (z for a classifier's score), the target y."""
+        with _unrecorded():
+            x = np.ravel(self.X[self.sample])
+            form = getattr(self.model, "input_label", None)
+            if form is not None:  # the sample is data: constants, so the graph sends no gradient into it
+                x = [Value(float(v), label=form.format(i), role="constant") for i, v in enumerate(x)]
+            pred = _named_forward(self.model, x)
+            if isinstance(pred, Value) and pred.label is None:  # fresh Values every time: naming them touches nothing of the caller's
+                pred.label = "z" if self.loss in (nn.binary_cross_entropy, nn.hinge) else "ŷ"
+            loss = self.loss(pred, self.y[self.sample])
+            if loss.label is None:
+                loss.label = "L"
+            _name_nodes(loss, float(self.y[self.sample]), self._w.get("gd_target") or _TARGET.get(self.lang, "y"))
+            return trace_of(loss)
 
     def _params_html(self):
         w = self._w
