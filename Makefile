@@ -32,11 +32,17 @@ venv: system $(VENV)/.lab-installed
 
 venv-test: system-test $(VENV)/.test-installed
 
+# LANG=ko: the Korean edition of the lessons (notebooks/ko/), for `make lab` and `make present`. LANG is
+# also the shell's locale (en_US.UTF-8, ...): any value but ko means English, and the programs started
+# here get a real locale back when LANG is ko or en.
+EDITION = $(if $(filter ko,$(LANG)),$(LESSONS_DIR)/ko,$(LESSONS_DIR))
+RUN_ENV = $(if $(filter ko en,$(LANG)),env LANG=C.UTF-8,)
+
 lab: venv
 	@token=$$($(BIN)/python -c 'import secrets; print(secrets.token_hex(16))'); \
-	echo ""; echo "The lessons open at: http://127.0.0.1:$(PORT)/lab/tree/notebooks/00_index.ipynb?token=$$token"; echo ""; \
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0 --no-browser $(ROOT_FLAG) \
-		--IdentityProvider.token=$$token --ServerApp.default_url=/lab/tree/notebooks/00_index.ipynb
+	echo ""; echo "The lessons open at: http://127.0.0.1:$(PORT)/lab/tree/$(EDITION)/00_index.ipynb?token=$$token"; echo ""; \
+	$(RUN_ENV) $(BIN)/jupyter lab --ip=127.0.0.1 --port=$(PORT) --ServerApp.port_retries=0 --no-browser $(ROOT_FLAG) \
+		--IdentityProvider.token=$$token --ServerApp.default_url=/lab/tree/$(EDITION)/00_index.ipynb
 
 test: venv-test
 	$(BIN)/python -m pytest -ra
@@ -45,12 +51,13 @@ bench: venv-test
 	@for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 # A lesson as an app for a projector: outputs and widgets only, no code cells (Voilà).
-# LESSON=5 or 05 picks notebooks/05_*.ipynb; THEME=dark for a dark room; Ctrl+C stops it.
+# LESSON=5 or 05 picks notebooks/05_*.ipynb, with LANG=ko notebooks/ko/05_*.ipynb; THEME=dark for a
+# dark room; Ctrl+C stops it.
 present: venv
-	@n=$$(echo "$(LESSON)" | sed 's/^[0-9]$$/0&/'); f=$$(ls $(LESSONS_DIR)/$${n}_*.ipynb 2>/dev/null | head -n1); \
-	if [ -z "$$f" ]; then echo "No lesson $(LESSONS_DIR)/$${n}_*.ipynb. The lessons: $$(ls $(LESSONS_DIR) | grep '\.ipynb$$' | tr '\n' ' ')" >&2; exit 2; fi; \
+	@n=$$(echo "$(LESSON)" | sed 's/^[0-9]$$/0&/'); f=$$(ls $(EDITION)/$${n}_*.ipynb 2>/dev/null | head -n1); \
+	if [ -z "$$f" ]; then echo "No lesson $(EDITION)/$${n}_*.ipynb. The lessons: $$(ls $(EDITION) | grep '\.ipynb$$' | tr '\n' ' ')" >&2; exit 2; fi; \
 	echo "Presenting $$f at http://127.0.0.1:$(PORT)/ (open it in a browser; Ctrl+C stops it)"; \
-	exec $(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --Voila.port=$(PORT) --Voila.port_retries=0 \
+	exec $(RUN_ENV) $(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --Voila.port=$(PORT) --Voila.port_retries=0 \
 	    --strip_sources=True --template=lab --theme=$(THEME) "$$f"
 
 clean:

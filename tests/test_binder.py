@@ -14,7 +14,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BINDER = REPO / "binder"
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb")) + sorted((REPO / "notebooks" / "ko").glob("*.ipynb"))
 CELL_TIMEOUT_S = 600
 # What repo2docker would not copy either (plus our local build products).
 _NOT_COPIED = shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis",
@@ -146,7 +146,8 @@ def _outputs_with_tracebacks(nb) -> list[str]:
 
 @pytest.mark.slow
 @pytest.mark.dot
-@pytest.mark.parametrize("notebook", NOTEBOOKS or [None], ids=lambda p: p.name if p else "none")
+@pytest.mark.parametrize("notebook", NOTEBOOKS or [None],
+                         ids=lambda p: p.relative_to(REPO / "notebooks").as_posix() if p else "none")
 def test_lesson_runs_in_a_fresh_binder_environment(notebook, binder_env):
     if notebook is None:
         pytest.fail("notebooks/ holds no .ipynb: the Binder badge opens notebooks/00_index.ipynb",
@@ -157,7 +158,7 @@ def test_lesson_runs_in_a_fresh_binder_environment(notebook, binder_env):
     from nbclient import NotebookClient
 
     repo, kernels = binder_env
-    copy = repo / "notebooks" / notebook.name
+    copy = repo / notebook.relative_to(REPO)
     nb = nbformat.read(copy, as_version=4)
     km = KernelManager(kernel_name="binder-env",
                        kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
@@ -200,3 +201,14 @@ def test_binder_link_rewrites_every_readme_link_and_keeps_the_targets():
     assert [_target(u) for u in new_links] == [_target(u) for u in old_links]
     assert _target(tool.lab_url("kim/x")) == "notebooks/00_index.ipynb"
     assert _target(tool.voila_url("kim/x", path="notebooks/04_chain_rule.ipynb")) == "notebooks/04_chain_rule.ipynb"
+
+
+def test_binder_link_prints_lab_and_voila_links_for_both_editions():
+    lines = _binder_link().links("kim/backprop_viz")
+    targets = [_target(line.split(": ", 1)[1]) for line in lines]
+    assert "notebooks/00_index.ipynb" in targets and "notebooks/ko/00_index.ipynb" in targets
+    for folder in ("notebooks", "notebooks/ko"):
+        for nb in sorted((REPO / folder).glob("[0-9][0-9]_*.ipynb")):
+            if nb.name != "00_index.ipynb":
+                assert f"{folder}/{nb.name}" in targets, f"no Voilà link for {folder}/{nb.name}"
+    assert all((REPO / t).is_file() for t in targets)

@@ -1,5 +1,8 @@
 """Binder links for this repository: print them, or write them into README.md (for a fork).
 
+Both editions of the lessons: JupyterLab on the English index (notebooks/) and on the Korean one
+(notebooks/ko/), and every lesson of each as an app (Voilà).
+
     python tools/binder_link.py                       # from `git remote get-url origin`
     python tools/binder_link.py --repo you/backprop_viz --ref main
     python tools/binder_link.py --write               # put your repository into README's badge
@@ -16,6 +19,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 README = REPO_ROOT / "README.md"
 INDEX = "notebooks/00_index.ipynb"
+EDITIONS = {"English": "notebooks", "Korean (한국어)": "notebooks/ko"}  # name -> folder of its lessons
 BINDER = "https://mybinder.org/v2/gh"
 _BINDER_URL = re.compile(r"https://mybinder\.org/v2/gh/[^/\s)]+/[^/\s)]+/[^?\s)]+")
 
@@ -71,11 +75,22 @@ def main(argv=None) -> int:
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
-    print(f"Lessons in JupyterLab: {lab_url(repo, args.ref)}")
-    for nb in sorted((REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
-        if nb.name != "00_index.ipynb":
-            print(f"{nb.stem} as an app (Voilà): {voila_url(repo, args.ref, 'notebooks/' + nb.name)}")
+    for line in links(repo, args.ref):
+        print(line)
     return 0
+
+
+def links(repo: str, ref: str = "HEAD") -> list[str]:
+    """For each edition: its index in JupyterLab, then each of its lessons as an app (Voilà)."""
+    lines = []
+    for edition, folder in EDITIONS.items():
+        lessons = sorted((REPO_ROOT / folder).glob("[0-9][0-9]_*.ipynb"))
+        if not lessons:
+            continue
+        lines.append(f"{edition} lessons in JupyterLab: {lab_url(repo, ref, f'{folder}/00_index.ipynb')}")
+        lines += [f"  {folder}/{nb.name} as an app (Voilà): {voila_url(repo, ref, f'{folder}/{nb.name}')}"
+                  for nb in lessons if nb.name != "00_index.ipynb"]
+    return lines
 
 
 if __name__ == "__main__":
