@@ -51,13 +51,13 @@ def test_player_buttons_step_through_every_frame():
     t = small_trace()
     f = frames(t)
     p = BackpropPlayer(t)
-    assert p.index == 0 and p.frame.value == f[0]
+    assert p.index == 0 and p.picture == f[0] and f[0] in p.frame.value
     assert p.first_button.disabled and p.back_button.disabled and not p.next_button.disabled
     seen = [p.frame.value]
     for k in range(1, len(t) + 1):
         p.next_button.click()
         assert p.index == k and p.slider.value == k
-        assert p.frame.value == f[k]
+        assert p.picture == f[k] and f[k] in p.frame.value
         assert p.caption.value == html.escape(t.snapshot(k).caption("en", fmt="latex"), quote=False)
         seen.append(p.frame.value)
     assert len(set(seen)) == len(seen)  # every step changes the picture
@@ -65,11 +65,11 @@ def test_player_buttons_step_through_every_frame():
     p.next_button.click()  # at the end: stays
     assert p.index == len(t)
     p.back_button.click()
-    assert p.index == len(t) - 1 and p.frame.value == f[len(t) - 1]
+    assert p.index == len(t) - 1 and p.picture == f[len(t) - 1] and f[len(t) - 1] in p.frame.value
     p.first_button.click()
-    assert p.index == 0 and p.frame.value == f[0]
+    assert p.index == 0 and p.picture == f[0] and f[0] in p.frame.value
     p.last_button.click()
-    assert p.index == len(t) and p.frame.value == f[len(t)]
+    assert p.index == len(t) and p.picture == f[len(t)] and f[len(t)] in p.frame.value
 
 
 def test_player_methods_and_slider_agree_with_snapshots():
@@ -81,7 +81,7 @@ def test_player_methods_and_slider_agree_with_snapshots():
         assert p.index == k
         assert snap.phase in p.status.value and f"step {k} of {len(t)}" in p.status.value
     p.slider.value = 4  # what dragging the slider does
-    assert p.index == 4 and p.frame.value == frames(t)[4]
+    assert p.index == 4 and p.picture == frames(t)[4] and frames(t)[4] in p.frame.value
     assert p.step().index == 5 and p.back().index == 4 and p.last().index == len(t) and p.first().index == 0
     with pytest.raises(IndexError, match="steps 0 to 7"):
         p.goto(8)
@@ -179,7 +179,7 @@ def test_every_control_is_labelled_in_its_language(lang):
     p = BackpropPlayer(training_trace(2), lang=lang)
     kinds = (widgets.Button, widgets.Play, widgets.IntSlider, widgets.SelectionSlider, widgets.Dropdown)
     found = [c for c in controls(p) if isinstance(c, kinds)]
-    assert len(found) == 10
+    assert len(found) == 12  # first back next last, play, speed, slider, pass: ◀ ▾ ▶, zoom − +
     for c in found:
         assert c.tooltip and (c.description or isinstance(c, widgets.Play))
         assert bool(HANGUL.search(c.tooltip)) == (lang == "ko"), c.tooltip
@@ -204,7 +204,7 @@ def test_load_switches_to_another_trace():
     t2 = training_trace(2)
     p.load(t2, start=5)
     assert p.trace is t2 and p.index == 5 and p.slider.max == len(t2) and p.play_control.max == len(t2)
-    assert p.frame.value == frames(t2)[5] and len(p.pass_select.options) == 2
+    assert p.picture == frames(t2)[5] and frames(t2)[5] in p.frame.value and len(p.pass_select.options) == 2
 
 
 def value_titles(svg):
@@ -217,17 +217,17 @@ def test_focus_shows_only_the_paths_from_one_value_to_the_loss():
     t = two_products()  # L = a·b + c·d
     whole = BackpropPlayer(t).last()
     p = BackpropPlayer(t, focus="a", rankdir="TB").last()
-    assert value_titles(whole.frame.value) == sorted("a b c d e g L".split())
-    assert value_titles(p.frame.value) == sorted("a b e g L".split())  # c and d are off a's path
+    assert value_titles(whole.picture) == sorted("a b c d e g L".split())
+    assert value_titles(p.picture) == sorted("a b e g L".split())  # c and d are off a's path
     assert "Only the paths from a to L" in p.frame.value and "Only the paths" not in whole.frame.value
-    assert p.frame.value == frames(t, focus="a", rankdir="TB")[len(t)]
+    assert p.picture == frames(t, focus="a", rankdir="TB")[len(t)] and frames(t, focus="a", rankdir="TB")[len(t)] in p.frame.value
     for k in range(len(t) + 1):  # every step is drawn on the focused picture, and the still picture too
-        assert value_titles(p.goto(k).frame.value) == sorted("a b e g L".split())
+        assert value_titles(p.goto(k).picture) == sorted("a b e g L".split())
     src = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', p.static_html()).group(1)
     assert "Only the paths from a to L" in base64.b64decode(src).decode()
     a = next(i for i in range(len(t.nodes)) if t.name(i) == "a")
     ko = BackpropPlayer(t, "ko", focus=a).last()  # a node id works too
-    assert value_titles(ko.frame.value) == sorted("a b e g L".split()) and "a에서 L까지 가는 경로만" in ko.frame.value
+    assert value_titles(ko.picture) == sorted("a b e g L".split()) and "a에서 L까지 가는 경로만" in ko.frame.value
     with pytest.raises(ValueError, match="focus='aa': no value of this trace is called that. Did you mean 'a'"):
         BackpropPlayer(t, focus="aa")
 
@@ -277,3 +277,27 @@ def test_saved_notebook_and_html_export_keep_the_last_frame(tmp_path):
     shown = [base64.b64decode(s).decode() for s in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
     assert shown[0] == expected and len(shown) == 3  # the small player's last frame, the big one's, the Korean one's
     assert html.escape(small_trace().snapshot(7).caption()) in page
+
+
+def test_zoom_never_shrinks_the_picture_below_readable_and_is_kept_across_steps():
+    """The picture shows at its natural size (1 pt per SVG unit) times the zoom, in a box that
+    scrolls; zoom_out stops where the smallest text (9.5 units) is still 11 CSS px."""
+    from backprop_viz.widgets.player import ZOOMS
+
+    t = small_trace()
+    p = BackpropPlayer(t)
+    width = float(re.search(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"', p.picture).group(1))
+    shown = lambda: float(re.search(r"\.bpv-scroll-\w+>svg\{width:([\d.]+)pt", p.frame.value).group(1))  # noqa: E731
+    assert p.zoom == 1.0 and shown() == pytest.approx(width, abs=0.1)
+    assert "overflow:auto" in p.frame.value and "max-width:none" in p.frame.value
+    p.zoom_in().zoom_in()
+    assert p.zoom == ZOOMS[ZOOMS.index(1.0) + 2] and shown() == pytest.approx(width * p.zoom, abs=0.1)
+    p.step().step()  # the size stays while stepping
+    assert p.index == 2 and shown() == pytest.approx(width * p.zoom, abs=0.1) and p.picture == frames(t)[2]
+    for _ in range(len(ZOOMS) + 2):
+        p.zoom_out()
+    assert p.zoom == ZOOMS[0] and p.zoom_out_button.disabled and not p.zoom_in_button.disabled
+    assert 9.5 * 4 / 3 * p.zoom >= 11  # the legend's and edge labels' text, in CSS px
+    with pytest.raises(ValueError, match="zoom must be one of"):
+        p.zoom = 0.5
+    assert p.zoom_text.value == f"{ZOOMS[0] * 100:.0f} %"

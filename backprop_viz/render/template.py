@@ -93,7 +93,7 @@ class Template:
         w, h = _f(self.width), _f(self.height)
         self.pre = (
             f'<svg xmlns="http://www.w3.org/2000/svg" class="{css.ROOT}" width="{w}pt" height="{h}pt" '
-            f'viewBox="0 0 {w} {h}" style="max-width:100%;height:auto"><style>{css.STYLESHEET}</style>'
+            f'viewBox="0 0 {w} {h}"><style>{css.STYLESHEET}</style>'
             f'<rect class="bv-card" x="0.5" y="0.5" width="{_f(self.width - 1)}" height="{_f(self.height - 1)}" '
             f'rx="6"/><text class="bv-status" x="{_f(MARGIN + 2)}" y="{_f(MARGIN + 12)}">'
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 
 import ipywidgets as widgets
 
@@ -14,6 +15,33 @@ from backprop_viz.text.words import phase_key, words
 __all__ = ["BackpropPlayer"]
 
 SPEEDS = (0.5, 1, 2, 4, 8, 16)  # steps per second the speed control offers
+# Picture sizes the zoom buttons step through. The picture is never shrunk to fit its output:
+# at 0.9 its smallest text (the legend and edge labels, 9.5 SVG units of 1 pt) is 11.4 CSS px,
+# the least a student at the back of a lecture hall can read; a wider or taller picture scrolls.
+ZOOMS = (0.9, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)
+PICTURE_MAX_HEIGHT = "62vh"  # controls, picture and caption fit one screen together
+# The frame's content may not widen the widget (a flex item's min-width is its content's), and the
+# box shows that it scrolls: always-visible scroll bars, also where the system hides them.
+_SCROLL_CSS = (".bpv-frame>.widget-html-content{min-width:0}"
+               ".bpv-scroll{scrollbar-width:auto;scrollbar-color:#8c8c8c #ececec}"
+               ".bpv-scroll-hint{color:#6b6b6b;font-size:13px;margin-top:2px}"
+               ".bpv-scroll::-webkit-scrollbar{width:12px;height:12px}"
+               ".bpv-scroll::-webkit-scrollbar-track{background:#ececec;border-radius:6px}"
+               ".bpv-scroll::-webkit-scrollbar-thumb{background:#8c8c8c;border-radius:6px;border:2px solid #ececec}")
+_SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"')
+# Scrolls the picture's box so the active node (or edge) is in view after each step: a one-pixel
+# image's onload runs in the browser where the frame is shown (Lab, Notebook, Voilà); where no
+# script runs (a sanitised static view) the picture is simply not scrolled.
+_FOLLOW = ("<img alt=\"\" class=\"bpv-follow\" style=\"display:none\" "
+           "src=\"data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==\" onload=\"(function(i){"
+           "var b=i.closest('.bpv-scroll');if(!b)return;"
+           "var a=b.querySelector('svg .bv-graph .s2')||b.querySelector('svg .bv-graph .e2');if(!a)return;"
+           "var o=b.getBoundingClientRect(),r=a.getBoundingClientRect();"
+           "if(r.top<o.top||r.bottom>o.bottom)b.scrollTop+=r.top-o.top-(o.height-r.height)/2;"
+           "if(r.left<o.left||r.right>o.right)b.scrollLeft+=r.left-o.left-(o.width-r.width)/2;"
+           "})(this);(function(i){var b=i.closest('.bpv-scroll'),h=b&&b.nextElementSibling;if(!h)return;"
+           "h.style.display=b.scrollWidth>b.clientWidth+1||b.scrollHeight>b.clientHeight+1?'block':'none';"
+           "})(this)\">")
 MAX_ROWS = 200  # a bigger pass shows the rows around the active node (sending 65k rows would freeze the page)
 # The active row in Okabe–Ito yellow, as the active node in the picture; the node the active
 # gradient comes from in a light blue. Numbers right-aligned, "not yet" greyed.
@@ -93,7 +121,11 @@ class BackpropPlayer(widgets.VBox):
         self.prev_pass_button = _button(w["prev_pass"], w["prev_pass_tip"], "backward")
         self.next_pass_button = _button(w["next_pass"], w["next_pass_tip"], "forward")
         self.status = widgets.HTML()
-        self.frame = widgets.HTML(layout=widgets.Layout(overflow="auto", width="100%"))
+        self.zoom_out_button = _button(w["zoom_out"], w["zoom_out_tip"], "search-minus")
+        self.zoom_in_button = _button(w["zoom_in"], w["zoom_in_tip"], "search-plus")
+        self.zoom_text = widgets.HTML()
+        self._zoom = ZOOMS.index(1.0)
+        self.frame = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.caption = widgets.HTMLMath(layout=widgets.Layout(min_height="3em"))
         self.table = widgets.HTML(layout=widgets.Layout(max_height="320px", overflow="auto"))
         # The Play timer runs in the browser; linking it to the slider there keeps playing smooth.
@@ -105,6 +137,8 @@ class BackpropPlayer(widgets.VBox):
         self.last_button.on_click(lambda _: self.last())
         self.prev_pass_button.on_click(lambda _: self.previous_pass())
         self.next_pass_button.on_click(lambda _: self.next_pass())
+        self.zoom_out_button.on_click(lambda _: self.zoom_out())
+        self.zoom_in_button.on_click(lambda _: self.zoom_in())
         self.slider.observe(self._on_slider_change, names="value")
         self.speed.observe(self._on_speed_change, names="value")
         self.pass_select.observe(self._on_pass_select_change, names="value")
@@ -112,7 +146,9 @@ class BackpropPlayer(widgets.VBox):
         buttons = widgets.HBox([self.first_button, self.back_button, self.next_button, self.last_button,
                                 self.play_control, self.speed], layout=widgets.Layout(flex_flow="row wrap"))
         self._pass_box = widgets.HBox([self.prev_pass_button, self.pass_select, self.next_pass_button])
-        super().__init__([buttons, self.slider, widgets.HBox([self.status, self._pass_box],
+        zoom = widgets.HBox([self.zoom_out_button, self.zoom_text, self.zoom_in_button],
+                            layout=widgets.Layout(align_items="center"))
+        super().__init__([buttons, self.slider, widgets.HBox([self.status, self._pass_box, zoom],
                           layout=widgets.Layout(justify_content="space-between", flex_flow="row wrap")),
                           self.frame, self.caption, self.table])
         self.add_class("bpv-player")
@@ -120,6 +156,7 @@ class BackpropPlayer(widgets.VBox):
                           ("last_button", "last"), ("play_control", "play"), ("speed", "speed"), ("slider", "slider"),
                           ("pass_select", "pass"), ("prev_pass_button", "prev-pass"),
                           ("next_pass_button", "next-pass"), ("status", "status"), ("frame", "frame"),
+                          ("zoom_out_button", "zoom-out"), ("zoom_in_button", "zoom-in"), ("zoom_text", "zoom"),
                           ("caption", "caption"), ("table", "table")):  # hooks for page styles and browser tests
             getattr(self, name).add_class("bpv-" + css)
         self._quiet = False  # True while the player sets its own controls
@@ -225,6 +262,48 @@ class BackpropPlayer(widgets.VBox):
     def playing(self):
         return bool(self.play_control.playing)
 
+    # ---- picture size ----
+    @property
+    def zoom(self):
+        """The picture's size: 1.0 is its natural size (1 pt per unit), never below ZOOMS[0]."""
+        return ZOOMS[self._zoom]
+
+    @zoom.setter
+    def zoom(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value not in ZOOMS:
+            raise ValueError(f"zoom must be one of {', '.join(f'{z:g}' for z in ZOOMS)}, not {value!r}.")
+        self._zoom = ZOOMS.index(value)
+        self._show_frame()
+
+    def zoom_in(self):
+        """A bigger picture (for the back row); it scrolls when it is wider or taller than its box."""
+        self.zoom = ZOOMS[min(self._zoom + 1, len(ZOOMS) - 1)]
+        return self
+
+    def zoom_out(self):
+        """A smaller picture, down to the size whose smallest text is still readable (never fit-to-width)."""
+        self.zoom = ZOOMS[max(self._zoom - 1, 0)]
+        return self
+
+    @property
+    def picture(self):
+        """The SVG of the step shown (frames(trace)[index]); the frame box shows it at `zoom`."""
+        return self._svg
+
+    def _show_frame(self):
+        svg = self._svg = self.frames.render(self._snapshot)
+        m = _SVG_SIZE.search(svg)
+        size = f"width:{float(m.group(1)) * self.zoom:.1f}pt;height:auto;" if m else ""
+        uid = self.model_id
+        self.frame.value = (f'<style>.bpv-scroll-{uid}>svg{{{size}max-width:none;display:block}}{_SCROLL_CSS}</style>'
+                            f'<div class="bpv-scroll bpv-scroll-{uid}" style="overflow:auto;'
+                            f'max-height:{PICTURE_MAX_HEIGHT};max-width:100%">{svg}{_FOLLOW}</div>'
+                            f'<div class="bpv-scroll-hint" style="display:none">⇆ '
+                            f'{html.escape(self._w["scroll_hint"])}</div>')
+        self.zoom_text.value = f"{self.zoom * 100:.0f} %"
+        self.zoom_out_button.disabled = self._zoom == 0
+        self.zoom_in_button.disabled = self._zoom == len(ZOOMS) - 1
+
     # ---- change handlers ----
     def _on_slider_change(self, change):
         if not self._quiet:
@@ -241,7 +320,7 @@ class BackpropPlayer(widgets.VBox):
     def _show(self, k):
         snap = self.trace.snapshot(k)
         self._snapshot = snap
-        self.frame.value = self.frames.render(snap)
+        self._show_frame()
         self.caption.value = html.escape(snap.caption(self.lang, fmt="latex"), quote=False)
         color = _PHASE_COLORS[snap.phase]
         self.status.value = (f'<span style="background:{color};color:#fff;border-radius:9px;padding:1px 9px;'
@@ -312,7 +391,8 @@ class BackpropPlayer(widgets.VBox):
         note = html.escape(self._w["static_note"].format(n=len(self.trace)))
         return (f'<div class="bpv-static bpv-static-{uid}">'
                 f'<style>body:has(.bpv-live-{uid}) .bpv-static-{uid}{{display:none}}</style>'
-                f'<img alt="{caption}" src="data:image/svg+xml;base64,{data}" style="max-width:100%">'
+                f'<div style="overflow:auto;max-width:100%"><img alt="{caption}" '
+                f'src="data:image/svg+xml;base64,{data}" style="max-width:none"></div>'
                 f'<p>{caption}</p><p style="color:#6b6b6b"><small>{note}</small></p></div>')
 
     def _ipython_display_(self, **kwargs):

@@ -1,0 +1,193 @@
+"""Every lesson as a class sees it: JupyterLab in Chromium at 1280×800, Run All, then what is on
+screen is measured — graph text under 11 px, pictures running past their output's right edge
+outside a scrolling box, players left at their last step, error outputs — and screenshots of
+every picture go to artifacts/screenshots/ for a person to read."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from . import pages, servers
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser tests skip with a reason (conftest)
+    expect = None
+
+pytestmark = [pytest.mark.browser, pytest.mark.dot, pytest.mark.slow]
+
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
+LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted((NOTEBOOKS / "ko").glob("[0-9][0-9]_*.ipynb"))
+VIEWPORT = {"width": 1280, "height": 800}
+MIN_TEXT_PX = 11.0
+MAX_SHOTS = 14  # screenshots per lesson: one per picture, at most this many
+
+
+class ClassroomLab(servers.LabServer):
+    """JupyterLab drawing every cell (no windowing), so the whole notebook is in the page."""
+
+    def _env(self) -> dict:
+        env = super()._env()
+        folder = self.tmp / "jupyter_config_dir" / "lab" / "user-settings" / "@jupyterlab" / "notebook-extension"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
+        return env
+
+
+# Measured in the page. A text's size on screen is its CSS font size times the scale of the SVG
+# it sits in (getScreenCTM); hidden texts (other steps' variants) and empty ones are skipped.
+_MEASURE = """() => {
+  const panel = window.jupyterapp.shell.currentWidget.node;
+  const out = {small: [], overflow: [], lastStep: [], errors: [], pictures: 0};
+  const outputs = [...panel.querySelectorAll('.jp-OutputArea-output')];
+  const where = el => {
+    const cell = el.closest('.jp-Cell');
+    const cells = [...panel.querySelectorAll('.jp-Cell')];
+    return 'cell ' + (cells.indexOf(cell) + 1);
+  };
+  const visible = el => {
+    const s = getComputedStyle(el);
+    if (s.display === 'none' || s.visibility === 'hidden' || parseFloat(s.opacity) === 0) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0;
+  };
+  for (const svg of panel.querySelectorAll('.jp-OutputArea-output svg')) {
+    if (svg.parentElement.closest('svg')) continue;  // nested svg: measured with its outer one
+    if (!visible(svg) || !svg.querySelector('text')) continue;  // icons, empty pictures
+    out.pictures += 1;
+    let smallest = null, sample = '';
+    for (const t of svg.querySelectorAll('text')) {
+      if (!t.textContent.trim() || !visible(t)) continue;
+      const m = t.getScreenCTM();
+      if (!m) continue;
+      const px = parseFloat(getComputedStyle(t).fontSize) * Math.sqrt(Math.abs(m.a * m.d - m.b * m.c));
+      if (smallest === null || px < smallest) { smallest = px; sample = t.textContent.trim().slice(0, 40); }
+    }
+    if (smallest !== null && smallest < %(min)s)
+      out.small.push(where(svg) + ': ' + smallest.toFixed(1) + ' px ("' + sample + '")');
+  }
+  for (const o of outputs) {
+    const edge = o.getBoundingClientRect().right;
+    for (const pic of o.querySelectorAll('svg, img, canvas, table')) {
+      if (pic.parentElement.closest('svg') || !visible(pic)) continue;
+      const r = pic.getBoundingClientRect();
+      if (r.right <= edge + 1) continue;
+      let scrolls = false;  // inside a box that scrolls sideways and shows it (its content is wider)
+      for (let a = pic.parentElement; a && a !== o.parentElement; a = a.parentElement) {
+        const s = getComputedStyle(a);
+        if ((s.overflowX === 'auto' || s.overflowX === 'scroll') && a.scrollWidth > a.clientWidth + 1
+            && a.getBoundingClientRect().right <= edge + 1) { scrolls = true; break; }
+      }
+      if (!scrolls) out.overflow.push(where(pic) + ': a ' + pic.tagName.toLowerCase() + ' ends at '
+                                      + Math.round(r.right) + ' px, its output at ' + Math.round(edge) + ' px');
+    }
+  }
+  for (const p of panel.querySelectorAll('.bpv-player')) {
+    const next = p.querySelector('.bpv-next');
+    const slider = p.querySelector('.bpv-slider');
+    if (next && next.disabled && visible(p)) out.lastStep.push(where(p));
+  }
+  for (const e of panel.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"], '
+                                         + '[data-mime-type="application/vnd.jupyter.error"]')) {
+    const text = e.textContent;
+    if (/Traceback|Error|Warning/.test(text)) out.errors.push(where(e) + ': ' + text.slice(0, 300));
+  }
+  return out;
+}""" % {"min": MIN_TEXT_PX}
+
+# After a player's `last`: its active node (or edge) lies inside the picture's scrolling box, and
+# a box whose picture is bigger than it says so under it.
+_FOLLOWED = """(i) => {
+  const p = document.querySelectorAll('.bpv-player')[i];
+  const box = p.querySelector('.bpv-scroll');
+  if (!box) return 'no picture box';
+  const a = box.querySelector('svg .bv-graph .s2') || box.querySelector('svg .bv-graph .e2');
+  if (!a) return 'no active node or edge at the last step';
+  const o = box.getBoundingClientRect(), r = a.getBoundingClientRect();
+  const inside = r.left >= o.left - 1 && r.right <= o.right + 1 && r.top >= o.top - 1 && r.bottom <= o.bottom + 1;
+  if (!inside) return 'active element at ' + [r.left, r.top, r.right, r.bottom].map(Math.round)
+    + ' outside its box ' + [o.left, o.top, o.right, o.bottom].map(Math.round);
+  const hint = box.nextElementSibling;
+  const bigger = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+  const shown = !!hint && hint.classList.contains('bpv-scroll-hint') && getComputedStyle(hint).display !== 'none';
+  if (bigger !== shown) return 'the picture ' + (bigger ? 'scrolls but no hint says so' : 'fits but a scroll hint shows');
+  return 'ok';
+}"""
+
+# The notebook panel scrolls inside the page: bring each picture to the top, one at a time.
+_PICTURES = """() => {
+  const panel = window.jupyterapp.shell.currentWidget.node;
+  return [...panel.querySelectorAll('.jp-OutputArea-output')]
+    .filter(o => o.querySelector('svg text, img') && o.getBoundingClientRect().height > 40).length;
+}"""
+_SCROLL_TO = """(i) => {
+  const panel = window.jupyterapp.shell.currentWidget.node;
+  const o = [...panel.querySelectorAll('.jp-OutputArea-output')]
+    .filter(o => o.querySelector('svg text, img') && o.getBoundingClientRect().height > 40)[i];
+  o.scrollIntoView({block: 'start'});
+}"""
+
+
+def _lesson_id(path):
+    return ("ko-" if path.parent.name == "ko" else "") + path.stem
+
+
+@pytest.fixture
+def lesson_lab(request):
+    started = []
+
+    def start(notebook):
+        server = ClassroomLab(notebook)
+        started.append(server)
+        return server.start()
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=_lesson_id)
+def test_lesson_reads_well_on_a_projector(lesson, browser_context, lesson_lab):
+    page = lesson_lab(lesson).open(browser_context)
+    page.set_viewport_size(VIEWPORT)
+    pages.lab_run_all(page, timeout_s=300)
+    page.wait_for_timeout(500)  # the last widget messages after the kernel went idle
+    name = _lesson_id(lesson)
+    before = page.evaluate(_MEASURE)  # as Run All left it: no player at its end, no error output
+    players = page.locator(".bpv-player")
+    followed = []
+    for i in range(players.count()):  # every player to its last step: the action stays in view
+        player = players.nth(i)
+        player.scroll_into_view_if_needed()
+        if player.locator(".bpv-last").is_enabled():  # (one left at its end is reported below)
+            player.locator(".bpv-last").click()
+        expect(player.locator(".bpv-next")).to_be_disabled()
+        page.wait_for_timeout(150)  # the picture's own scroll after the frame arrives
+        state = page.evaluate(_FOLLOWED, i)
+        if state != "ok":
+            followed.append(f"player {i + 1}: {state}")
+    count = page.evaluate(_PICTURES)
+    for i in range(min(count, MAX_SHOTS)):
+        page.evaluate(_SCROLL_TO, i)
+        page.wait_for_timeout(100)
+        pages.SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(pages.SCREENSHOTS / f"classroom-{name}-{i + 1:02d}.png"))
+    found = page.evaluate(_MEASURE)  # every player at its last step: the most numbers on screen
+    for i in range(players.count()):
+        players.nth(i).locator(".bpv-first").click()
+    problems = []
+    found["lastStep"], found["errors"] = before["lastStep"], before["errors"] + found["errors"]
+    if followed:
+        problems.append("the active step is not in view: " + "; ".join(followed))
+    if found["small"]:
+        problems.append(f"graph text under {MIN_TEXT_PX:g} px on screen: " + "; ".join(found["small"]))
+    if found["overflow"]:
+        problems.append("pictures cut off on the right: " + "; ".join(found["overflow"]))
+    if found["lastStep"]:
+        problems.append("players left at their last step after Run All (a check cell moved them?): "
+                        + "; ".join(found["lastStep"]))
+    if found["errors"]:
+        problems.append("error or warning outputs: " + "; ".join(found["errors"]))
+    assert not problems, f"{lesson.name} ({found['pictures']} graph pictures):\n" + "\n".join(problems)
