@@ -199,3 +199,50 @@ def test_build_translates_strings_comments_markdown_and_the_lang_line(tmp_path):
     nbformat.write(nb, english)
     _, missing = lessons.build_one(english, lessons.read_translation(tr))
     assert [(m.kind, m.key) for m in missing] == [("markdown", "md")]
+
+
+def test_todo_marks_what_to_translate_and_build_then_check_agree(tmp_path, monkeypatch, capsys):
+    """A teacher's round: the English changes, `todo` adds blocks, translating them makes `check` pass."""
+    notebooks = tmp_path / "notebooks"
+    monkeypatch.setattr(lessons, "ROOT", tmp_path)
+    monkeypatch.setattr(lessons, "NOTEBOOKS", notebooks)
+    monkeypatch.setattr(lessons, "KO", notebooks / "ko")
+    monkeypatch.setattr(lessons, "TRANSLATIONS", notebooks / "ko" / "translations")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# One\n\nThe loss goes down."),
+                nbformat.v4.new_code_cell('LANG = "en"  # or "ko"\nprint("Loss went down.", "tab:blue")')]
+    nb.cells[0].id, nb.cells[1].id = "md", "code"
+    notebooks.mkdir()
+    english = notebooks / "01_one.ipynb"
+    nbformat.write(nb, english)
+
+    assert lessons.main(["check"]) == 1 and "01_one.txt is missing" in capsys.readouterr().out
+    lessons.main(["todo"])
+    path = lessons.translation_path(english)
+    text = path.read_text(encoding="utf-8")
+    assert text.count("TODO") == 3  # the markdown cell and two strings (tab:blue too, until kept)
+    text = (text.replace("# One\n\nThe loss goes down.", "# 하나\n\n손실이 줄어듭니다.")
+                .replace('"Loss went down."\n---\n"Loss went down."', '"Loss went down."\n---\n"손실이 줄었습니다."')
+                .replace('=== string TODO\n"tab:blue"\n---\n"tab:blue"', '=== keep\n"tab:blue"')
+                .replace(" TODO", ""))
+    path.write_text(text, encoding="utf-8")
+    assert lessons.main(["build"]) == 0
+    assert lessons.main(["check"]) == 0, capsys.readouterr().out
+    ko = nbformat.read(lessons.korean_path(english), as_version=4)
+    assert ko.cells[1].source == 'LANG = "ko"  # or "en"\nprint("손실이 줄었습니다.", "tab:blue")'
+
+    nb.cells[0].source = "# One\n\nThe loss goes down, step by step."   # the English lesson changes
+    nbformat.write(nb, english)
+    capsys.readouterr()
+    assert lessons.main(["check"]) == 1
+    out = capsys.readouterr().out
+    assert "markdown cell md is stale" in out and "step by step" in out
+    lessons.main(["todo"])
+    text = path.read_text(encoding="utf-8")
+    assert "손실이 줄어듭니다." in text and lessons.ENGLISH_NOW in text and "TODO" in text
+    start = text.index(lessons.ENGLISH_NOW)
+    end = text.index("===", start)
+    text = (text[:start] + text[end:]).replace("손실이 줄어듭니다.", "손실이 한 단계씩 줄어듭니다.").replace(" TODO", "")
+    path.write_text(text, encoding="utf-8")
+    assert lessons.main(["build"]) == 0
+    assert lessons.main(["check"]) == 0, capsys.readouterr().out

@@ -45,7 +45,7 @@ MIN_HANGUL_SHARE = 0.6  # of the words of a markdown cell, once maths, code and 
 
 BLOCK = re.compile(r"^=== (markdown|string|comment|keep)\b(.*)$", re.M)
 SEPARATOR = "\n---\n"
-ENGLISH_NOW = "--- English now (update the Korean above to match it, then delete this line and all below)"
+ENGLISH_NOW = "--- English now (update the Korean above to match it, then delete this line and the English below it)"
 
 
 def english_lessons() -> list[Path]:
@@ -439,7 +439,8 @@ def cmd_todo(names) -> int:
                 text = text.rstrip("\n") + "\n\n" + _code_block(item.kind, item.english)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
-        print(f"{path.relative_to(ROOT)}: {len(missing)} blocks to translate (marked TODO)")
+        print(f"{path.relative_to(ROOT)}: {len(missing)} block{'s' if len(missing) > 1 else ''} to translate "
+              "(marked TODO)")
     return 0
 
 
