@@ -190,7 +190,7 @@ class GradientDescentView(widgets.VBox):
         self._curve, self._fit_picture, self._landscape = _Picture(4.2, 3.2), _Picture(4.2, 3.2), _Picture(4.6, 3.4)
 
         lo = min(-4.0, math.floor(math.log10(lr)) - 1)
-        hi = max(1.0, math.ceil(math.log10(lr)) + 1)
+        hi = max(1.0, math.ceil(math.log10(lr)) + 2)  # room to find the rate where descent diverges
         self.lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=lo, max=hi, step=0.1, description=w["gd_lr"],
                                                 tooltip=w["gd_lr_tip"], readout_format=".3g",
                                                 style={"description_width": "auto"}, continuous_update=False)
