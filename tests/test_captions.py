@@ -180,7 +180,7 @@ def test_array_rules_get_a_sentence():
             check_latex(latex)
     assert "every element of H gets the gradient of the mean divided by 12" in said[("S", "H")]["en"]
     assert "12" in said[("S", "H")]["ko"] and "평균" in said[("S", "H")]["ko"]
-    assert "every element of H gets the gradient of the sum" in said[("v4", "H")]["en"]
+    assert "every element of H gets the gradient of the sum" in said[("v1", "H")]["en"]  # H.sum(axis=0): the one unlabelled value
     assert "matrix product" in said[("H", "X")]["en"] and "행렬 곱" in said[("H", "X")]["ko"]
     assert "∂Z/∂X += ∂Z/∂H @ Wᵀ = array 4×2" in said[("H", "X")]["en"]
     assert "∂Z/∂W += Xᵀ @ ∂Z/∂H = array 2×3" in said[("H", "W")]["en"]

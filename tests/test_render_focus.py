@@ -88,7 +88,7 @@ def test_unknown_or_unclear_focus_gets_a_clear_message():
     twins = trace_of(w1 * w2)
     with pytest.raises(ValueError, match=r"focus='w' names 2 values of pass 1 \(node ids 0, 1\).*focus=0"):
         frames(twins, focus="w")
-    assert set(drawn_values(draw(twins.snapshot(0), focus=1).source)) == {"w", "v2"}  # w2, and w1 as input
+    assert set(drawn_values(draw(twins.snapshot(0), focus=1).source)) == {"w", "v1"}  # w2, and w1 as input
 
 
 def test_a_pass_the_focus_takes_no_part_in_is_drawn_whole_with_a_note():
@@ -149,9 +149,11 @@ def test_focus_on_a_weight_of_the_65k_node_graph_gives_a_picture_of_its_way_to_t
     fr = frames(t, focus=w)
     svg = fr[len(fr) - 1]
     notes = " ".join(x.text for x in ET.fromstring(svg).iter(f"{SVG}text") if x.get("class") == "bv-note")
-    assert f"Only the paths from v{w} to v65817" in notes and "a shortest path from v" in notes
+    loss = t.num_nodes - 1
+    assert f"Only the paths from {t.name(w)} to {t.name(loss)}" in notes and t.name(w) == "θ1"
+    assert f"a shortest path from {t.name(w)}" in notes
     shown = titles(svg)
-    assert f"v{w}" in shown and "v65817" in shown and len(shown) < 80
+    assert t.name(w) in shown and t.name(loss) in shown and len(shown) < 80
 
 
 @pytest.mark.dot

@@ -214,7 +214,7 @@ def _summary_scene(s, groups, lang, start=()):
     words = PICTURE[lang]
     if start:
         scene.note = words["summary_focus"].format(n=f"{len(s):,}", shown=len(keep), left=f"{len(left):,}", ops=ops,
-                                                   name=clean(s.names[start[0]] or f"v{s.ids[start[0]]}",
+                                                   name=clean(s.titles[start[0]] if s.titles else f"v{s.ids[start[0]]}",
                                                               style.TITLE_CHARS))
     else:
         scene.note = words["summary"].format(n=f"{len(s):,}", shown=len(keep), left=f"{len(left):,}", ops=ops)

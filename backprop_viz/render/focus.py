@@ -98,7 +98,8 @@ def focus_structure(trace, pass_index, s, focus, lang):
         ops=tuple(s.ops[i] if d else "" for i, d in zip(ids, drawable)),
         parents=tuple(tuple(new[p] for p in s.parents[i]) if d else () for i, d in zip(ids, drawable)),
         kinds=tuple(s.kinds[i] for i in ids), shapes=tuple(s.shapes[i] for i in ids),
-        args=tuple(s.args[i] for i in ids), drawable=drawable)
+        args=tuple(s.args[i] for i in ids), drawable=drawable,
+        titles=tuple(s.titles[i] for i in ids) if s.titles else ())
     note = words["focus"].format(name=name, loss=loss, path=f"{len(path):,}", n=f"{len(s):,}",
                                  inputs=f"{len(keep) - len(path):,}")
     return sub, note, new[f]

@@ -23,6 +23,7 @@ class Structure:
     shapes: tuple
     args: tuple
     drawable: tuple  # the op is drawn (all its parents belong to the pass)
+    titles: tuple = ()  # the name a student sees for each node (trace.name), for notes; not part of `key`
 
     def __len__(self):
         return len(self.ids)
@@ -52,7 +53,7 @@ def structure_of(trace, pass_index):
     return Structure(
         ids, names, tuple(ops[t] if d else "" for t, d in zip(ids, drawable)), parents,
         tuple(nodes[t].kind for t in ids), tuple(nodes[t].shape for t in ids),
-        tuple(nodes[t].arg for t in ids), drawable,
+        tuple(nodes[t].arg for t in ids), drawable, tuple(trace.name(t) for t in ids),
     )
 
 

@@ -1,17 +1,51 @@
-"""The name a student sees for a node: its label, a constant's number, or a v-name."""
+"""The name a student sees for a node: its label, a constant's number, or a name that stays put.
+
+An unlabelled value is named by its place in its own pass, not by its node id, so the same code
+run again (the next training step, the next backward pass) names the same value the same way:
+computed values v1, v2, … in the order the pass computed them, inputs x1, x2, … in the order the
+pass first used them, parameters θ1, θ2, … in the order the recording first met them (they live
+across passes). A generated name that a label already uses gets a prime (v1′).
+"""
 
 from __future__ import annotations
+
+import weakref
 
 from backprop_viz.text.numbers import fmt
 
 __all__ = ["name"]
 
+_PREFIX = {"computed": "v", "input": "x", "parameter": "θ"}
+_CACHE = weakref.WeakKeyDictionary()  # trace -> (number of nodes, {node id: generated name})
+
 
 def name(trace, nid):
-    """Node `nid`'s label; for an unlabelled constant its number; else v<id>."""
+    """Node `nid`'s label; for an unlabelled constant its number; else its stable generated name."""
     label = trace.label(nid)
     if label:
         return label
-    if trace.kind(nid) == "constant":
+    kind = trace.kind(nid)
+    if kind == "constant":
         return fmt(trace.initial(nid))
-    return f"v{nid}"
+    return _generated(trace).get(nid) or f"v{nid}"
+
+
+def _generated(trace):
+    n = trace.num_nodes
+    hit = _CACHE.get(trace)
+    if hit is not None and hit[0] == n:
+        return hit[1]
+    labels = {trace.label(t) for t in range(n) if trace.label(t)}
+    counters, names = {}, {}
+    for t in range(n):  # ids follow the order the recording met the nodes
+        kind = trace.kind(t)
+        if kind not in _PREFIX or trace.label(t):
+            continue
+        scope = (kind, None if kind == "parameter" else trace.node(t).pass_index)
+        counters[scope] = k = counters.get(scope, 0) + 1
+        text = f"{_PREFIX[kind]}{k}"
+        while text in labels:
+            text += "′"
+        names[t] = text
+    _CACHE[trace] = (n, names)
+    return names
