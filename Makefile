@@ -1,4 +1,5 @@
 # Two commands do everything: `make lab` (set up, open the lessons) and `make test` (set up, run every test).
+# `make lab` needs pip only (no apt-get, no root); `make test` also installs Chromium for the browser tests.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -8,10 +9,7 @@ THEME  ?= light
 LESSONS_DIR ?= notebooks
 ROOT_FLAG := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: lab test bench present venv venv-test system system-test clean
-
-system:
-	@tools/system_packages.sh lab
+.PHONY: lab test bench present venv venv-test system-test clean
 
 system-test:
 	@tools/system_packages.sh test
@@ -28,7 +26,7 @@ $(VENV)/.test-installed: $(VENV)/.lab-installed requirements-test.txt
 	$(BIN)/pip install -q -r requirements-test.txt
 	@touch $@
 
-venv: system $(VENV)/.lab-installed
+venv: $(VENV)/.lab-installed
 
 venv-test: system-test $(VENV)/.test-installed
 

@@ -3,17 +3,19 @@
 Every function draws into `ax` (or a new figure when none is given) and returns the Axes, so
 the caller can restyle it (`ax.figure` is the Figure). Nothing here calls plt.show().
 `lang="en"` or `"ko"` picks the language of titles, axis labels and legends; Korean text is set
-in a CJK font (Noto Sans CJK KR or JP) and falls back to English, with one warning, without one.
+in a system CJK font (Noto Sans CJK KR or JP) when there is one, else in NanumGothic, which pip
+installed (backprop_viz.fonts); only without either it falls back to English, with one warning.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import warnings
 
 import numpy as np
 from matplotlib import colors, rcParams
+
+from backprop_viz import fonts
 
 from backprop_viz.text.words import PLOTS
 
@@ -25,28 +27,7 @@ _CLASS_STYLE = ({"color": "#0072B2", "marker": "o"}, {"color": "#D55E00", "marke
 
 _TEXT = PLOTS  # titles, axis labels and legends in each language, from the one vocabulary (text.words)
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-_CJK_FAMILIES = ("Noto Sans CJK KR", "Noto Sans CJK JP")  # either has every Hangul syllable
-_cjk = {}  # the CJK family found, looked up once per process
 _WARNED = []  # the missing-font warning is given once, not once per plot
-
-
-def _find_cjk_family():
-    from matplotlib import font_manager
-
-    def known():
-        names = {f.name for f in font_manager.fontManager.ttflist}
-        return next((f for f in _CJK_FAMILIES if f in names), None)
-
-    family = known()
-    if family is None:  # installed after matplotlib cached its font list: add the files themselves
-        for path in font_manager.findSystemFonts():
-            if os.path.basename(path).startswith("NotoSansCJK"):
-                try:
-                    font_manager.fontManager.addfont(path)
-                except (OSError, RuntimeError, ValueError):
-                    continue
-        family = known()
-    return family
 
 
 def _language(lang):
@@ -55,17 +36,16 @@ def _language(lang):
         raise ValueError(f"lang must be 'en' (English) or 'ko' (Korean), not {lang!r}.")
     if lang == "en":
         return _TEXT["en"], {}
-    if "family" not in _cjk:
-        _cjk["family"] = _find_cjk_family()
-    if _cjk["family"] is None:
+    family = fonts.hangul_family()
+    if family is None:
         if not _WARNED:
             _WARNED.append(True)
-            warnings.warn("Korean plot labels need a CJK font, and none was found: the plots use English "
-                          "labels. Install one with `sudo apt-get install fonts-noto-cjk` "
-                          "(tools/system_packages.sh does) and restart the kernel.", UserWarning, stacklevel=3)
+            warnings.warn("Korean plot labels need a font with Hangul, and none was found: the plots use "
+                          "English labels. Install one with `pip install koreanize-matplotlib` (its "
+                          "NanumGothic font) and restart the kernel.", UserWarning, stacklevel=3)
         return _TEXT["en"], {}
-    # the usual font first (Latin, Greek, maths), the CJK font for the glyphs it lacks (Hangul)
-    return _TEXT["ko"], {"fontfamily": [*rcParams["font.family"], _cjk["family"]]}
+    # the usual font first (Latin, Greek, maths), the Hangul font for the glyphs it lacks
+    return _TEXT["ko"], {"fontfamily": [*rcParams["font.family"], family]}
 
 
 def _legend(ax, style, **kwargs):

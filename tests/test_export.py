@@ -4,8 +4,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
@@ -176,9 +174,7 @@ def test_bad_arguments_are_named(tmp_path, call, error, words):
         call(tmp_path)
 
 
-# -- GIF ----------------------------------------------------------------------------------
-needs_rsvg = pytest.mark.skipif(shutil.which("rsvg-convert") is None,
-                                reason="rsvg-convert is missing: tools/system_packages.sh lab installs it")
+# -- GIF: drawn in this process by a resvg wheel, no rsvg-convert ------------------------------
 
 
 def gif_frames(path):
@@ -192,7 +188,6 @@ def gif_frames(path):
         return out
 
 
-@needs_rsvg
 def test_gif_has_one_frame_per_snapshot_of_one_size_and_duration(tmp_path):
     trace = small_trace()
     path = export_gif(trace, tmp_path / "steps.gif", duration=250, width=480)
@@ -207,7 +202,6 @@ def test_gif_has_one_frame_per_snapshot_of_one_size_and_duration(tmp_path):
     assert min(ink) > 500, "frames must show the graph, not a blank page"
 
 
-@needs_rsvg
 def test_gif_per_frame_durations_and_subsampling(tmp_path):
     trace = chain_trace(4)
     n = len(trace) + 1
@@ -219,7 +213,6 @@ def test_gif_per_frame_durations_and_subsampling(tmp_path):
     assert [d for _, d, _ in got] == durations
 
 
-@needs_rsvg
 def test_gif_caption_adds_the_text_below_the_picture(tmp_path):
     trace = small_trace()
     plain = gif_frames(export_gif(trace, tmp_path / "p.gif", caption=False, width=400, steps=[3]))
@@ -227,21 +220,21 @@ def test_gif_caption_adds_the_text_below_the_picture(tmp_path):
     assert captioned[0][0].size[1] > plain[0][0].size[1]
 
 
-def rsvg_png(svg, width):
-    """The frame as rsvg-convert draws it, `width` pixels wide on white, as RGB numbers."""
+def drawn_png(svg, width):
+    """The frame as export_gif's rasteriser draws it, `width` pixels wide on white, as RGB numbers."""
     import numpy as np
-    from PIL import Image
 
-    done = subprocess.run(["rsvg-convert", "--format=png", f"--width={width}", "--keep-aspect-ratio",
-                           "--background-color=white"], input=svg.encode("utf-8"), capture_output=True, check=True)
-    return np.asarray(Image.open(io.BytesIO(done.stdout)).convert("RGB"), dtype=int)
+    from backprop_viz.export import gif
+
+    bare = _bare_svg(svg)
+    page = gif._framed(bare, None, gif._svg_points(bare)[0], pixels=width)
+    return np.asarray(gif._raster_all([page])[0], dtype=int)
 
 
-@needs_rsvg
 def test_gif_keeps_the_colours_of_the_pictures(tmp_path):
     """A shared palette from a quantizer turned the grey of computed boxes light blue: every colour
     the frame's stylesheet names (grey computed fill, yellow active step, tints) must come out as
-    rsvg-convert draws it, and the whole picture within a level on average."""
+    the rasteriser draws it, and the whole picture within a level on average."""
     import numpy as np
 
     from backprop_viz.render import style
@@ -251,7 +244,7 @@ def test_gif_keeps_the_colours_of_the_pictures(tmp_path):
     got = gif_frames(export_gif(trace, tmp_path / "c.gif", caption=False, width=480))
     grey = np.array(list(bytes.fromhex(style.DONE_FILL[1:])))
     for k, (im, _, _) in enumerate(got):
-        drawn, shown = rsvg_png(svgs[k], 480), np.asarray(im, dtype=int)
+        drawn, shown = drawn_png(svgs[k], 480), np.asarray(im, dtype=int)
         assert drawn.shape == shown.shape
         computed = (drawn == grey).all(axis=2)
         if k == len(trace):
@@ -264,26 +257,81 @@ def test_gif_keeps_the_colours_of_the_pictures(tmp_path):
         assert np.abs(shown - drawn).mean() < 1.0
 
 
-@needs_rsvg
 def test_gif_focus_draws_only_the_paths_from_one_value_to_the_loss(tmp_path):
     import numpy as np
 
     t = two_products()
     last = len(t)
     (im, _, _), = gif_frames(export_gif(t, tmp_path / "a.gif", caption=False, width=480, steps=[last], focus="a"))
-    focused, whole = rsvg_png(frames(t, focus="a")[last], 480), rsvg_png(frames(t)[last], 480)
+    focused, whole = drawn_png(frames(t, focus="a")[last], 480), drawn_png(frames(t)[last], 480)
     shown = np.asarray(im, dtype=int)
     assert shown.shape == focused.shape and np.abs(shown - focused).mean() < 1.0
     assert shown.shape != whole.shape or np.abs(shown - whole).mean() > 5
 
 
-def test_gif_without_rsvg_convert_says_how_to_install_it(tmp_path, monkeypatch):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "dot").symlink_to(shutil.which("dot"))
-    monkeypatch.setenv("PATH", str(bin_dir))
-    with pytest.raises(RsvgNotFoundError, match="apt-get install librsvg2-bin"):
+def test_gif_needs_no_program_on_path(tmp_path, monkeypatch):
+    """No rsvg-convert (nor any other program): the GIF is drawn in this process."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    got = gif_frames(export_gif(small_trace(), tmp_path / "a.gif", width=320, lang="ko"))
+    assert len(got) == len(small_trace()) + 1
+
+
+def test_gif_without_resvg_says_how_to_install_it(tmp_path, monkeypatch):
+    import sys
+
+    from backprop_viz.export import gif
+
+    monkeypatch.setattr(gif, "_RASTER", {})
+    monkeypatch.setitem(sys.modules, "resvg", None)
+    monkeypatch.setitem(sys.modules, "resvg_py", None)
+    with pytest.raises(RsvgNotFoundError, match="pip install resvg"):
         export_gif(small_trace(), tmp_path / "a.gif")
+    assert not (tmp_path / "a.gif").exists()
+
+
+def test_gif_korean_text_is_drawn_in_a_hangul_font():
+    """A Korean caption comes out in glyphs, not boxes: the rasteriser's fonts include one that has
+    every Hangul syllable of the text, and the text draws differently from Latin-only fonts."""
+    import numpy as np
+    from matplotlib.ft2font import FT2Font
+
+    from backprop_viz import fonts
+    from backprop_viz.export import gif
+
+    text = "역전파: 기울기가 흐릅니다"
+    hangul = [f for f in fonts.svg_font_files() if all(FT2Font(f).get_char_index(ord(c)) for c in text if c > "~")]
+    assert hangul, fonts.svg_font_files()
+    page = ('<svg xmlns="http://www.w3.org/2000/svg" width="320" height="40">'
+            f'<text x="4" y="28" font-size="20" font-family="DejaVu Sans">{text}</text></svg>')
+    drawn = np.asarray(gif._raster_all([page])[0], dtype=int)
+    dark = (drawn.sum(axis=2) < 300).sum()
+    assert dark > 300, "the text must be drawn"
+    saved = dict(gif._RASTER)
+    try:
+        gif._RASTER.clear()
+        fonts._found["svg"] = [f for f in fonts.svg_font_files() if f not in hangul]  # Latin fonts only
+        boxes = np.asarray(gif._raster_all([page])[0], dtype=int)
+    finally:
+        fonts._found.pop("svg", None)
+        gif._RASTER.clear()
+        gif._RASTER.update(saved)
+    assert np.abs(boxes - drawn).mean() > 1, "without a Hangul font the text would look the same"
+
+
+def test_both_rasterisers_draw_the_same_picture():
+    """resvg (Python 3.10-3.14) and its fallback resvg-py (any Python) give the same frame."""
+    import numpy as np
+    from PIL import Image
+
+    resvg = pytest.importorskip("resvg")
+    resvg_py = pytest.importorskip("resvg_py")
+    from backprop_viz.export import gif
+
+    bare = _bare_svg(frames(small_trace())[3])
+    page = gif._framed(bare, "Backward: 기울기", gif._svg_points(bare)[0], pixels=480)
+    a, b = (np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGB"), dtype=int)
+            for png in (gif._draw_resvg(resvg, page), gif._draw_resvg_py(resvg_py, page)))
+    assert a.shape == b.shape and np.abs(a - b).mean() < 2.0
 
 
 @pytest.mark.parametrize("text", ["역전파: 기울기가 e에서 가중치로 흐릅니다 (연쇄 법칙: 위에서 온 기울기 × 국소 미분).",

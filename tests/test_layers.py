@@ -18,7 +18,7 @@ LAYERS = [
     ("nn", "losses", "optim", "data", "naive", "expression"),
     ("bridges",),
     ("render",),
-    ("plots",),
+    ("plots", "fonts"),  # fonts: the Hangul font for figures (plots) and GIF frames (export)
     ("export",),
     ("widgets",),
 ]

@@ -9,7 +9,7 @@ from matplotlib.collections import PathCollection, QuadMesh  # noqa: E402
 from matplotlib.contour import ContourSet  # noqa: E402
 from matplotlib.image import AxesImage  # noqa: E402
 
-from backprop_viz import data, nn, plots  # noqa: E402
+from backprop_viz import data, fonts, nn, plots  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -157,9 +157,9 @@ def _korean_figures(line_run):
 
 @pytest.fixture(scope="module")
 def cjk_font():
-    family = plots._find_cjk_family()
+    family = fonts.hangul_family()
     if family is None:
-        pytest.skip("no CJK font installed: tools/system_packages.sh installs fonts-noto-cjk")
+        pytest.skip("no Hangul font: neither a system CJK font nor koreanize-matplotlib's NanumGothic")
     return family
 
 
@@ -189,11 +189,23 @@ def test_english_is_the_default_and_other_languages_are_refused(line_run):
         plots.fitted_line(*line_run[:3], lang="fr")
 
 
-def test_korean_without_a_cjk_font_falls_back_to_english_with_one_warning(line_run, monkeypatch):
-    monkeypatch.setattr(plots, "_CJK_FAMILIES", ("No Such Font CJK",))  # as on a machine without one
-    monkeypatch.setattr(plots, "_cjk", {})
+@pytest.mark.filterwarnings("error")
+def test_korean_without_a_system_cjk_font_uses_the_hangul_font_pip_installed(line_run, monkeypatch):
+    monkeypatch.setattr(fonts, "_found", {"system": {}})  # as on a machine without fonts-noto-cjk
+    assert fonts.hangul_family() == fonts.PIP_HANGUL
+    from matplotlib import font_manager
+
+    path = font_manager.findfont(fonts.PIP_HANGUL, fallback_to_default=False)
+    assert path in fonts.pip_hangul_files()
+    for ax in _korean_figures(line_run):
+        assert ax.get_title() != "Loss during training"
+        ax.figure.canvas.draw()  # a Hangul glyph missing from the font would warn, and fail here
+
+
+def test_korean_without_any_hangul_font_falls_back_to_english_with_one_warning(line_run, monkeypatch):
+    monkeypatch.setattr(fonts, "_found", {"family": None})  # no system CJK font, no koreanize-matplotlib
     monkeypatch.setattr(plots, "_WARNED", [])
-    with pytest.warns(UserWarning, match="fonts-noto-cjk") as caught:
+    with pytest.warns(UserWarning, match="pip install koreanize-matplotlib") as caught:
         figures = _korean_figures(line_run)
         for ax in figures:
             ax.figure.canvas.draw()
@@ -241,7 +253,7 @@ def _package_figures(line_run, lang):
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_no_text_of_any_figure_lies_outside_it(line_run, lang):
-    if lang == "ko" and plots._find_cjk_family() is None:
+    if lang == "ko" and fonts.hangul_family() is None:
         pytest.skip("no CJK font installed")
     for name, fig in _package_figures(line_run, lang).items():
         assert _outside(fig) == [], name
@@ -266,7 +278,7 @@ def _descent_views(lang):
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_no_text_of_the_descent_view_pictures_lies_outside_them(lang):
-    if lang == "ko" and plots._find_cjk_family() is None:
+    if lang == "ko" and fonts.hangul_family() is None:
         pytest.skip("no CJK font installed")
     line, boundary = _descent_views(lang)
     for t in (0, 3, 30):

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import io
-import os
 import re
-import shutil
-import subprocess
 import unicodedata
-from concurrent.futures import ThreadPoolExecutor
 
 from backprop_viz.export.common import _bare_svg, _check_lang, _check_path, _check_steps, _check_trace, _svg_frames
 
@@ -22,14 +19,13 @@ _SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)(pt|px)?"[^>]*?\bheight="(
 
 
 class RsvgNotFoundError(RuntimeError):
-    """export_gif needs the `rsvg-convert` program to turn SVG frames into pictures."""
+    """export_gif needs a resvg wheel (`resvg` or `resvg-py`) to turn SVG frames into pictures."""
 
     def __init__(self):
         super().__init__(
-            "export_gif needs the `rsvg-convert` program (librsvg) to turn the SVG frames into "
-            "pictures, and it is not on PATH. Install it: Debian/Ubuntu `sudo apt-get install "
-            "librsvg2-bin` (or `tools/system_packages.sh lab`), macOS `brew install librsvg`, "
-            "conda `conda install -c conda-forge librsvg`. export_html needs nothing extra.")
+            "export_gif needs resvg to turn the SVG frames into pictures, and it is not installed: run "
+            "`pip install resvg` (Python 3.10 to 3.14) or `pip install resvg-py` (any Python), a "
+            "self-contained wheel, and restart the kernel; export_html needs nothing extra.")
 
 
 def _subsample(n, max_frames):
@@ -76,9 +72,9 @@ def _wrap(text, columns):
     return lines
 
 
-def _framed(svg, caption, width_pt, font_pt=13):
+def _framed(svg, caption, width_pt, font_pt=13, pixels=None):
     """The frame centred on a page `width_pt` wide, with the caption (if not None) wrapped under
-    it, as one SVG (texts escaped)."""
+    it, as one SVG (texts escaped), `pixels` wide when drawn (default: one pixel a point)."""
     from backprop_viz.render.escape import clean, xml_text
 
     w, h = _svg_points(svg)
@@ -94,23 +90,74 @@ def _framed(svg, caption, width_pt, font_pt=13):
     head = head.replace("<svg", f'<svg x="{(width_pt - w) / 2:.2f}" y="0" width="{w:.2f}" height="{h:.2f}"', 1)
     texts = "".join(
         f'<text x="8" y="{h + 8 + line_h * (i + 0.8):.2f}" font-size="{font_pt}" fill="#1b1b1b" '
-        f'font-family="Noto Sans CJK KR, DejaVu Sans, sans-serif">{xml_text(clean(line))}</text>'
+        f'font-family="Noto Sans CJK KR, NanumGothic, DejaVu Sans, sans-serif">{xml_text(clean(line))}</text>'
         for i, line in enumerate(lines))
+    # the page's size in pixels (resvg reads no `pt`), its coordinates in points
+    scale = (pixels or width_pt) / width_pt
     return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
-            f'width="{width_pt:.2f}pt" height="{total_h:.2f}pt" '
+            f'width="{width_pt * scale:.2f}" height="{total_h * scale:.2f}" '
             f'viewBox="0 0 {width_pt:.2f} {total_h:.2f}">'
             f'<rect width="100%" height="100%" fill="white"/>{head}{svg[tag.end():]}{texts}</svg>')
 
 
-def _rasterize(svg, width):
-    """PNG bytes of one SVG, `width` pixels wide, via rsvg-convert (Pango: Korean text falls back
-    to a CJK font)."""
-    done = subprocess.run(["rsvg-convert", "--format=png", f"--width={width}", "--keep-aspect-ratio",
-                           "--background-color=white"],
-                          input=svg.encode("utf-8"), capture_output=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"rsvg-convert could not draw a frame: {done.stderr.decode(errors='replace')[:500]}")
-    return done.stdout
+def _rasteriser():
+    """SVG text -> PNG bytes at the SVG's own size, on white. The `resvg` wheel draws our frames
+    in about half the time `resvg-py` takes (its anti-aliased thin lines are slow), but has no
+    wheels for Python 3.15 yet, where `resvg-py` (one abi3 wheel for every Python) is used."""
+    if "draw" not in _RASTER:
+        try:
+            import resvg
+        except ImportError:
+            resvg = None
+        if resvg is not None:
+            _RASTER["draw"] = functools.partial(_draw_resvg, resvg)
+        else:
+            try:
+                import resvg_py
+            except ImportError:
+                raise RsvgNotFoundError() from None
+            _RASTER["draw"] = functools.partial(_draw_resvg_py, resvg_py)
+    return _RASTER["draw"]
+
+
+_RASTER = {}  # the rasteriser found, looked up once
+
+
+def _draw_resvg(resvg, svg):
+    from backprop_viz import fonts
+
+    if "options" not in _RASTER:  # fonts of backprop_viz.fonts only: the same picture everywhere, no system scan
+        options = resvg.usvg.Options.default()
+        for path in fonts.svg_font_files():
+            options.load_font_file(path)
+        options.font_family = "DejaVu Sans"
+        _RASTER["options"] = options
+    return resvg.render(resvg.usvg.Tree.from_str(svg, _RASTER["options"]), (1, 0, 0, 0, 1, 0),
+                        bg_color=(255, 255, 255, 255))
+
+
+def _draw_resvg_py(resvg_py, svg):
+    from backprop_viz import fonts
+
+    return resvg_py.svg_to_bytes(svg_string=svg, background="white", skip_system_fonts=True,
+                                 font_files=fonts.svg_font_files(), sans_serif_family="DejaVu Sans",
+                                 monospace_family="DejaVu Sans Mono")
+
+
+def _rasterize(svg):
+    """PNG bytes of one SVG page, at its own size."""
+    try:
+        return bytes(_rasteriser()(svg))
+    except (ValueError, RuntimeError) as e:
+        raise RuntimeError(f"resvg could not draw a frame: {str(e)[:500]}") from None
+
+
+def _raster_all(pages):
+    """The pages as RGB images, one after the other: resvg holds the GIL, and worker processes
+    would re-run a user's script that calls export_gif without a __main__ guard."""
+    from PIL import Image
+
+    return [Image.open(io.BytesIO(_rasterize(svg))).convert("RGB") for svg in pages]
 
 
 def export_gif(trace, path, *, duration=800, width=960, max_frames=200, steps=None, lang="en",
@@ -123,7 +170,8 @@ def export_gif(trace, path, *, duration=800, width=960, max_frames=200, steps=No
     steps: which snapshots to use (default all, 0..len(trace)); caption: the step's caption
     (sentence and formula, in `lang`) under each picture;
     loop: 0 repeats forever, n plays n+1 times; focus: a label or node id, to draw only the paths
-    from that value to the loss (see frames()). Needs the `rsvg-convert` program."""
+    from that value to the loss (see frames()). Frames are drawn in this process by a resvg wheel; Korean text
+    uses a system CJK font or the Hangul font pip installed (see backprop_viz.fonts)."""
     _check_trace(trace, "export_gif")
     _check_lang(lang)
     path = _check_path(path, ".gif", "export_gif")
@@ -137,8 +185,7 @@ def export_gif(trace, path, *, duration=800, width=960, max_frames=200, steps=No
     chosen = [chosen[i] for i in _subsample(len(chosen), max_frames)]
     durations = _check_duration(duration, len(chosen))
     svgs = _svg_frames(trace, lang, focus)  # checks focus
-    if shutil.which("rsvg-convert") is None:
-        raise RsvgNotFoundError()
+    _rasteriser()  # say it before any work
     from PIL import Image
 
     frames = [_bare_svg(svgs[k]) for k in chosen]
@@ -146,10 +193,8 @@ def export_gif(trace, path, *, duration=800, width=960, max_frames=200, steps=No
     texts = [None] * len(frames)
     if caption:
         texts = [trace.snapshot(k).caption(lang, fmt="text") for k in chosen]
-    frames = [_framed(svg, text, width_pt) for svg, text in zip(frames, texts)]
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        pngs = list(pool.map(lambda svg: _rasterize(svg, width), frames))
-    images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
+    frames = [_framed(svg, text, width_pt, pixels=width) for svg, text in zip(frames, texts)]
+    images = _raster_all(frames)
     height = max(im.height for im in images)
     canvas = []
     for im in images:
