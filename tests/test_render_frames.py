@@ -190,3 +190,28 @@ def test_rsvg_convert_draws_the_styles():
     corners = [tuple(map(float, p.split(","))) for p in active.find(f"{SVG}polygon").get("points").split()]
     cx, cy = (sum(c[0] for c in corners) / 3, sum(c[1] for c in corners) / 3)  # inside the arrowhead
     assert hexcolor(pixel(gx + cx, gy + cy)) == style.POSITIVE
+
+
+def _translate(el):
+    m = re.match(r"translate\(([-\d.]+) ([-\d.]+)\)", el.get("transform", ""))
+    return (float(m.group(1)), float(m.group(2))) if m else (0.0, 0.0)
+
+
+@pytest.mark.parametrize("rankdir", ["LR", "TB"])
+def test_gradient_plates_stay_inside_the_picture_and_off_the_legend(rankdir):
+    """Every gradient plate of the last frame (every edge has one by then) lies inside the SVG's
+    width and above the legend, for graphs whose edges run along the layout's rim."""
+    for trace in (small_trace(), trace_of(random_graph(40, seed=4)), array_trace()):
+        svg = frames(trace, rankdir=rankdir)[len(trace)]
+        root = ET.fromstring(svg)
+        width, height = float(root.get("width").removesuffix("pt")), float(root.get("height").removesuffix("pt"))
+        graph = next(g for g in root.iter(f"{SVG}g") if g.get("class") == "bv-graph")
+        legend = next(g for g in root.iter(f"{SVG}g") if "bv-legend" in (g.get("class") or ""))
+        gx, gy = _translate(graph)
+        legend_top = _translate(legend)[1] - 9  # the legend's swatches start 9 units above its origin
+        plates = [g.find(f"{SVG}rect") for g in graph.iter(f"{SVG}g") if (g.get("class") or "").split()[:1] == ["l"]]
+        assert plates, "the last frame carries gradient plates"
+        for r in plates:
+            x, y, w, h = (float(r.get(a)) for a in ("x", "y", "width", "height"))
+            assert 0 <= gx + x and gx + x + w <= width, (rankdir, x, w, width)
+            assert 0 <= gy + y and gy + y + h <= legend_top <= height, (rankdir, y, h, legend_top)

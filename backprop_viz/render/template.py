@@ -83,13 +83,17 @@ class Template:
         self.scene, self.layout, self.lang = scene, layout, lang
         self.words = PICTURE[lang]
         self.arrow = "←" if rankdir == "LR" else "↑"
+        self._geometry()
+        # The graph's extent, gradient plates included: a plate half way along an edge at the rim
+        # of the layout may stick out of it, and must neither be cut off nor sit on the legend.
+        x0, y0, x1, y1 = self._extent()
         legend, legend_w, legend_h = self._legend()
         note_lines = self._wrap(scene.note, max(layout.width, 360.0)) if scene.note else []
         note_h = len(note_lines) * 15.0 + (6 if note_lines else 0)
-        self.width = round(max(layout.width, legend_w) + 2 * MARGIN, 2)
-        self.ox = MARGIN + (self.width - 2 * MARGIN - layout.width) / 2
-        self.oy = MARGIN + HEADER_H + note_h
-        self.height = round(self.oy + layout.height + legend_h + MARGIN, 2)
+        self.width = round(max(x1 - x0, legend_w) + 2 * MARGIN, 2)
+        self.ox = MARGIN + (self.width - 2 * MARGIN - (x1 - x0)) / 2 - x0
+        self.oy = MARGIN + HEADER_H + note_h - y0
+        self.height = round(self.oy + y1 + legend_h + MARGIN, 2)
         w, h = _f(self.width), _f(self.height)
         self.pre = (
             f'<svg xmlns="http://www.w3.org/2000/svg" class="{css.ROOT}" width="{w}pt" height="{h}pt" '
@@ -101,9 +105,20 @@ class Template:
             f'<text class="bv-note" x="{_f(MARGIN + 2)}" y="{_f(MARGIN + HEADER_H + 11 + 15 * i)}">'
             f'{xml_text(line)}</text>' for i, line in enumerate(note_lines))
         self.mid = f'</text>{notes}<g class="bv-graph" transform="translate({_f(self.ox)} {_f(self.oy)})">'
-        ly = self.oy + layout.height + 8
+        ly = self.oy + y1 + 8
         self.post = f'</g><g class="bv-legend lg" transform="translate({_f(MARGIN + 2)} {_f(ly)})">{legend}</g></svg>'
-        self._geometry()
+
+    def _extent(self):
+        """(x0, y0, x1, y1) of the layout and of the widest gradient plate any edge can carry."""
+        widest = style.text_width(f"{self.arrow} {self.words['mean']} " + "0" * style.NUMBER_CHARS, style.LABEL_SIZE)
+        half = widest / 2 + 3
+        x0, y0, x1, y1 = 0.0, 0.0, self.layout.width, self.layout.height
+        for at in self.label_at:
+            if at is not None:
+                x, y = at
+                x0, x1 = min(x0, x - half), max(x1, x + half)
+                y0, y1 = min(y0, y - 7), max(y1, y + 6)
+        return x0, y0, x1, y1
 
     # ---- static parts ----
     def _legend(self):
