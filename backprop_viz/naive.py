@@ -23,8 +23,8 @@ from typing import NamedTuple
 import numpy as np
 
 from . import nn
-from .engine import value as engine
-from .engine import Value
+from .engine import Value, stack, topological_order
+from .engine.rules import contributions
 from .optim import _unrecorded
 
 __all__ = [
@@ -61,7 +61,7 @@ def _graph(loss):
         raise TypeError(f"expected the loss as a Value (the root of a graph), not {type(loss).__name__}.")
     if loss.shape not in ((), (1,)):
         raise ValueError(f"the loss must be a single number, not an array of shape {loss.shape}; reduce it first.")
-    return engine._topological_order(loss)
+    return topological_order(loss)
 
 
 def _parameters(order, parameters):
@@ -126,7 +126,7 @@ _APPLY = {
     "mean": lambda a, arg: a.mean(arg),
     "reshape": lambda a, arg: a.reshape(arg),
     "T": lambda a, arg: a.T,
-    "stack": lambda *parents_then_shape: engine.stack(parents_then_shape[:-1], parents_then_shape[-1]),
+    "stack": lambda *parents_then_shape: stack(parents_then_shape[:-1], parents_then_shape[-1]),
 }
 
 
@@ -176,7 +176,7 @@ def finite_differences(loss, parameters=None, h=1e-6):
                         finally:
                             p.data = base
                         values.append(float(np.asarray(out.data if isinstance(out, Value) else out).reshape(())))
-                        evaluations += _computed(engine._topological_order(out)) if isinstance(out, Value) else 0
+                        evaluations += _computed(topological_order(out)) if isinstance(out, Value) else 0
                     passes += 1
                 g[idx] = (values[0] - values[1]) / (2.0 * h)
             grads.append(float(g) if g.ndim == 0 else g)
@@ -197,7 +197,7 @@ def _scalar_graph(order):
 
 def _local(node):
     """(slot, dnode/dparent) for each edge into `node`'s parents, from the engine's own rules."""
-    return [(slot, float(c)) for slot, _, c in engine._BACKWARD[node.op](node, 1.0)]
+    return [(slot, float(c)) for slot, _, c in contributions(node, 1.0)]
 
 
 def _path_counts(order):

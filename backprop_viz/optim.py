@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engine import value as engine
 from .engine import Value
+from .engine.recording import unrecorded
 from .losses import mse
 
 __all__ = ["SGD", "History", "train", "loss_function", "accuracy"]
 
 
-@contextmanager
-def _unrecorded():
-    """Run engine code without an active recorder (evaluations that are not part of the lesson)."""
-    previous = engine._set_recorder(None)
-    try:
-        yield
-    finally:
-        engine._set_recorder(previous)
+_unrecorded = unrecorded  # engine code run without recording, in this thread (evaluations not part of the lesson)
 
 
 class SGD:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from backprop_viz import Value, data, nn
-from backprop_viz.engine.value import _topological_order
+from backprop_viz.engine import topological_order as _topological_order
 from backprop_viz.trace import record
 
 

@@ -236,7 +236,7 @@ def test_every_op_records_captions_and_round_trips(case):
 
 def test_stack_records_and_round_trips():
     from backprop_viz.engine import stack
-    from backprop_viz.engine.value import _BACKWARD
+    from backprop_viz.engine.rules import RULES as _BACKWARD
     from backprop_viz.trace.json_io import _ARITY
 
     assert set(_ARITY) - {""} == set(_BACKWARD), "an engine op the JSON loader does not know"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_viz.engine import value as engine
+from backprop_viz.engine import Value, topological_order
+from backprop_viz.engine.numeric import _quiet, _zero_like
+from backprop_viz.engine.rules import contributions
 from backprop_viz.trace.events import BACKWARD, FORWARD, SEED, _store
 from backprop_viz.trace.trace import Trace
 
@@ -17,7 +19,7 @@ def trace_of(loss):
     Gives the same events as recording the computation and `loss.backward()` live, starting
     from zero gradients. The graph's own `.grad` values are not touched.
     """
-    if not isinstance(loss, engine.Value):
+    if not isinstance(loss, Value):
         raise TypeError(f"trace_of() takes the Value a graph ends in (e.g. the loss), not {type(loss).__name__}.")
     d = loss._data
     if type(d) is not float and d.size != 1:
@@ -25,7 +27,7 @@ def trace_of(loss):
     trace = Trace()
     trace._pass_starts.append(0)
     ids = {}  # kept here, not on the values, so the caller's graph stays unmarked
-    for v in engine._topological_order(loss):
+    for v in topological_order(loss):
         parents = v.parents
         if not parents:
             continue
@@ -33,28 +35,28 @@ def trace_of(loss):
             if p not in ids:
                 ids[p] = trace._append_node(p, (), _store(p._data))
         ids[v] = trace._append_node(v, tuple(ids[p] for p in parents))
-        trace._events.append((FORWARD, ids[v], _store(v._data)))
+        trace._append(FORWARD, ids[v], _store(v._data))
     if loss not in ids:
         ids[loss] = trace._append_node(loss, (), _store(d))
     # the backward pass, replayed on a side table so the graph's own gradients stay as they are
     order = list(ids)
-    grads = {v: engine._zero_like(v._data) for v in order}
+    grads = {v: _zero_like(v._data) for v in order}
     seed = 1.0 if type(d) is float else np.ones_like(d)
     grads[loss] = grads[loss] + seed
-    trace._events.append((SEED, ids[loss], _store(seed), _store(grads[loss])))
-    with engine._quiet():  # as in Value.backward: an inf or nan flows on without numpy warnings
-        for node in sorted(order, key=engine._by_creation, reverse=True):
+    trace._append(SEED, ids[loss], _store(seed), _store(grads[loss]))
+    with _quiet():  # as in Value.backward: an inf or nan flows on without numpy warnings
+        for node in sorted(order, key=lambda v: v._seq, reverse=True):
             parents = node.parents
             if not parents:
                 continue
             g = grads[node]
-            for slot, local, contribution in engine._BACKWARD[node.op](node, g):
+            for slot, local, contribution in contributions(node, g):
                 parent = parents[slot]
                 if parent.role == "constant":
                     continue
                 before = grads[parent]
                 grads[parent] = after = before + contribution
-                trace._events.append((BACKWARD, ids[parent], ids[node], slot, _store(g), _store(local),
-                                      _store(contribution), _store(before), _store(after)))
+                trace._append(BACKWARD, ids[parent], ids[node], slot, _store(g), _store(local),
+                              _store(contribution), _store(before), _store(after))
     return trace
 

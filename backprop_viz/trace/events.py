@@ -7,16 +7,21 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["Event", "NodeInfo", "ArraySummary", "FORWARD", "SEED", "BACKWARD", "UPDATE", "GRAD", "KIND_NAMES", "PHASES"]
+from backprop_viz.engine.recording import BACKWARD, FORWARD, GRAD, ROW, SEED, UPDATE
+
+__all__ = ["Event", "NodeInfo", "ArraySummary", "FORWARD", "SEED", "BACKWARD", "UPDATE", "GRAD", "KIND_NAMES", "PHASES", "ROW", "NODE_ROW"]
 
 
-# Event kinds, stored as small ints in tuples (the recording hot path builds one tuple per event):
-#   (FORWARD, node, value)
-#   (SEED, node, seed, after)
-#   (BACKWARD, parent, child, slot, upstream, local, contribution, before, after)
-#   (UPDATE, node, before, after)
-#   (GRAD, node, before, after)
-FORWARD, SEED, BACKWARD, UPDATE, GRAD = range(5)
+# Event kinds, small ints; a Trace keeps each event as ROW values in one flat list (the engine
+# defines the layout, as it writes scalar backward rows itself while recording):
+#   FORWARD, node, value
+#   SEED, node, seed, after
+#   BACKWARD, parent, child, slot, upstream, local, contribution, before, after
+#   UPDATE, node, before, after
+#   GRAD, node, before, after
+# followed by None up to ROW values. A node is NODE_ROW values in a Trace's flat node list: its
+# op, the ids of its first and second parent (-1 where absent), its pass.
+NODE_ROW = 4
 KIND_NAMES = ("forward", "seed", "backward", "update", "grad")
 PHASES = ("forward", "backward", "backward", "update", "update")
 

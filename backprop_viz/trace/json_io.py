@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from backprop_viz.trace.events import BACKWARD, FORWARD, GRAD, SEED, UPDATE, ArraySummary
+from backprop_viz.trace.events import BACKWARD, FORWARD, GRAD, NODE_ROW, ROW, SEED, UPDATE, ArraySummary
 
 FORMAT = "backprop_viz.trace"
 VERSION = 1
@@ -40,16 +40,17 @@ def _enc_arg(arg):
 
 def dumps(trace, indent=None):
     nodes = []
-    for i in range(len(trace._ops)):
+    for i in range(trace.num_nodes):
         nodes.append({
-            "label": trace._labels[i], "op": trace._ops[i], "parents": list(trace._parents[i]),
-            "kind": trace._kinds[i], "shape": list(trace._shapes[i]), "pass": trace._node_pass[i],
-            "arg": _enc_arg(trace._args[i]), "init": _enc(trace._init[i]),
+            "label": trace._labels.get(i), "op": trace._nodes[NODE_ROW * i], "parents": list(trace._parents_of(i)),
+            "kind": trace._kind_of(i), "shape": list(trace._shapes.get(i, ())), "pass": trace._nodes[NODE_ROW * i + 3],
+            "arg": _enc_arg(trace._args.get(i)), "init": _enc(trace._init.get(i)),
         })
     events = []
-    for ev in trace._events:
-        ids, nvals = _EVENT_LAYOUT[ev[0]]
-        events.append(list(ev[:ids]) + [_enc(v) for v in ev[ids:ids + nvals]])
+    flat = trace._events
+    for r in range(0, len(flat), ROW):
+        ids, nvals = _EVENT_LAYOUT[flat[r]]
+        events.append(flat[r:r + ids] + [_enc(v) for v in flat[r + ids:r + ids + nvals]])
     doc = {"format": FORMAT, "version": VERSION, "nodes": nodes, "events": events,
            "pass_starts": list(trace._pass_starts)}
     return json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False)
@@ -147,14 +148,7 @@ def _node(trace, i, node):
     init = _dec(node["init"], where)
     if init is not None and _shape_of(init) != shape:
         raise ValueError(f"{where}: its value has shape {list(_shape_of(init))}, but the node's shape is {list(shape)}.")
-    trace._labels.append(label)
-    trace._ops.append(op)
-    trace._parents.append(tuple(parents))
-    trace._kinds.append(kind)
-    trace._shapes.append(shape)
-    trace._node_pass.append(node["pass"])
-    trace._args.append(_arg(op, node["arg"], where))
-    trace._init.append(init)
+    trace._add_node(op, tuple(parents), node["pass"], label, kind, shape, _arg(op, node["arg"], where), init)
 
 
 def _event(trace, i, ev):
@@ -165,7 +159,7 @@ def _event(trace, i, ev):
     ids, nvals = _EVENT_LAYOUT[kind]
     if len(ev) != ids + nvals:
         raise ValueError(f"{where} has {len(ev)} fields, expected {ids + nvals}.")
-    n = len(trace._ops)
+    n = trace.num_nodes
     for nid in ev[1:3] if kind == BACKWARD else ev[1:2]:
         if not _is_int(nid) or not 0 <= nid < n:
             raise ValueError(f"{where} names node {nid!r}, which does not exist.")
@@ -177,17 +171,17 @@ def _event(trace, i, ev):
         raise ValueError(f"{where} is missing a number (null where a value is needed).")
     node = ev[1]
     if kind == FORWARD:
-        if trace._kinds[node] != "computed":
-            raise ValueError(f"{where} computes node {node}, which is a leaf ({trace._kinds[node]}).")
-        if _shape_of(values[0]) != trace._shapes[node]:
+        if trace._kind_of(node) != "computed":
+            raise ValueError(f"{where} computes node {node}, which is a leaf ({trace._kind_of(node)}).")
+        if _shape_of(values[0]) != trace._shapes.get(node, ()):
             raise ValueError(f"{where}: a value of shape {list(_shape_of(values[0]))} for node {node} of shape "
-                             f"{list(trace._shapes[node])}.")
+                             f"{list(trace._shapes.get(node, ()))}.")
     if kind == BACKWARD:
         child, slot = ev[2], ev[3]
-        parents = trace._parents[child]
+        parents = trace._parents_of(child)
         if not _is_int(slot) or not 0 <= slot < len(parents) or parents[slot] != node:
             raise ValueError(f"{where}: node {node} is not parent {slot!r} of node {child}.")
-    trace._events.append(tuple(ev[:ids]) + values)
+    trace._append(*ev[:ids], *values)
 
 
 def loads(cls, text):
@@ -214,7 +208,7 @@ def loads(cls, text):
         _node(trace, i, node)
     for i, ev in enumerate(doc["events"]):
         _event(trace, i, ev)
-    starts, n = doc["pass_starts"], len(trace._events)
+    starts, n = doc["pass_starts"], len(trace)
     if any(not _is_int(s) for s in starts) or any(a >= b for a, b in zip(starts, starts[1:])) \
             or (starts and (starts[0] != 0 or starts[-1] >= n)) or (n and not starts):
         raise ValueError(f"this trace's 'pass_starts' must be increasing step numbers from 0, below its {n} "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_viz.engine import value as engine
-from backprop_viz.trace.events import BACKWARD, FORWARD, KIND_NAMES, SEED, UPDATE, Event, NodeInfo
+from backprop_viz.engine.numeric import _shape
+from backprop_viz.trace.events import BACKWARD, FORWARD, KIND_NAMES, NODE_ROW, ROW, SEED, UPDATE, Event, NodeInfo
 from backprop_viz.trace import json_io, present
 from backprop_viz.trace.snapshot import Snapshot
 
@@ -13,32 +13,80 @@ __all__ = ["Trace"]
 
 
 class Trace:
-    """Everything recorded: the nodes met, the events in order, split into passes."""
+    """Everything recorded: the nodes met, the events in order, split into passes.
+
+    Stored as flat columns, so that recording a node or an event allocates nothing that Python's
+    cyclic collector must later scan, only the numbers themselves:
+    - node i: `_nodes[NODE_ROW * i : NODE_ROW * (i + 1)]` = its op, the ids of its first and second
+      parent (-1 where absent; nodes with more parents, from stack(), keep a tuple of their ids in
+      `_many`) and its pass; the fields most nodes leave
+      at their default live in dicts by id: `_labels` (None), `_leaf_kinds` (computed, for nodes
+      with an op), `_shapes` (()), `_args` (None), `_init` (None);
+    - event i: `_events[ROW * i : ROW * (i + 1)]`, laid out as events.py says.
+    """
 
     def __init__(self):
-        self._labels, self._ops, self._parents, self._kinds = [], [], [], []
-        self._shapes, self._node_pass, self._args, self._init = [], [], [], []
+        self._nodes, self._many = [], {}
+        self._labels, self._leaf_kinds, self._shapes, self._args, self._init = {}, {}, {}, {}, {}
         self._events = []
         self._pass_starts = []
         self._checkpoints = []
         self._pass_nodes = {}
         self._cache_key = (0, 0)  # (events, nodes) the caches above were computed for
 
-    def _append_node(self, v, parents, init=None, pass_index=None):
-        nid = len(self._ops)
-        self._labels.append(v._label)
-        self._ops.append(v.op)
-        self._parents.append(parents)
-        self._kinds.append("computed" if v.op else v.role)
-        self._shapes.append(engine._shape(v._data))
-        self._node_pass.append(max(len(self._pass_starts) - 1, 0) if pass_index is None else pass_index)
-        self._args.append(v._arg)
-        self._init.append(init)
+    def _add_node(self, op, parents, pass_index, label=None, kind="computed", shape=(), arg=None, init=None):
+        nid = len(self._nodes) // NODE_ROW
+        if len(parents) > 2:
+            self._many[nid] = parents
+            parents = ()
+        self._nodes += (op, *parents, *(-1,) * (2 - len(parents)), pass_index)
+        if label is not None:
+            self._labels[nid] = label
+        if not op:
+            self._leaf_kinds[nid] = kind
+        if shape != ():
+            self._shapes[nid] = shape
+        if arg is not None:
+            self._args[nid] = arg
+        if init is not None:
+            self._init[nid] = init
         return nid
+
+    def _append_node(self, v, parents, init=None, pass_index=None):
+        """Add Value v as a node with these parent ids, the value it held (init), in this pass."""
+        if pass_index is None:
+            pass_index = max(len(self._pass_starts) - 1, 0)
+        return self._add_node(v.op, parents, pass_index, v._label, v.role, _shape(v._data), v._arg, init)
+
+    def _append(self, *row):
+        """Append one event: (kind, node, ...) as laid out in events.py, padded to a full row."""
+        self._events += row + (None,) * (ROW - len(row))
+
+    def _row(self, i):
+        r = ROW * i
+        return self._events[r:r + ROW]
+
+    def _nid(self, nid):
+        """Node id nid (negative counts from the end, as for a list); IndexError outside."""
+        n = len(self._nodes) // NODE_ROW
+        if nid < 0:
+            nid += n
+        if not 0 <= nid < n:
+            raise IndexError(f"node {nid} does not exist: this trace has {n} nodes.")
+        return nid
+
+    def _parents_of(self, nid):
+        if nid in self._many:
+            return self._many[nid]
+        a, b = self._nodes[NODE_ROW * nid + 1], self._nodes[NODE_ROW * nid + 2]
+        return () if a < 0 else (a,) if b < 0 else (a, b)
+
+    def _kind_of(self, nid):
+        return self._leaf_kinds[nid] if nid in self._leaf_kinds else "computed"
 
     def _check_caches(self):
         """Drop checkpoints and pass nodes computed before the trace grew (recording appends only)."""
-        key = (len(self._events), len(self._ops))
+        key = (len(self._events), len(self._nodes))
         if key != self._cache_key:
             self._checkpoints = []
             self._pass_nodes = {}
@@ -46,54 +94,56 @@ class Trace:
 
     # ---- nodes and events ----
     def __len__(self):
-        return len(self._events)
+        return len(self._events) // ROW
 
     def __repr__(self):
-        return f"<Trace: {len(self._ops)} nodes, {len(self)} steps, {self.passes} pass(es)>"
+        return f"<Trace: {self.num_nodes} nodes, {len(self)} steps, {self.passes} pass(es)>"
 
     # ---- the read API (docs/trace_api.md): all another layer uses of a trace ----
     @property
     def num_nodes(self):
         """How many nodes the trace has met; their ids are 0 .. num_nodes - 1."""
-        return len(self._ops)
+        return len(self._nodes) // NODE_ROW
 
     @property
     def nodes(self):
         """Every node as a NodeInfo, in id order."""
-        return [self.node(i) for i in range(len(self._ops))]
+        return [self.node(i) for i in range(self.num_nodes)]
 
     def node(self, nid):
         """Node `nid` as a NodeInfo (id, label, op, parents, kind, shape, pass_index, arg)."""
-        return NodeInfo(nid, self._labels[nid], self._ops[nid], self._parents[nid], self._kinds[nid],
-                        self._shapes[nid], self._node_pass[nid], self._args[nid])
+        nid = self._nid(nid)
+        r = NODE_ROW * nid
+        return NodeInfo(nid, self._labels.get(nid), self._nodes[r], self._parents_of(nid), self._kind_of(nid),
+                        self._shapes.get(nid, ()), self._nodes[r + 3], self._args.get(nid))
 
     def label(self, nid):
         """The label given to node `nid`, or None."""
-        return self._labels[nid]
+        return self._labels.get(self._nid(nid))
 
     def op(self, nid):
         """The op that computed node `nid` ('+', 'tanh', '@', …), or '' for a leaf."""
-        return self._ops[nid]
+        return self._nodes[NODE_ROW * self._nid(nid)]
 
     def parents(self, nid):
         """The ids of the nodes `nid` was computed from, in operand order (a tuple)."""
-        return self._parents[nid]
+        return self._parents_of(self._nid(nid))
 
     def kind(self, nid):
         """'input', 'parameter', 'constant' or 'computed'."""
-        return self._kinds[nid]
+        return self._kind_of(self._nid(nid))
 
     def shape(self, nid):
         """The shape of node `nid`'s value: () for a number."""
-        return self._shapes[nid]
+        return self._shapes.get(self._nid(nid), ())
 
     def arg(self, nid):
         """The op's constant argument: the exponent of **, the axis of sum/mean, a shape; else None."""
-        return self._args[nid]
+        return self._args.get(self._nid(nid))
 
     def initial(self, nid):
         """The value a leaf held when the trace first met it (None for a computed node)."""
-        return self._init[nid]
+        return self._init.get(self._nid(nid))
 
     def name(self, nid):
         """The name a student sees for node `nid` (its label, a constant's number, or a stable
@@ -103,27 +153,39 @@ class Trace:
     @property
     def events(self):
         """Every event as a named Event, in order."""
-        return [self.event(i) for i in range(len(self._events))]
+        return [self.event(i) for i in range(len(self))]
 
     def kind_at(self, i):
         """The kind of event i ('forward', 'seed', 'backward', 'update', 'grad'), without building it."""
-        return KIND_NAMES[self._events[i][0]]
+        return KIND_NAMES[self._events[ROW * self._index(i)]]
 
     def node_at(self, i):
         """The node event i is about, without building the event."""
-        return self._events[i][1]
+        return self._events[ROW * self._index(i) + 1]
 
     def seed_steps(self):
         """The indices of the seed events (one per backward pass), in order."""
-        return [i for i, ev in enumerate(self._events) if ev[0] == SEED]
+        return [r // ROW for r in range(0, len(self._events), ROW) if self._events[r] == SEED]
 
     def events_between(self, start, stop, kind=None):
         """(i, Event) for the events start <= i < stop, only those of `kind` if given."""
         code = None if kind is None else KIND_NAMES.index(kind)
         events = self._events
-        for i in range(max(start, 0), min(stop, len(events))):
-            if code is None or events[i][0] == code:
+        for i in range(max(start, 0), min(stop, len(self))):
+            if code is None or events[ROW * i] == code:
                 yield i, self.event(i)
+
+    def _index(self, i):
+        """Event index i (negative counts from the end, as for a list); IndexError outside."""
+        n = len(self)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"event indices are whole numbers, not {type(i).__name__}.")
+        i = int(i)
+        if i < 0:
+            i += n
+        if not 0 <= i < n:
+            raise IndexError(f"event {i} does not exist: this trace has {n} events.")
+        return i
 
     @property
     def pass_starts(self):
@@ -132,7 +194,8 @@ class Trace:
 
     def event(self, i):
         """Event i as a named Event."""
-        ev = self._events[i]
+        i = self._index(i)
+        ev = self._row(i)
         kind, node, p = ev[0], ev[1], self.pass_of(i)
         if kind == FORWARD:
             return Event("forward", node, p, value=ev[2])
@@ -166,7 +229,7 @@ class Trace:
             raise IndexError(f"pass {p} does not exist: this trace has {self.passes} pass(es).")
         if not self._pass_starts:
             return (0, 0)
-        stop = self._pass_starts[p + 1] if p + 1 < len(self._pass_starts) else len(self._events)
+        stop = self._pass_starts[p + 1] if p + 1 < len(self._pass_starts) else len(self)
         return (self._pass_starts[p], stop)
 
     def pass_nodes(self, p):
@@ -176,48 +239,52 @@ class Trace:
             return self._pass_nodes[p]
         start, stop = self.pass_range(p)
         ids = set()
-        for ev in self._events[start:stop]:
-            ids.add(ev[1])
-            if ev[0] == FORWARD:
-                ids.update(self._parents[ev[1]])
-            elif ev[0] == BACKWARD:
-                ids.add(ev[2])
+        events = self._events
+        for r in range(ROW * start, ROW * stop, ROW):
+            ids.add(events[r + 1])
+            if events[r] == FORWARD:
+                ids.update(self._parents_of(events[r + 1]))
+            elif events[r] == BACKWARD:
+                ids.add(events[r + 2])
         if not ids and not self._events:
-            ids = set(range(len(self._ops)))
+            ids = set(range(self.num_nodes))
         result = tuple(sorted(ids))
         self._pass_nodes[p] = result
         return result
 
     # ---- snapshots ----
     def _initial_state(self):
-        return list(self._init), [None] * len(self._ops)
+        values = [None] * self.num_nodes
+        for nid, value in self._init.items():
+            values[nid] = value
+        return values, [None] * self.num_nodes
 
     def _apply(self, values, grads, i):
-        ev = self._events[i]
-        kind = ev[0]
+        ev, r = self._events, ROW * i
+        kind = ev[r]
         if kind == FORWARD:
-            values[ev[1]] = ev[2]
+            values[ev[r + 1]] = ev[r + 2]
         elif kind == BACKWARD:
-            grads[ev[1]] = ev[8]
+            grads[ev[r + 1]] = ev[r + 8]
         elif kind == SEED:
             # interior gradients start afresh in every backward pass (as in the engine)
-            kinds = self._kinds
+            nodes = self._nodes
             for nid in self.pass_nodes(self.pass_of(i)):
-                if kinds[nid] == "computed":
+                if nodes[NODE_ROW * nid]:  # computed (it has an op)
                     grads[nid] = None
-            grads[ev[1]] = ev[3]
+            grads[ev[r + 1]] = ev[r + 3]
         elif kind == UPDATE:
-            values[ev[1]] = ev[3]
+            values[ev[r + 1]] = ev[r + 3]
         else:
-            grads[ev[1]] = ev[3]
+            grads[ev[r + 1]] = ev[r + 3]
 
     def _build_checkpoints(self):
         # A checkpoint every `every` events keeps memory proportional to the number of events
         # (not events x nodes), and any snapshot is at most `every` replayed events away.
-        every = max(256, len(self._ops))
+        every = max(256, self.num_nodes)
         values, grads = self._initial_state()
         checkpoints = [(0, list(values), list(grads))]
-        for i in range(len(self._events)):
+        for i in range(len(self)):
             self._apply(values, grads, i)
             if (i + 1) % every == 0:
                 checkpoints.append((i + 1, list(values), list(grads)))
@@ -228,8 +295,8 @@ class Trace:
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
             raise TypeError(f"snapshot(k) takes a step number, not {type(k).__name__}.")
         k = int(k)
-        if not 0 <= k <= len(self._events):
-            raise IndexError(f"step {k} does not exist: this trace has steps 0 to {len(self._events)}.")
+        if not 0 <= k <= len(self):
+            raise IndexError(f"step {k} does not exist: this trace has steps 0 to {len(self)}.")
         self._check_caches()
         if not self._checkpoints:
             self._build_checkpoints()
