@@ -71,7 +71,7 @@ class Picture(graphviz.Digraph):
             if filename is None and directory is None:
                 filename = os.path.splitext(outfile)[0] + ".gv"
         format = format or self.format
-        source = self.save(filename, directory)
+        source = self.save(filename, directory=directory)
         if outfile is None:
             outfile = f"{source}.{'.'.join(x for x in (formatter, renderer, format) if x)}"
         if raise_if_result_exists and os.path.exists(outfile):

@@ -6,6 +6,8 @@ process (what `pip install` brings on Linux x86-64, Windows and macOS), else the
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import re
 import shutil
@@ -109,7 +111,9 @@ def _pipe_bundled(source, fmt, prog):
     pgv = _pygraphviz()
     if pgv is None:
         raise DotNotFoundError()
-    with _LOCK:
+    # pygraphviz writes "layout may take a long time" to sys.stderr past 1000 nodes: big graphs
+    # are summarised before they get here, and a student need not read it
+    with _LOCK, contextlib.redirect_stderr(io.StringIO()):
         try:
             return pgv.AGraph(string=source).draw(format=fmt, prog=prog)
         except (ValueError, pgv.DotError) as e:
