@@ -68,6 +68,35 @@ _MEASURE = """() => {
     if (smallest !== null && smallest < %(min)s)
       out.small.push(where(svg) + ': ' + smallest.toFixed(1) + ' px ("' + sample + '")');
   }
+  // An SVG shown as an <img> (a graphviz picture's output): its texts' size in SVG units, scaled
+  // by how wide the image is drawn against its viewBox.
+  for (const img of panel.querySelectorAll('.jp-OutputArea-output img')) {
+    const src = img.getAttribute('src') || '';
+    if (!src.startsWith('data:image/svg+xml') || !visible(img)) continue;
+    const comma = src.indexOf(',');
+    const text = src.slice(0, comma).includes(';base64')
+      ? new TextDecoder().decode(Uint8Array.from(atob(src.slice(comma + 1)), c => c.charCodeAt(0)))
+      : decodeURIComponent(src.slice(comma + 1));
+    const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+    const root = doc.documentElement, box = (root.getAttribute('viewBox') || '').split(/[ ,]+/).map(Number);
+    if (box.length !== 4 || !box[2]) continue;
+    out.pictures += 1;
+    const scale = img.getBoundingClientRect().width / box[2];
+    let smallest = null, sample = '';
+    for (const t of doc.querySelectorAll('text')) {
+      if (!t.textContent.trim()) continue;
+      let el = t, size = null;
+      while (el && el.nodeType === 1 && size === null) {
+        const m = /font-size:\s*([\d.]+)/.exec(el.getAttribute('style') || '');
+        size = el.getAttribute('font-size') ? parseFloat(el.getAttribute('font-size')) : m ? parseFloat(m[1]) : null;
+        el = el.parentNode;
+      }
+      const px = (size === null ? 14 : size) * scale;  // graphviz's default font size is 14
+      if (smallest === null || px < smallest) { smallest = px; sample = t.textContent.trim().slice(0, 40); }
+    }
+    if (smallest !== null && smallest < %(min)s)
+      out.small.push(where(img) + ': ' + smallest.toFixed(1) + ' px ("' + sample + '")');
+  }
   for (const o of outputs) {
     const edge = o.getBoundingClientRect().right;
     for (const pic of o.querySelectorAll('svg, img, canvas, table')) {
