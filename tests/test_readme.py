@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,8 +50,6 @@ def test_sections_a_teacher_looks_for():
 
 @pytest.mark.dot
 def test_quick_start_runs_as_written(tmp_path):
-    if shutil.which("rsvg-convert") is None:
-        pytest.skip("the quick start's export_gif needs rsvg-convert: tools/system_packages.sh lab")
     (code,) = re.findall(r"```python\n(.*?)```", _section("Quick start"), re.S)
     assert len(code.strip().splitlines()) <= 14, "a quick start is about ten lines"
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,

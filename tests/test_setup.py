@@ -69,3 +69,24 @@ def test_make_lab_serves_the_lessons_index(tmp_path):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_make_lab_needs_no_system_package(tmp_path):
+    """`make lab` is pip only: its set-up runs no apt-get (the test set-up may still add Chromium)."""
+    plan = subprocess.run(["make", "-n", "-B", "lab"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert "apt" not in plan.stdout and "system_packages" not in plan.stdout, plan.stdout
+    fake = tmp_path / "apt-get"
+    fake.write_text(f"#!/bin/sh\necho called >> {tmp_path / 'calls'}\nexit 1\n")
+    fake.chmod(0o755)
+    env = dict(os.environ, PATH=f"{tmp_path}{os.pathsep}/usr/bin{os.pathsep}/bin")
+    done = subprocess.run(["bash", str(ROOT / "tools" / "system_packages.sh"), "lab"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and not (tmp_path / "calls").exists(), done.stderr
+
+
+def test_readme_says_how_to_install_everywhere_a_class_runs():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Install with pip", 1)[1].split("\n## ", 1)[0]
+    for needle in ("Windows", "macOS", "Linux", "pip install -r requirements.txt -e .", "git+https://",
+                   "%pip install", "JupyterHub", "Notebook 7", "jupyter notebook", "no admin rights"):
+        assert needle in section, needle
