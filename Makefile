@@ -51,12 +51,17 @@ bench: venv-test
 # A lesson as an app for a projector: outputs and widgets only, no code cells (Voilà).
 # LESSON=5 or 05 picks notebooks/05_*.ipynb, with LANG=ko notebooks/ko/05_*.ipynb; THEME=dark for a
 # dark room; Ctrl+C stops it.
+# Cells tagged solution, check or exercise are left out of the page (not run, nothing shown): Voilà runs
+# the cells after nbconvert's preprocessors, so TagRemovePreprocessor.remove_all_outputs_tags would
+# not hide their outputs. The same settings: voila.json (voila started here), binder/ (Binder).
 present: venv
 	@n=$$(echo "$(LESSON)" | sed 's/^[0-9]$$/0&/'); f=$$(ls $(EDITION)/$${n}_*.ipynb 2>/dev/null | head -n1); \
 	if [ -z "$$f" ]; then echo "No lesson $(EDITION)/$${n}_*.ipynb. The lessons: $$(ls $(EDITION) | grep '\.ipynb$$' | tr '\n' ' ')" >&2; exit 2; fi; \
 	echo "Presenting $$f at http://127.0.0.1:$(PORT)/ (open it in a browser; Ctrl+C stops it)"; \
 	exec $(RUN_ENV) $(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --Voila.port=$(PORT) --Voila.port_retries=0 \
-	    --strip_sources=True --template=lab --theme=$(THEME) "$$f"
+	    --strip_sources=True --template=lab --theme=$(THEME) --TagRemovePreprocessor.enabled=True \
+	    --TagRemovePreprocessor.remove_cell_tags=solution --TagRemovePreprocessor.remove_cell_tags=check \
+	    --TagRemovePreprocessor.remove_cell_tags=exercise "$$f"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

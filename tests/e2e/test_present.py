@@ -1,7 +1,11 @@
-"""`make present`: a lesson shown by Voilà as an app — no code cells, the player works, the URL printed."""
+"""`make present`: a lesson shown by Voilà as an app — no code cells, the player works, the URL printed;
+no check, exercise or solution reaches the class, with `make present` or on Binder."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -57,3 +61,79 @@ def test_make_present_shows_the_lesson_without_code_and_the_player_steps(present
     assert after != before, "stepping must redraw the graph"
     screenshot(page, "presented")
     pages.assert_no_tracebacks(page)
+
+
+# -- a real lesson on the projector: no check, exercise or solution --------------------------------
+LESSON_05 = REPO / "notebooks" / "05_backprop_step_by_step.ipynb"
+# What lesson 05's cells tagged check, exercise and solution print or say: none of it may reach the class.
+NOT_FOR_THE_CLASS = ["step 4:", "The quiz accepts", "not answered yet", "checks out", "✓",
+                     "# Solution", "check_player", "dL/dx = (direct", "my_dL_dx"]
+
+
+class PresentLesson05(PresentServer):
+    def command(self) -> list[str]:
+        return [*super().command(), "LESSON=05"]  # the last LESSON= wins
+
+
+class BinderVoila(servers.LabServer):
+    """A Jupyter server configured as Binder configures it (binder/postBuild), showing lessons through
+    its Voilà extension at /voila/render/… — the Binder badge's app links."""
+
+    kind = "binder-voila"
+
+    def start(self):
+        env = self._env()
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+        subprocess.run(["bash", str(REPO / "binder" / "postBuild")], cwd=REPO, env=env, check=True)
+        self._post_build_env = env
+        return super().start()
+
+    def _env(self) -> dict:
+        env = super()._env()
+        env.update(getattr(self, "_post_build_env", {}))
+        return env
+
+    def open(self, context):
+        page = pages.blank_page(context)
+        pages.watch_server(context, self)
+        page.goto(f"{self.url}/voila/render/{self.notebook}?token={servers.TOKEN}",
+                  timeout=pages.START_TIMEOUT_S * 1000)
+        page.locator("#rendered_cells").wait_for(state="visible", timeout=pages.START_TIMEOUT_S * 1000)
+        pages.assert_no_tracebacks(page)
+        return page
+
+
+def _assert_only_the_lesson_shows(page):
+    from playwright.sync_api import expect
+
+    expect(page.locator("h1").first).to_contain_text("Backpropagation, step by step")
+    player = page.locator(".bpv-player").first
+    expect(player.locator(".bpv-status")).to_contain_text("step 0 of")
+    expect(page.locator(".bpv-quiz").first).to_be_visible()
+    text = page.locator("body").inner_text()
+    html = page.content()
+    shown = [t for t in NOT_FOR_THE_CLASS if t in text or t in html]
+    assert not shown, f"the presented lesson shows what is not for the class: {shown}"
+    assert "Round 5 — a neuron" in text and "Recap" in text, "the lesson's own text must all be there"
+
+
+def test_make_present_leaves_out_checks_exercises_and_solutions(browser_context, screenshot):
+    server = PresentLesson05(LESSON_05)
+    try:
+        server.start()
+        page = server.open(browser_context)
+        _assert_only_the_lesson_shows(page)
+        screenshot(page, "lesson-05")
+    finally:
+        server.stop()
+
+
+def test_binder_voila_leaves_out_checks_exercises_and_solutions(browser_context, screenshot):
+    server = BinderVoila(LESSON_05)
+    try:
+        server.start()
+        page = server.open(browser_context)
+        _assert_only_the_lesson_shows(page)
+        screenshot(page, "binder-lesson-05")
+    finally:
+        server.stop()
