@@ -12,9 +12,54 @@ from . import pages
 pytestmark = [pytest.mark.browser, pytest.mark.dot]
 
 NOTEBOOK = Path(__file__).parent / "fixtures" / "descent.ipynb"
+STEP_GOAL_MS = 100.0  # click 'step' → status, table, curve, fit, landscape and sample graph all updated
+CLICKS = 10
+
+# A step click changes the status, the table, the pictures (a new img src) and the graph; a picture
+# that came out the same (the line moved less than a pixel) is not sent again. So the time is that of
+# the last change in the view after the click, once the status shows the new step and nothing has
+# changed for QUIET_MS; the observer sees attribute changes too.
+QUIET_MS = 400
+_CLICK = """async ([scope, step, quietMs, timeoutMs]) => {
+  const root = document.querySelector(scope);
+  const status = () => root.querySelector('.bpv-gd-status').textContent.includes('step ' + step + ': loss');
+  let t0 = 0, last = null, observer, timer;
+  return await new Promise(resolve => {
+    const settle = () => { clearTimeout(timer); timer = setTimeout(() => {
+      if (status()) { observer.disconnect(); resolve(last - t0); } }, quietMs); };
+    observer = new MutationObserver(() => { last = performance.now(); settle(); });
+    observer.observe(root, {childList: true, subtree: true, characterData: true, attributes: true});
+    setTimeout(() => { observer.disconnect(); resolve(null); }, timeoutMs);
+    t0 = performance.now();
+    root.querySelector('.bpv-gd-step').click();
+  }); }"""
 
 
-def test_descent_and_quiz_in_voila(browser_context, voila, screenshot):
+def step_clicks(page, scope, clicks=CLICKS, timeout_ms=30_000):
+    """In-page ms from clicking 'step' to the last change of the descent view showing the next step."""
+    import re as _re
+
+    from playwright.sync_api import expect
+
+    out = []
+    for _ in range(clicks):
+        expect(page.locator(f"{scope} .bpv-gd-step")).to_be_enabled()  # the last step's button state has arrived
+        t = int(_re.search(r"step (\d+): loss", page.locator(f"{scope} .bpv-gd-status").inner_text()).group(1))
+        ms = page.evaluate(_CLICK, [scope, t + 1, QUIET_MS, timeout_ms])
+        assert ms is not None, f"after a step click the view never showed step {t + 1}"
+        out.append(ms)
+    return out
+
+
+def report_step_clicks(where, values):
+    med = pages.median(values)
+    verdict = "met" if med <= STEP_GOAL_MS else "NOT met"
+    print(f"{where}: GradientDescentView 'step' click → all views updated: median {med:.0f} ms over "
+          f"{len(values)} clicks (min {min(values):.0f}, max {max(values):.0f}); goal ≤ {STEP_GOAL_MS:.0f} ms: {verdict}")
+    return med
+
+
+def test_descent_and_quiz_in_voila(browser_context, voila, screenshot, report_latency):
     from playwright.sync_api import expect
 
     from backprop_viz import GradientQuiz
@@ -28,10 +73,13 @@ def test_descent_and_quiz_in_voila(browser_context, voila, screenshot):
     gd.locator(".bpv-gd-step").click()
     expect(status).to_contain_text("step 1: loss")
     expect(curve).not_to_have_attribute("src", before)  # the loss curve was redrawn
+    latencies = step_clicks(page, ".gd")  # steps 2 … 11, each click timed until every view shows it
+    report_latency("voila: GradientDescentView step click → all views", latencies)
+    report_step_clicks("Voilà", latencies)
     gd.locator(".bpv-gd-run").click()  # 200 steps in a background thread
     expect(gd.locator(".bpv-gd-progress-text")).to_have_text("200 / 200")
     expect(message).to_contain_text("Ran 200 steps")
-    expect(status).to_contain_text("step 201: loss")
+    expect(status).to_contain_text(f"step {201 + CLICKS}: loss")
     expect(gd.locator(".bpv-gd-run")).to_be_enabled()
     screenshot(page, "after-run")
 
