@@ -172,3 +172,67 @@ def _broadcasts(s1, s2):
     except ValueError:
         return False
     return True
+
+
+SCALAR_OPS = ("+", "-", "*", "/", "-", "/", "**", "neg", "exp", "log", "tanh", "sigmoid", "relu")
+
+
+@st.composite
+def scalar_graphs(draw, max_leaves=4, max_steps=8):
+    """(leaves, steps) of a scalar graph for captions and hints: leaves (value, label), steps
+    (op, operands, exponent, label or None); an operand is a node index or a plain number. Some values
+    have no label (their v-name shows), some operands are constants; every op is defined where used."""
+    leaves = [(draw(_numbers), f"{'abcdwxyz'[i]}") for i in range(draw(st.integers(1, max_leaves)))]
+    values = [v for v, _ in leaves]
+    steps = []
+    for _ in range(draw(st.integers(1, max_steps))):
+        op = draw(st.sampled_from(SCALAR_OPS))
+        a = draw(st.integers(0, len(values) - 1))
+        x, p = values[a], None
+        if op in ("+", "-", "*", "/"):
+            other = draw(st.integers(0, len(values) - 1)) if draw(st.integers(0, 3)) else ("const", draw(_numbers))
+            y = values[other] if isinstance(other, int) else other[1]
+            if op == "/" and abs(y) < 0.3:
+                continue
+            refs = (a, other) if draw(st.booleans()) or op == "/" else (other, a)
+            args = [values[r] if isinstance(r, int) else r[1] for r in refs]
+            out = {"+": args[0] + args[1], "-": args[0] - args[1], "*": args[0] * args[1]}.get(op)
+            out = args[0] / args[1] if op == "/" else out
+        else:
+            p = draw(st.sampled_from(EXPONENTS)) if op == "**" else None
+            if not _allowed(op, np.asarray(x), p):
+                continue
+            refs = (a,)
+            with np.errstate(all="ignore"):
+                out = {"neg": -x, "exp": np.exp(x), "log": np.log(x), "tanh": np.tanh(x), "sigmoid": 1 / (1 + np.exp(-x)),
+                       "relu": max(x, 0.0), "**": x ** p if p is not None else None}[op]
+        if not (np.isfinite(out) and (1e-3 < abs(out) < 1e3 or (op == "relu" and out == 0))):
+            continue
+        steps.append((op, refs, p, draw(st.sampled_from([None, f"n{len(steps)}", f"n{len(steps)}"]))))
+        values.append(float(out))
+    return tuple(leaves), tuple(steps)
+
+
+def build_scalar_graph(graph, loss_label="L"):
+    """The Values of a scalar_graphs() example: (leaves, every node, loss); the loss is the last value."""
+    from backprop_viz import Value
+
+    leaves, steps = graph
+    nodes = [Value(v, label) for v, label in leaves]
+    for op, refs, p, label in steps:
+        args = [nodes[r] if isinstance(r, int) else r[1] for r in refs]
+        if op in ("+", "-", "*", "/"):
+            v = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+                 "/": lambda a, b: a / b}[op](*args)
+        elif op == "**":
+            v = args[0] ** p
+        elif op == "neg":
+            v = -args[0]
+        else:
+            v = getattr(args[0], op)()
+        v.label = label
+        nodes.append(v)
+    loss = nodes[-1]
+    if loss_label is not None:
+        loss.label = loss_label
+    return nodes[:len(leaves)], nodes, loss

@@ -29,18 +29,25 @@ def num(x, paren=False):
 
 
 def check_latex(text):
-    """One $…$ formula whose braces balance, and nothing in it a browser could take for a tag."""
-    dollars = re.findall(r"(?<!\\)\$", text)
-    assert len(dollars) == 2, text
-    formula = text[text.index("$") + 1:text.rindex("$")]
-    outside = text[:text.index("$")] + text[text.rindex("$") + 1:]
-    assert "\\" not in outside, text  # sentences around the formula are plain text, numbers too
-    depth = 0
-    for ch in re.sub(r"\\[{}$]", "", formula):
-        depth += {"{": 1, "}": -1}.get(ch, 0)
-        assert depth >= 0, text
-    assert depth == 0 and "<" not in formula and ">" not in formula, text
-    return formula
+    """At most one $…$ formula a line, the first line has one, braces balance, nothing in a formula a
+    browser could take for a tag; returns the formulas, joined by ' | '."""
+    formulas = []
+    for n, line in enumerate(text.split("\n")):
+        dollars = re.findall(r"(?<!\\)\$", line)
+        assert len(dollars) in ((2,) if n == 0 else (0, 2)), text
+        if not dollars:
+            assert "\\" not in line, text
+            continue
+        formula = line[line.index("$") + 1:line.rindex("$")]
+        outside = line[:line.index("$")] + line[line.rindex("$") + 1:]
+        assert "\\" not in outside, text  # sentences around the formula are plain text, numbers too
+        depth = 0
+        for ch in re.sub(r"\\[{}$]", "", formula):
+            depth += {"{": 1, "}": -1}.get(ch, 0)
+            assert depth >= 0, text
+        assert depth == 0 and "<" not in formula and ">" not in formula, text
+        formulas.append(formula)
+    return " | ".join(formulas)
 
 
 def chain_rule_trace():
@@ -64,9 +71,9 @@ def test_forward_caption_shows_the_product_with_its_numbers():
     trace = chain_rule_trace()
     text, latex = captions(trace, 1)
     for lang in ("en", "ko"):
-        assert text[lang].endswith("e = a · b = 2.0 · (−3.0) = −6.0") and WORDS[lang]["forward"] in text[lang]
+        assert text[lang].endswith("e = a · b = 2 · (−3) = −6") and WORDS[lang]["forward"] in text[lang]
     assert "compute e from a, b" in text["en"]
-    assert check_latex(latex) == r"e = a \cdot b = 2.0 \cdot (-3.0) = -6.0"
+    assert check_latex(latex) == r"e = a \cdot b = 2 \cdot (-3) = -6"
 
 
 def test_seed_caption():
@@ -81,8 +88,9 @@ def test_seed_caption():
         y.label = "y"
         y.backward(gradient=np.array([0.5, -1.0]))
     text, latex = captions(t2, 2)
-    assert "given to backward()" in text["en"] and text["en"].endswith("∂y/∂y = [0.5, −1.0]")
-    assert "backward()" in text["ko"] and check_latex(latex).endswith("= [0.5, -1.0]")
+    # the given gradient is not written '∂y/∂y = …' (that is 1): it is what the backward pass starts from
+    assert "given to backward()" in text["en"] and text["en"].endswith("∂y/∂y ← [0.5, −1]")
+    assert "backward()" in text["ko"] and check_latex(latex).endswith(r"\leftarrow [0.5, -1]")
 
 
 def test_backward_caption_is_the_chain_rule_with_numbers():
@@ -91,10 +99,18 @@ def test_backward_caption_is_the_chain_rule_with_numbers():
     assert (ev.kind, ev.child, ev.node) == ("backward", 2, 0)
     text, latex = captions(trace, 6)
     for lang in ("en", "ko"):
-        assert "∂L/∂a += ∂L/∂e · ∂e/∂a = 1.0 × (−3.0) = −3.0" in text[lang] and WORDS[lang]["backward"] in text[lang]
+        # the local rule in the graph's names and numbers, then the chain rule
+        assert "∂e/∂a = b = −3;  ∂L/∂a += ∂L/∂e · ∂e/∂a = 1 × (−3) = −3" in text[lang]
+        assert WORDS[lang]["backward"] in text[lang]
     formula = check_latex(latex)
-    assert formula == (r"\frac{\partial L}{\partial a} \mathrel{+}= \frac{\partial L}{\partial e} \cdot "
-                       r"\frac{\partial e}{\partial a} = 1.0 \times (-3.0) = -3.0")
+    assert formula == (r"\frac{\partial e}{\partial a} = b = -3,\quad "
+                       r"\frac{\partial L}{\partial a} \mathrel{+}= \frac{\partial L}{\partial e} \cdot "
+                       r"\frac{\partial e}{\partial a} = 1 \times (-3) = -3")
+    # out of the loss the local factor is written with the op that made L: ∂L/∂a would be the gradient itself
+    text, latex = captions(trace, 5)
+    for lang in ("en", "ko"):
+        assert text[lang].endswith("∂L/∂a += ∂L/∂L · ∂(e + a)/∂a = 1 × 1 = 1")
+    assert check_latex(latex).endswith(r"\cdot \frac{\partial (e + a)}{\partial a} = 1 \times 1 = 1")
 
 
 def test_fan_out_caption_says_the_paths_add_up():
@@ -102,9 +118,11 @@ def test_fan_out_caption_says_the_paths_add_up():
     first, second = [e for e in trace.events if e.kind == "backward" and e.node == 0]
     text, _ = captions(trace, trace.events.index(second) + 1)
     sum_text = f"{num(second.before)} + {num(second.contribution, True)} = {num(second.after)}"
-    assert sum_text == "1.0 + (−3.0) = −2.0" and second.before == first.after
+    assert sum_text == "1 + (−3) = −2" and second.before == first.after
     for lang in ("en", "ko"):
         assert WORDS[lang]["fanout"] in text[lang] and sum_text in text[lang]
+        formula, fanout = text[lang].split("\n")  # the sentence on a line of its own
+        assert WORDS[lang]["fanout"] in fanout and fanout.startswith("a") and "+=" in formula
     text, _ = captions(trace, trace.events.index(first) + 1)
     assert all(WORDS[lang]["fanout"] not in text[lang] for lang in ("en", "ko"))
 
@@ -147,7 +165,7 @@ def test_update_and_zero_grad_captions():
     assert grad == -8.0 and check_latex(latex).startswith(r"w \leftarrow w - \eta\cdot \frac{\partial L}{\partial w}")
     text, latex = captions(trace, len(trace))
     for lang in ("en", "ko"):
-        assert WORDS[lang]["grad"] in text[lang] and "0.0" in text[lang]
+        assert WORDS[lang]["grad"] in text[lang] and {"en": "to 0 ", "ko": "0으로"}[lang] in text[lang]
     assert "$" not in latex  # a sentence only
 
 
@@ -156,7 +174,7 @@ def test_an_update_without_a_gradient_says_old_and_new_value():
     with record() as trace:
         p.data = p.data * 0.5
     text, _ = captions(trace, 1)
-    assert "p changes from [1.0, 1.0] to [0.5, 0.5]" in text["en"] and "갱신" in text["ko"]
+    assert "p changes from [1, 1] to [0.5, 0.5]" in text["en"] and "갱신" in text["ko"]
 
 
 def test_array_rules_get_a_sentence():
@@ -245,8 +263,8 @@ def test_negative_numbers_keep_their_parentheses():
         q = a ** -1.5
         q.label = "q"
     texts = [trace.snapshot(k).caption() for k in range(1, 5)]
-    assert texts[0].endswith("p = a^2 = (−2.0)^2 = 4.0")
-    assert texts[1].endswith("n = −a = −(−2.0) = 2.0")
-    assert "compute m from a, −3.0" in texts[2] and texts[2].endswith("m = a · (−3.0) = (−2.0) · (−3.0) = 6.0")
-    assert texts[3].endswith(f"q = a^−1.5 = (−2.0)^−1.5 = {num(q.data)}") and num(q.data) == "nan"
-    assert check_latex(trace.snapshot(4).caption("en", "latex")).endswith(r"(-2.0)^{-1.5} = \text{nan}")
+    assert texts[0].endswith("p = a² = (−2)² = 4")
+    assert texts[1].endswith("n = −a = −(−2) = 2")
+    assert "compute m from a, −3" in texts[2] and texts[2].endswith("m = a · (−3) = (−2) · (−3) = 6")
+    assert texts[3].endswith(f"q = a^−1.5 = (−2)^−1.5 = {num(q.data)}") and num(q.data) == "nan"
+    assert check_latex(trace.snapshot(4).caption("en", "latex")).endswith(r"(-2)^{-1.5} = \text{nan}")

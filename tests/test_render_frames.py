@@ -107,7 +107,7 @@ def test_forward_looks_pending_done_active_and_parameter():
     look = f.look(title)
     assert title.text == "d" and (look["font-weight"], look["text-anchor"]) == ("bold", "middle")
     numbers = [e for e in f.node("value", 4).iter(f"{SVG}text") if e.get("class") == "n"]
-    assert [e.text for e in numbers] == ["4.0000"] and f.look(numbers[0])["text-anchor"] == "end"
+    assert [e.text for e in numbers] == ["4"] and f.look(numbers[0])["text-anchor"] == "end"
     assert not [e for e in f.node("value", 6).iter(f"{SVG}text") if e.get("class") == "n"]  # L: nothing yet
     heads = [f.look(e)["fill"] for e in f.node("value", 4).iter(f"{SVG}text") if e.get("class") == "h"]
     assert heads == [style.MUTED, style.MUTED]
@@ -131,7 +131,7 @@ def test_backward_looks_edge_colour_width_label_and_tint():
     assert float(f.look(curve)["stroke-width"]) == pytest.approx(float(later.get("stroke-width")) + 1.5)
     [label] = [g for g in f.labels() if "la" in g.get("class").split()]
     plate, text = label.find(f"{SVG}rect"), label.find(f"{SVG}text")
-    assert text.text == "← 6.0000" and f.look(text)["font-weight"] == "bold"
+    assert text.text == "← 6" and f.look(text)["font-weight"] == "bold"
     assert (f.look(plate)["fill"], f.look(plate)["stroke"]) == (style.ACTIVE_FILL, style.POSITIVE)
     quiet = [g for g in f.labels() if g is not label]
     assert quiet and all(f.look(g.find(f"{SVG}rect"))["fill"] == "#ffffff" for g in quiet)

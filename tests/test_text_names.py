@@ -48,7 +48,7 @@ def test_parameters_inputs_and_computed_values_are_named_apart():
     a, b = Value(2.0), Value(-3.0, role="parameter")
     t = trace_of(a * b + 1.0)
     kinds = {t.name(i): t.kind(i) for i in range(t.num_nodes)}
-    assert kinds == {"x1": "input", "θ1": "parameter", "v1": "computed", "1.0": "constant", "v2": "computed"}
+    assert kinds == {"x1": "input", "θ1": "parameter", "v1": "computed", "1": "constant", "v2": "computed"}
 
 
 def test_a_generated_name_never_takes_a_label():

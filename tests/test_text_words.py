@@ -159,10 +159,10 @@ def test_particles_in_captions_follow_the_names_they_come_after():
     said = " ".join(text for _, text in caption_texts(labels_and_passes()))
     # unlabelled values are named v1, v2, … in the order each pass computes them (text.names)
     for phrase in ("w1, x₂로 v1을 계산합니다", "v2, h0으로 v3을 계산합니다", "v3으로 가중치를 계산합니다",
-                   "가중치, 7.0으로 v4를", "v7, v8로 L을 계산합니다", "v7에서 v6으로 흐릅니다",
+                   "가중치, 7로 v4를", "v7, v8로 L을 계산합니다", "v7에서 v6으로 흐릅니다",
                    "v7로 흐릅니다", "v4에서 가중치로 흐릅니다", "b로 흐릅니다", "w1로 흐릅니다", "v2는 여러 번",
-                   "−20.75가 남아", "−1.0이 남아", "경사 하강법이 w1을", "경사 하강법이 b를",
-                   "w1의 기울기를 0.0으로", "b에는 이전 역전파의 기울기"):
+                   "−20.75가 남아", "−1이 남아", "경사 하강법이 w1을", "경사 하강법이 b를",
+                   "w1의 기울기를 0으로", "b에는 이전 역전파의 기울기"):
         assert phrase in said, phrase
 
 

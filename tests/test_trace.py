@@ -183,7 +183,7 @@ def test_leaves_made_before_the_block_enter_when_first_used():
     first = trace.snapshot(0)
     assert first.values[:3] == [1.5, 2.0, 3.0] and same(first.values[3], b.data)
     assert first.values[4:] == [None, None] and "u" not in [n.label for n in nodes]
-    assert trace.name(1) == "2.0" and trace.name(5) == "v3" and trace.name(0) == "a"  # e: the 3rd value computed
+    assert trace.name(1) == "2" and trace.name(5) == "v3" and trace.name(0) == "a"  # e: the 3rd value computed
     assert kinds(trace) == ["forward", "forward"] and same(trace.snapshot(2).values[5], e.data)
 
 

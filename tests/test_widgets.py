@@ -58,7 +58,8 @@ def test_player_buttons_step_through_every_frame():
         p.next_button.click()
         assert p.index == k and p.slider.value == k
         assert p.picture == f[k] and f[k] in p.frame.value
-        assert p.caption.value == html.escape(t.snapshot(k).caption("en", fmt="latex"), quote=False)
+        lines = html.escape(t.snapshot(k).caption("en", fmt="latex"), quote=False).split("\n")
+        assert p.caption.value == "<br>".join(lines)  # each line of the caption on a line of its own
         seen.append(p.frame.value)
     assert len(set(seen)) == len(seen)  # every step changes the picture
     assert p.next_button.disabled and p.last_button.disabled
@@ -133,7 +134,7 @@ def test_constants_show_no_gradient_and_negative_names_get_parentheses():
         L.backward()
     p = BackpropPlayer(t, start=len(t))
     cells = {t.name(int(n)): re.findall(r"<td>(.*?)</td>", c) for n, _, c in rows(p.table.value)}
-    assert cells["-0.5"][1] == "constant" and cells["-0.5"][3].endswith(">–</i>")
+    assert cells["−0.5"][1] == "constant" and cells["−0.5"][3].endswith(">–</i>")
     assert cells["L"][1] == "a - (-0.5)" and cells["a"][3] == fmt(1.0)
 
 

@@ -7,6 +7,7 @@ import unicodedata
 
 import numpy as np
 
+from backprop_viz.text.numbers import DIGITS, fmt
 from backprop_viz.trace import ArraySummary
 
 # Okabe–Ito colours (safe for the common colour-vision deficiencies) on a white card of our
@@ -38,7 +39,7 @@ NOTE_SIZE = 10.5
 ROW_H = 14.0
 TITLE_H = 17.0
 PAD = 5.0
-NUMBER_CHARS = 9  # the widest text number_text() gives
+NUMBER_CHARS = 10  # the widest text number_text() gives: "−0.0001234", "−1.235e+07"
 TITLE_CHARS = 32  # longer labels are cut with …
 
 LANGS = ("en", "ko")
@@ -56,7 +57,7 @@ def check_lang(lang):
 def op_text(op, arg=None):
     """How an op is written in its node: + − × ÷ tanh σ ReLU ^2 sum(axis=0) …"""
     if op == "**":
-        return f"^{arg:g}" if isinstance(arg, (int, float)) else "^"
+        return f"^{fmt(arg)}" if isinstance(arg, (int, float)) else "^"
     if op in ("sum", "mean"):
         return op if arg is None else f"{op}({arg})"
     if op == "reshape":
@@ -78,27 +79,17 @@ def text_width(text, size):
 
 
 def number_text(x):
-    """At most 9 characters: 4 decimals below 1000 ('-0.5000'), 1 decimal below a million,
-    scientific beyond ('1.23e+07'), and nan / inf / -inf."""
-    if x != x:
-        return "nan"
-    if x in (math.inf, -math.inf):
-        return "inf" if x > 0 else "-inf"
-    a = abs(x)
-    if a == 0:
-        return "0.0000"
-    if 1e-4 <= a < 1000:
-        return f"{x:.4f}"
-    if 1000 <= a < 1e6:
-        return f"{x:.1f}"
-    return f"{x:.2e}"
+    """A number as the picture writes it: text.numbers.fmt (4 significant digits, no trailing zeros,
+    '−4', '0.7071', '1.5e-05'), never wider than NUMBER_CHARS so the layout holds for every step."""
+    text = fmt(x)
+    if len(text) > NUMBER_CHARS:  # only exponents of three digits: give up a digit of the mantissa
+        text = fmt(x, DIGITS - (len(text) - NUMBER_CHARS))
+    return text
 
 
 def short_number(x):
-    """At most 9 characters with 3 significant digits: for the range of an array."""
-    if x != x or x in (math.inf, -math.inf):
-        return number_text(x)
-    return f"{x:.3g}"
+    """An end of an array's range: the same text as number_text (one format per view)."""
+    return number_text(x)
 
 
 def array_stats(x):

@@ -7,7 +7,7 @@ import math
 import re
 import weakref
 
-from backprop_viz.text.numbers import fmt as _fmt
+from backprop_viz.text.rules import BINARY as _BINARY, LATEX, PLAIN, expression, local_rule, rule_text
 from backprop_viz.text.words import SENTENCES
 from backprop_viz.trace.events import ArraySummary
 
@@ -15,73 +15,16 @@ __all__ = ["caption", "LANGS"]
 
 LANGS = ("en", "ko")
 
-_LATEX_ESCAPES = {"$": r"\$", "{": r"\{", "}": r"\}", "\\": r"\backslash{}", "_": r"\_", "^": r"\hat{}",
-                  "&": r"\&", "%": r"\%", "#": r"\#", "~": r"\sim{}", "<": r"\lt{}", ">": r"\gt{}"}
-_LATEX_SPLIT = re.compile(r"([^$}{\\_^&%#~<>]+)|([$}{\\_^&%#~<>])", re.S)
-_BINARY = {"+": ("+", "+"), "-": ("−", "-"), "*": ("·", r"\cdot"), "/": ("/", "/"), "@": ("@", r"\,@\,")}
 _FUNCS = ("exp", "log", "tanh", "sigmoid", "relu")
-
-
-class _Style:
-    """How names, numbers and symbols are written: plain text or LaTeX."""
-
-    def __init__(self, latex):
-        self.latex = latex
-
-    def name(self, text):
-        if not self.latex:
-            return text
-        m = re.fullmatch(r"([A-Za-z]+)_?(\d+)", text)
-        if m:
-            return rf"\mathrm{{{m.group(1)}}}_{{{m.group(2)}}}"
-        if re.fullmatch(r"[A-Za-z]", text):
-            return text
-        # A label is data: runs of harmless characters go in \text{}, each special one is escaped in
-        # math mode, so no label can end the formula, open a group, start a command or an HTML tag.
-        parts = [rf"\text{{{run}}}" if run else _LATEX_ESCAPES[special]
-                 for run, special in re.findall(_LATEX_SPLIT, text)]
-        return "{" + "".join(parts) + "}"
-
-    def num(self, x, paren=False):
-        text = _fmt(x)
-        negative = text.startswith("-")
-        if self.latex:
-            if isinstance(x, (ArraySummary,)) or text.startswith("array"):
-                text = rf"\text{{{text}}}"
-            elif text in ("nan", "inf", "-inf"):
-                text = {"nan": r"\text{nan}", "inf": r"\infty", "-inf": r"-\infty"}[text]
-            else:
-                text = re.sub(r"e([+-])0*(\d+)", lambda m: rf"\times 10^{{{m.group(1).lstrip('+')}{m.group(2)}}}", text)
-        else:
-            text = text.replace("-", "−")
-        return f"({text})" if paren and negative else text
-
-    def d(self, top, bottom):
-        if self.latex:
-            return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
-        return f"∂{top}/∂{bottom}"
-
-    @property
-    def times(self):
-        return r"\times" if self.latex else "×"
-
-    @property
-    def plus_eq(self):
-        return r"\mathrel{+}=" if self.latex else "+="
-
-    @property
-    def arrow(self):
-        return r"\leftarrow" if self.latex else "←"
-
-    def math(self, formula):
-        return f"${formula}$" if self.latex else formula
-
-
-_TEXT = _Style(False)  # numbers inside sentences are plain text, in LaTeX captions too
+_COMPOUND = re.compile(r"[\s+·/*−-]")  # a label such as 'ŷ − y' is put in parentheses inside an expression
+_TEXT = PLAIN  # numbers inside sentences are plain text, in LaTeX captions too
 
 
 def caption(snapshot, lang="en", fmt="text"):
-    """The caption of a snapshot: a sentence, then the formula with numbers (LaTeX in $…$ if fmt='latex')."""
+    """The caption of a snapshot: a sentence, then the formula with numbers (LaTeX in $…$ if fmt='latex').
+
+    A remark that stands on its own (fan-out, a carried gradient, the chain through named values)
+    is a line of its own: the caption's lines are separated by '\\n'."""
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}.")
     if fmt not in ("text", "latex"):
@@ -90,7 +33,7 @@ def caption(snapshot, lang="en", fmt="text"):
     if snapshot.step == 0:
         return words["start"]
     trace = snapshot.trace
-    style = _Style(fmt == "latex")
+    style = LATEX if fmt == "latex" else PLAIN
     i = snapshot.step - 1
     ev = snapshot.event
 
@@ -105,75 +48,82 @@ def caption(snapshot, lang="en", fmt="text"):
             return style.num(trace.initial(nid), paren=True)
         return style.name(trace.name(nid))
 
+    def atom(nid):  # a name inside an expression: a compound label in parentheses, 'ŷ − y' -> '(ŷ − y)'
+        text = term(nid)
+        return f"({text})" if trace.label(nid) and _COMPOUND.search(trace.label(nid)) else text
+
     if ev.kind == "forward":
-        return _forward(trace, ev, words, style, plain, term, snapshot)
+        return _forward(trace, ev, words, style, plain, term, atom, snapshot)
     if ev.kind == "seed":
         root, seed = term(ev.node), ev.value
         if type(seed) is float and seed == 1.0:
             return f"{words['seed'].format(root=plain(ev.node))} {style.math(f'{style.d(root, root)} = 1')}"
-        formula = f"{style.d(root, root)} = {style.num(seed)}"
+        # not '∂L/∂L = 2': the derivative of L by itself is 1; backward() was given a gradient to start from
+        formula = f"{style.d(root, root)} {style.arrow} {style.num(seed)}"
         return f"{words['seed_given'].format(root=plain(ev.node))} {style.math(formula)}"
     if ev.kind == "backward":
-        return _backward(trace, i, ev, words, style, plain, term)
+        return _backward(trace, i, ev, words, style, plain, term, atom, snapshot)
     name = term(ev.node)
     if ev.kind == "update":
         grad = snapshot.grads[ev.node]  # an update leaves gradients as they were
         if isinstance(grad, float) and grad != 0 and isinstance(ev.before, float) and isinstance(ev.after, float):
             eta = float(f"{(ev.before - ev.after) / grad:.12g}")  # the learning rate, without rounding noise
             root = style.name(_root_name(trace, i))
-            formula = (f"{name} {style.arrow} {name} − η·{style.d(root, name)} = {style.num(ev.before)} − "
-                       f"{style.num(eta)} {style.times} {style.num(grad, True)} = {style.num(ev.after)}")
-            if style.latex:
-                formula = formula.replace("−", "-").replace("η·", r"\eta\cdot ")
+            eta_dot = r"\eta\cdot " if style.latex else "η·"
+            formula = (f"{name} {style.arrow} {name} {style.minus} {eta_dot}{style.d(root, name)} = "
+                       f"{style.num(ev.before)} {style.minus} {style.num(eta)} {style.times} {style.num(grad, True)}"
+                       f" = {style.num(ev.after)}")
             return f"{words['update'].format(node=plain(ev.node))} {style.math(formula)}"
         return words["update_plain"].format(node=plain(ev.node), before=_TEXT.num(ev.before),
                                             after=_TEXT.num(ev.after))
     return words["grad"].format(node=plain(ev.node), after=_TEXT.num(ev.after))
 
 
-def _forward(trace, ev, words, style, plain, term, snapshot):
+def _forward(trace, ev, words, style, plain, term, atom, snapshot):
     nid, value = ev.node, ev.value
     op, parents, arg = trace.op(nid), trace.parents(nid), trace.arg(nid)
     out = term(nid)
-    names = [term(p) for p in parents]
+    names = [atom(p) for p in parents]
     vals = [style.num(snapshot.values[p], paren=op in _BINARY or op in ("neg", "**")) for p in parents]
     sentence = words["forward"].format(out=plain(nid), inputs=", ".join(plain(p) for p in parents))
-    if op in _BINARY:
-        sym = _BINARY[op][1 if style.latex else 0]
-        formula = f"{out} = {names[0]} {sym} {names[1]} = {vals[0]} {sym} {vals[1]} = {style.num(value)}"
-    elif op == "neg":
-        minus = "-" if style.latex else "−"
-        formula = f"{out} = {minus}{names[0]} = {minus}{vals[0]} = {style.num(value)}"
-    elif op == "**":
-        c = _TEXT.num(arg).removesuffix(".0")
-        power = f"^{{{c.replace('−', '-')}}}" if style.latex else f"^{c}"
-        formula = f"{out} = {names[0]}{power} = {vals[0]}{power} = {style.num(value)}"
-    elif op in _FUNCS or op in ("sum", "mean"):
+    if (op in _BINARY and len(parents) == 2) or op in ("neg", "**") or op in _FUNCS:
+        formula = (f"{out} = {expression(op, names, arg, style)} = {expression(op, vals, arg, style)} = "
+                   f"{style.num(value)}")
+    elif op in ("sum", "mean"):
         fn = rf"\operatorname{{{op}}}" if style.latex else op
-        extra = f", axis={arg}" if op in ("sum", "mean") and arg is not None else ""
+        extra = f", axis={arg}" if arg is not None else ""
         formula = f"{out} = {fn}({names[0]}{extra}) = {fn}({vals[0]}{extra}) = {style.num(value)}"
     elif op == "T":
-        t = "^{T}" if style.latex else "ᵀ"
-        formula = f"{out} = {names[0]}{t} = {style.num(value)}"
+        formula = f"{out} = {expression(op, names, arg, style)} = {style.num(value)}"
     else:
         formula = f"{out} = {op}({', '.join(names)}) = {style.num(value)}"
     return f"{sentence} {style.math(formula)}"
 
 
-def _backward(trace, i, ev, words, style, plain, term):
+def _backward(trace, i, ev, words, style, plain, term, atom, snapshot):
     parent, child, slot, upstream, local = ev.node, ev.child, ev.slot, ev.upstream, ev.local
     contribution, before, after = ev.contribution, ev.before, ev.after
-    root = style.name(_root_name(trace, i))
+    root_name = _root_name(trace, i)
+    root = style.name(root_name)
     c, p = term(child), term(parent)
     sentence = words["backward"].format(child=plain(child), parent=plain(parent))
-    op = trace.op(child)
+    op, inputs = trace.op(child), trace.parents(child)
     if op == "stack":  # each scalar receives its own element of the array's gradient
         upstream = contribution
     if local is not None:
-        formula = (f"{style.d(root, p)} {style.plus_eq} {style.d(root, c)} \\cdot {style.d(c, p)} = "
+        # The local factor: ∂c/∂p in the child's own name, or written with the op that made the child
+        # when it has no name of its own or is the loss (∂L/∂a would be the gradient being accumulated).
+        names = [atom(q) for q in inputs]
+        own = bool(trace.label(child)) and trace.name(child) != root_name
+        d_local = style.d(c, p) if own else style.d(f"({expression(op, names, trace.arg(child), style)})", p)
+        formula = (f"{style.d(root, p)} {style.plus_eq} {style.d(root, c)} {style.cdot} {d_local} = "
                    f"{style.num(upstream, True)} {style.times} {style.num(local, True)} = {style.num(contribution)}")
-        if not style.latex:
-            formula = formula.replace("\\cdot", "·")
+        constant = {k for k, q in enumerate(inputs) if trace.kind(q) == "constant" and not trace.label(q)}
+        rule = local_rule(op, slot, names, [snapshot.values[q] for q in inputs],
+                          c if trace.label(child) else None, snapshot.values[child], trace.arg(child), style,
+                          constant)
+        if rule.symbolic is not None and (not rule.exact or rule.condition):
+            formula = f"{rule_text(d_local, rule, local, style)}{_THEN[style.latex]}{formula}"
     else:
         formula = f"{style.d(root, p)} {style.plus_eq} {_matmul_rule(trace, child, slot, root, c, style)}" \
                   f"{style.num(contribution)}"
@@ -187,17 +137,53 @@ def _backward(trace, i, ev, words, style, plain, term):
         rule = None
     if rule:
         sentence = f"{sentence[:-1]}; {rule}."
+    lines = [f"{sentence} {style.math(formula)}"]
+    chain = _named_chain(trace, i, ev, style, term)
+    if chain:
+        via, formula = chain
+        lines.append(f"{words['chain'].format(via=plain(via))} {style.math(formula)}")
     if _received_before(trace, i, parent):
         extra = words["fanout"]
     elif before is not None and _nonzero(before):
         extra = words["carried"]
     else:
         extra = None
-    text = f"{sentence} {style.math(formula)}"
     if extra:
-        text += " " + extra.format(parent=plain(parent), before=_TEXT.num(before),
-                                   contribution=_TEXT.num(contribution, True), after=_TEXT.num(after))
-    return text
+        lines.append(extra.format(parent=plain(parent), before=_TEXT.num(before),
+                                  contribution=_TEXT.num(contribution, True), after=_TEXT.num(after)))
+    return "\n".join(lines)
+
+
+_THEN = (";  ", r",\quad ")  # between the local rule and the chain rule that uses it
+
+
+def _named_chain(trace, i, ev, style, term):
+    """(h, '∂y/∂x = ∂y/∂h · ∂h/∂x = 6 × 2 = 12') when the gradient reaches a named value x through
+    values without names (2·x, then h = 2·x + 1) from a named h, by one path only; else None."""
+    parent, child = ev.node, ev.child
+    if trace.label(child) or not trace.label(parent) or type(ev.local) is not float:
+        return None
+    seed = _seed_of(trace, i)
+    if seed is None:
+        return None
+    into = _contributions(trace, seed)
+    root = trace.node_at(seed)
+    if len(into.get(parent, ())) != 1:
+        return None  # more than one path into x: ∂h/∂x would not be the product along this one
+    factor, cur, up = ev.local, child, ev.upstream
+    while not trace.label(cur):
+        js = into.get(cur, ())
+        if cur == root or len(js) != 1:
+            return None
+        step = trace.event(js[0])
+        if type(step.local) is not float or type(step.upstream) is not float:
+            return None
+        factor, cur, up = factor * step.local, step.child, step.upstream
+    if cur == root or cur == parent:
+        return None  # through the loss itself the chain says nothing new
+    r, h, x = style.name(_root_name(trace, i)), term(cur), term(parent)
+    return cur, (f"{style.d(r, x)} = {style.d(r, h)} {style.cdot} {style.d(h, x)} = {style.num(up, True)} "
+                 f"{style.times} {style.num(factor, True)} = {style.num(ev.contribution)}")
 
 
 def _matmul_rule(trace, child, slot, root, c, style):
@@ -213,7 +199,7 @@ def _matmul_rule(trace, child, slot, root, c, style):
 
 
 # ---- finding the seed and earlier contributions without rescanning the pass for every caption ----
-_INDEX = weakref.WeakKeyDictionary()  # trace -> (number of events, seed positions, {seed: {parent: first}})
+_INDEX = weakref.WeakKeyDictionary()  # trace -> (number of events, seed positions, {seed: {node: [events]}})
 
 
 def _index(trace):
@@ -240,20 +226,25 @@ def _root_name(trace, i):
     return "L" if seed is None else trace.name(trace.node_at(seed))
 
 
+def _contributions(trace, seed):
+    """{node: [event indices]} of the contributions each node receives in the backward run of `seed`."""
+    _, seeds, runs = _index(trace)
+    into = runs.get(seed)
+    if into is None:
+        into = runs[seed] = {}
+        stop = next((s for s in seeds if s > seed), len(trace))
+        for j in range(seed + 1, stop):
+            if trace.kind_at(j) == "backward":
+                into.setdefault(trace.node_at(j), []).append(j)
+    return into
+
+
 def _received_before(trace, i, parent):
     """True when `parent` already received a contribution earlier in this backward pass (fan-out)."""
     seed = _seed_of(trace, i)
     if seed is None:
         return False
-    _, seeds, firsts = _index(trace)
-    first = firsts.get(seed)
-    if first is None:
-        first = firsts[seed] = {}
-        stop = next((s for s in seeds if s > seed), len(trace))
-        for j in range(seed + 1, stop):
-            if trace.kind_at(j) == "backward":
-                first.setdefault(trace.node_at(j), j)
-    return first.get(parent, i) < i
+    return _contributions(trace, seed).get(parent, [i])[0] < i
 
 
 def _nonzero(x):

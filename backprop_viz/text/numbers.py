@@ -1,4 +1,4 @@
-"""The one number format every text uses: pictures, tables, captions, pages."""
+"""The one number format every text uses: pictures, tables, captions, hints, pages."""
 
 from __future__ import annotations
 
@@ -8,11 +8,18 @@ import numpy as np
 
 from backprop_viz.trace.events import ArraySummary
 
-__all__ = ["fmt"]
+__all__ = ["fmt", "MINUS", "DIGITS"]
+
+MINUS = "−"  # U+2212, the minus sign of print; a typed '-' is read as the same
+DIGITS = 4  # significant digits
 
 
-def fmt(x, digits=4):
-    """Short text of a number, array or summary, e.g. '-6.0', '0.5013', 'array 100×16'."""
+def fmt(x, digits=DIGITS):
+    """Short text of a number, array or summary: 4 significant digits, no trailing zeros, a real minus.
+
+    '−4', '0.5', '0.7071', '12350', '1.5e-05' (scientific below 0.0001 and from a million on),
+    'nan', 'inf', '−inf'; a short vector '[0.5, −1]', a larger array 'array 100×16 (mean 0.5)'.
+    """
     if x is None:
         return ""
     if isinstance(x, ArraySummary):
@@ -26,14 +33,12 @@ def fmt(x, digits=4):
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if x == int(x) and abs(x) < 1e6:
-        return f"{x:.1f}"
-    exact = repr(x)
-    if len(exact) <= digits + 2 and "e" not in exact:
-        return exact  # short and exact, e.g. 0.5 or -0.25
-    text = f"{x:#.{digits}g}"  # '#' keeps trailing zeros: 0.49996 shows as 0.5000, not as 0.5
-    if text.endswith("."):  # 1195.0027 -> '1195.' : show one decimal instead of a bare point
-        return f"{x:.1f}"
-    return text.replace(".e", "e")
-
+        return "inf" if x > 0 else MINUS + "inf"
+    if x == 0:
+        return "0"  # also −0.0
+    rounded = float(f"{x:.{digits}g}")
+    if 1e-4 <= abs(rounded) < 1e6:
+        text = f"{rounded:.{digits + 4}f}".rstrip("0").rstrip(".")
+    else:
+        text = f"{rounded:.{digits}g}"  # '1.5e-05', '1.235e+07'
+    return MINUS + text[1:] if text.startswith("-") else text

@@ -57,18 +57,21 @@ _PHASE_COLORS = {"forward": "#0072b2", "backward": "#d55e00", "update": "#009e73
 
 
 def _made_by(trace, nid, w):
-    """How a node was made, in the names the student sees: 'a * b', 'tanh(n)', or 'input'."""
+    """How a node was made, in the names the student sees: 'a * b', 'tanh(n)', or 'input'.
+    This is the code that made it, so a constant's minus is the '-' typed there: a - (-0.5)."""
     kind = trace.kind(nid)
     if kind != "computed":
         return w[f"kind_{kind}"]
-    op, names = trace.op(nid), [trace.name(p) for p in trace.parents(nid)]
+    op = trace.op(nid)
+    names = [trace.name(p).replace("−", "-") if trace.kind(p) == "constant" and not trace.label(p)
+             else trace.name(p) for p in trace.parents(nid)]
     names = [f"({n})" if n.startswith("-") else n for n in names]  # a - (-0.5), not a - -0.5
     if len(names) == 2:
         return f"{names[0]} {op} {names[1]}"
     if op == "neg":
         return f"-{names[0]}"
     if op == "**":
-        return f"{names[0]} ** {fmt(trace.arg(nid)).removesuffix('.0')}"
+        return f"{names[0]} ** {fmt(trace.arg(nid)).replace('−', '-')}"
     if op == "T":
         return f"{names[0]}.T"
     return f"{op}({', '.join(names)})"
@@ -321,7 +324,8 @@ class BackpropPlayer(widgets.VBox):
         snap = self.trace.snapshot(k)
         self._snapshot = snap
         self._show_frame()
-        self.caption.value = html.escape(snap.caption(self.lang, fmt="latex"), quote=False)
+        # a caption's second line (fan-out, a carried gradient) is a line of its own
+        self.caption.value = html.escape(snap.caption(self.lang, fmt="latex"), quote=False).replace("\n", "<br>")
         color = _PHASE_COLORS[snap.phase]
         self.status.value = (f'<span style="background:{color};color:#fff;border-radius:9px;padding:1px 9px;'
                              f'font-weight:bold">{html.escape(self._w[phase_key(snap)])}</span> '
@@ -393,7 +397,7 @@ class BackpropPlayer(widgets.VBox):
                 f'<style>body:has(.bpv-live-{uid}) .bpv-static-{uid}{{display:none}}</style>'
                 f'<div style="overflow:auto;max-width:100%"><img alt="{caption}" '
                 f'src="data:image/svg+xml;base64,{data}" style="max-width:none"></div>'
-                f'<p>{caption}</p><p style="color:#6b6b6b"><small>{note}</small></p></div>')
+                f'<p>{caption.replace(chr(10), "<br>")}</p><p style="color:#6b6b6b"><small>{note}</small></p></div>')
 
     def _ipython_display_(self, **kwargs):
         # Two outputs: the live widget, then the still picture. nbconvert and JupyterLab show only

@@ -12,6 +12,7 @@ import numpy as np
 
 from backprop_viz.engine import Value
 from backprop_viz.text.numbers import fmt
+from backprop_viz.text.rules import PLAIN, expression, local_rule, rule_text
 from backprop_viz.trace import Trace, trace_of
 from backprop_viz.widgets.player import BackpropPlayer, _button
 from backprop_viz.text.words import words
@@ -156,6 +157,7 @@ class GradientQuiz(widgets.VBox):
         self.current = choices[int(self._rng.integers(len(choices)))]
         self._last = self.current
         self._solved = False
+        self._checked = None  # (question, answer, result, feedback) of the last answer counted
         kind, nid, i = self.current
         t, w = self.trace, self._w
         if kind == "total":
@@ -181,7 +183,8 @@ class GradientQuiz(widgets.VBox):
     # ---- the student's actions ----
     def check(self, text=None):
         """Check an answer (the text box's when `text` is None): True if right, False if wrong,
-        None if the text is not a number (a friendly sentence says so)."""
+        None if the text is not a number (a friendly sentence says so). One answer is one attempt:
+        checking the same answer again (leaving the box checks it, then the button) counts once."""
         w = self._w
         if text is not None:
             self._quiet_set(str(text))
@@ -191,6 +194,9 @@ class GradientQuiz(widgets.VBox):
             key = "q_empty" if not text.strip() else "q_not_number"
             self._say(w[key].format(text=text.strip()), "#b35900")
             return None
+        if self._checked is not None and self._checked[:2] == (self.current, x):
+            self.feedback.value = self._checked[3]  # already counted: say again what was said
+            return self._checked[2]
         truth = self.answer
         self.asked += 1
         ok = abs(x - truth) <= self.tolerance * max(1.0, abs(truth))
@@ -202,6 +208,7 @@ class GradientQuiz(widgets.VBox):
             self._say(w["q_sign"].format(given=fmt(x)), "#b30000")
         else:
             self._say(w["q_wrong"].format(given=fmt(x), d=self._question_symbol()), "#b30000")
+        self._checked = (self.current, x, ok, self.feedback.value)
         self._score()
         return ok
 
@@ -210,20 +217,22 @@ class GradientQuiz(widgets.VBox):
         kind, nid, i = self.current
         t, w = self.trace, self._w
         if kind == "total":
+            # each local factor is written with the op it comes from, ∂(d · a)/∂d = a = 2, never as
+            # ∂L/∂d: that is the question's own symbol when the child is the loss
             root = t.name(self._root())
             start, _ = t.pass_range(0)
             edges = [ev for _, ev in t.events_between(start, i + 1, "backward") if ev.node == nid]
             lines = [w["q_hint_edge"].format(up=self._d(root, t.name(ev.child)), upv=fmt(ev.upstream),
-                                             loc=self._d(t.name(ev.child), t.name(nid)), locv=fmt(ev.local))
+                                             rule=self._rule(ev, own_symbol=False))
                      for ev in edges]
             head = w["q_hint_total"].format(node=t.name(nid), n=len(edges))
         else:
             child = t.event(i).child
-            op = t.op(child)
-            snap = t.snapshot(self._forward_done())
-            values = ", ".join(f"{t.name(p)} = {fmt(snap.values[p])}" for p in dict.fromkeys(t.parents(child)))
-            values += f", {t.name(child)} = {fmt(snap.values[child])}"
-            head = w["q_hint_local"].format(child=t.name(child), rule=w["q_rules"].get(op, op), values=values)
+            values = self._values()
+            shown = ", ".join(f"{t.name(p)} = {fmt(values[p])}" for p in dict.fromkeys(t.parents(child)))
+            shown += f", {t.name(child)} = {fmt(values[child])}"
+            head = w["q_hint_local"].format(child=t.name(child), rule=self._rule(t.event(i), own_symbol=True),
+                                            values=shown)
             lines = []
         items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
         self.hint_text.value = f"<div>{html.escape(head)}</div>" + (f"<ul>{items}</ul>" if items else "")
@@ -237,6 +246,38 @@ class GradientQuiz(widgets.VBox):
         return self
 
     # ---- helpers ----
+    def _values(self):
+        """Every node's value once the forward pass is done."""
+        return self.trace.snapshot(self._forward_done()).values
+
+    def _term(self, nid):
+        """A node's name inside an expression: a negative constant in parentheses, a compound label too."""
+        t = self.trace
+        if t.kind(nid) == "constant" and not t.label(nid):
+            return PLAIN.num(t.initial(nid), paren=True)
+        name = t.name(nid)
+        return f"({name})" if t.label(nid) and re.search(r"[\s+·/*−-]", name) else name
+
+    def _rule(self, ev, own_symbol):
+        """The local rule of the edge ev.node → ev.child in this graph's names: 't = b − c, so ∂t/∂b = +1'
+        (own_symbol: the question's ∂child/∂node = the rule, without its number unless the rule is one),
+        or 'L = d · a, so ∂(d · a)/∂d = a = 2' (the factor written with its op, and its number)."""
+        t, values = self.trace, self._values()
+        child, nid, op = ev.child, ev.node, self.trace.op(ev.child)
+        inputs = t.parents(child)
+        names = [self._term(q) for q in inputs]
+        expr = expression(op, names, t.arg(child), PLAIN)
+        constant = {k for k, q in enumerate(inputs) if t.kind(q) == "constant" and not t.label(q)}
+        rule = local_rule(op, ev.slot, names, [values[q] for q in inputs], t.name(child) if t.label(child) else None,
+                          values[child], t.arg(child), PLAIN, constant)
+        if own_symbol:
+            derivative = self._d(t.name(child), t.name(nid))
+            if rule.symbolic is not None:
+                derivative += f" = {rule.symbolic}" + (f"  ({rule.condition})" if rule.condition else "")
+        else:
+            derivative = rule_text(self._d(f"({expr})", t.name(nid)), rule, ev.local, PLAIN)
+        return self._w["q_rule"].format(definition=f"{t.name(child)} = {expr}", derivative=derivative)
+
     def _on_answer_box_change(self, change):
         if not getattr(self, "_quiet", False) and change["new"].strip():
             self.check()
