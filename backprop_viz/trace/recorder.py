@@ -150,18 +150,36 @@ class _Recorder(recording.Recorder):
             self._labels[v._tid] = v._label
 
 
+# ---- recording extensions: what else a record() block records (PyTorch code, bridges/torch.py) ----
+_extensions = []
+
+
+def add_extension(extension):
+    """Have every record() block call `extension(trace)` as it opens, once the engine's recorder is
+    installed: it returns a context manager, entered for the block and exited before the block
+    closes (so what it does with Values inside is recorded), or None when it has nothing to record.
+    The root package adds the PyTorch one; adding the same extension twice adds it once."""
+    if extension not in _extensions:
+        _extensions.append(extension)
+
+
 @contextlib.contextmanager
 def record():
     """Record everything the engine does inside the block, in this thread: `with record() as trace: ...`.
 
     Another thread's arithmetic never lands in the trace, and blocks may nest. Python's cyclic
     collector is paused while a block is open (see engine/recording.py): the graph and the trace
-    hold no reference cycles.
+    hold no reference cycles. Recording extensions (add_extension) record more, e.g. PyTorch ops.
     """
     trace = Trace()
     recorder = _Recorder(trace)
     try:
-        with recording.recording(recorder):  # this thread's and context's events only
+        # this thread's and context's events only; the extensions are entered inside the recording
+        with recording.recording(recorder), contextlib.ExitStack() as extensions:
+            for extension in _extensions:
+                entered = extension(trace)
+                if entered is not None:
+                    extensions.enter_context(entered)
             yield trace
     finally:
         recorder._restore()
