@@ -1,4 +1,4 @@
-"""Fixtures for the browser tests: Chromium context, JupyterLab and Voilà servers, screenshots."""
+"""Fixtures for the browser tests: Chromium context, JupyterLab, Notebook 7 and Voilà servers, screenshots."""
 from __future__ import annotations
 
 import os
@@ -109,6 +109,15 @@ def jupyter_lab(request):
     Returns a servers.LabServer; `server.open(browser_context)` gives a Page showing the
     first notebook with its kernel idle. Stopped (with its kernels) after the test."""
     yield from _server_factory(servers.LabServer, request)
+
+
+@pytest.fixture
+def jupyter_notebook(request):
+    """Factory: `jupyter_notebook(notebook, *other_files)` starts Jupyter Notebook 7 over a temp copy.
+
+    Returns a servers.NotebookServer; `server.open(browser_context)` gives a Page showing the
+    first notebook with its kernel idle. Stopped (with its kernels) after the test."""
+    yield from _server_factory(servers.NotebookServer, request)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""JupyterLab and Voilà servers for the browser tests: temp copies, free ports, clean teardown."""
+"""JupyterLab, Notebook 7 and Voilà servers for the browser tests: temp copies, free ports, clean teardown."""
 from __future__ import annotations
 
 import json
@@ -219,6 +219,26 @@ class LabServer(Server):
             timeout=START_TIMEOUT_S * 1000)
         wait_kernel_idle(page)
         return page
+
+
+class NotebookServer(LabServer):
+    """Jupyter Notebook 7 (the `notebook` package) on 127.0.0.1, `window.jupyterapp` exposed: the
+    same shell API as Lab, so the same helpers run its cells and wait for its kernel."""
+
+    kind = "notebook"
+
+    def command(self) -> list[str]:
+        cmd = [sys.executable, "-m", "notebook", "--no-browser",
+               "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+               "--ServerApp.port_retries=0", f"--IdentityProvider.token={TOKEN}",
+               f"--ServerApp.root_dir={self.root}", "--ServerApp.terminals_enabled=False",
+               "--JupyterNotebookApp.expose_app_in_browser=True"]
+        if os.geteuid() == 0:
+            cmd.append("--allow-root")
+        return cmd
+
+    def notebook_url(self, name: str | None = None) -> str:
+        return f"{self.url}/notebooks/{name or self.notebook}?token={TOKEN}"
 
 
 class VoilaServer(Server):
