@@ -1,10 +1,8 @@
 """Frames as compact SVG: every look a class of one stylesheet scoped under the frame's root,
-coordinates with one decimal, the looks each state needs, and rsvg-convert drawing them."""
+coordinates with one decimal, the looks each state needs, and the GIF rasteriser drawing them."""
 
 import io
 import re
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -153,21 +151,20 @@ def test_hostile_labels_cannot_reach_the_stylesheet():
     assert all(label in titles for label in labels)
 
 
-needs_rsvg = pytest.mark.skipif(shutil.which("rsvg-convert") is None,
-                                reason="rsvg-convert is missing: tools/system_packages.sh lab installs it")
-
-
-@needs_rsvg
-def test_rsvg_convert_draws_the_styles():
-    """The GIF export's renderer honours the stylesheet: the active box is yellow, the gradient
-    row tinted, the card white, a positive edge vermillion — read from the pixels."""
+def test_the_gif_rasteriser_draws_the_styles():
+    """The GIF export's renderer (resvg, in-process) honours the stylesheet: the active box is
+    yellow, the gradient row tinted, the card white, a positive edge vermillion — read from the pixels."""
     from PIL import Image
+
+    from backprop_viz.export import gif
+    from backprop_viz.export.common import _bare_svg
 
     t = small_trace()
     svg = frames(t)[step_of(t, "backward", child=2)]
     f = Frame(svg)
-    png = subprocess.run(["rsvg-convert", "--format=png", "--zoom=2"], input=svg.encode(), capture_output=True,
-                         check=True).stdout
+    bare = _bare_svg(svg)
+    width = gif._svg_points(bare)[0]
+    png = gif._rasterize(gif._framed(bare, None, width, pixels=2 * width))  # zoom 2
     image = Image.open(io.BytesIO(png)).convert("RGB")
     gx, gy = (float(v) for v in re.findall(r"[-\d.]+", f.root.find(f"{SVG}g[@class='bv-graph']").get("transform")))
 
