@@ -12,6 +12,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 
@@ -113,11 +115,36 @@ def _pipe_bundled(source, fmt, prog):
         raise DotNotFoundError()
     # pygraphviz writes "layout may take a long time" to sys.stderr past 1000 nodes: big graphs
     # are summarised before they get here, and a student need not read it
-    with _LOCK, contextlib.redirect_stderr(io.StringIO()):
+    with _LOCK, contextlib.redirect_stderr(io.StringIO()), _without_fontconfig_warnings():
         try:
             return pgv.AGraph(string=source).draw(format=fmt, prog=prog)
         except (ValueError, pgv.DotError) as e:
             raise DotError(f"Graphviz (bundled with pygraphviz) failed on this graph: {str(e)[:500]}") from None
+
+
+@contextlib.contextmanager
+def _without_fontconfig_warnings():
+    """The Fontconfig inside the wheel is older than many systems' configuration files and, the
+    first time it measures text, warns on file descriptor 2 about elements it does not know
+    (a red line under a student's cell, though nothing is wrong): those lines are dropped,
+    anything else Graphviz writes there is passed on."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no file descriptor 2 (some embedded interpreters): nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            kept = [line for line in caught.read().decode("utf-8", "replace").splitlines()
+                    if line and not line.startswith("Fontconfig warning")]
+            if kept:
+                sys.stderr.write("\n".join(kept) + "\n")
 
 
 def _pipe_system(source, fmt, prog):
