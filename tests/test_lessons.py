@@ -326,3 +326,19 @@ def test_every_character_a_lesson_shows_has_a_glyph(path):
         missing |= {ch for ch in text if ord(ch) > 127 and ch not in font and not _east_asian(ch)}
     assert not missing, (f"{_id(path)} uses characters DejaVu does not have: "
                          + ", ".join(f"{ch} (U+{ord(ch):04X})" for ch in sorted(missing)))
+
+
+@pytest.mark.parametrize("path", EDITIONS, ids=_id)
+def test_bold_text_renders_bold(path):
+    """`**` closes only where CommonMark lets it: `**다음 ▶**을` or `**[link](…)**부터` (a particle right
+    after punctuation) shows the stars instead of bold text. Written so, the Korean needs a space or the
+    stars inside the link: `**다음 ▶** 버튼을`, `[**1강**](…)부터`."""
+    mistune = pytest.importorskip("mistune")
+    render = mistune.create_markdown()
+    stray = []
+    for i, cell in enumerate(_read(path).cells):
+        if cell.cell_type == "markdown":
+            text = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$", "x", cell.source, flags=re.S)
+            html = re.sub(r"<code>.*?</code>|<pre>.*?</pre>", "", render(text), flags=re.S)
+            stray += [f"cell {i}: …{m.group()}…" for m in re.finditer(r".{0,25}\*\*.{0,25}", html)]
+    assert not stray, f"{_id(path)} shows literal ** where bold was meant:\n" + "\n".join(stray)
