@@ -166,6 +166,10 @@ def test_the_korean_checks_catch_what_they_should():
     assert lessons.korean_problems("눌러 보세요.", "x", markdown=True)
     assert not lessons.korean_problems("기울기가 더해집니다. 눌러 보십시오. 해 봅시다.", "x", markdown=True)
     assert lessons.korean_problems("The loss goes down.", "x", markdown=True)
+    # bold that Markdown leaves as literal stars: a closing ** after punctuation, then a particle
+    assert lessons.emphasis_problems("**다음 ▶**을 누르십시오.") and lessons.emphasis_problems("**[1강](01.ipynb)**부터")
+    assert lessons.emphasis_problems("**$\\eta$**가") and lessons.emphasis_problems("**`None`**을")
+    assert not lessons.emphasis_problems("**다음 ▶** 버튼을, [**1강**](01.ipynb)부터, **손실**(loss)을, *아주 작은* 것")
 
 
 def test_the_code_spans_are_the_literals_a_student_reads():

@@ -21,6 +21,7 @@ import io
 import re
 import sys
 import tokenize
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -310,7 +311,41 @@ def korean_problems(text: str, where: str, markdown: bool) -> list[str]:
         found.append(f"{where}: the translation has no Korean in it")
     for m in PLAIN_ENDING.finditer(prose):
         found.append(f"{where}: {m.group()!r} ends a sentence outside 합니다체 (-ㅂ니다, -ㅂ시다, -십시오)")
+    if markdown:
+        found += [f"{where}: {bad} (Markdown does not open or close the emphasis there: move the particle "
+                  "out, e.g. **다음 ▶** 버튼을, or end the bold on a letter)" for bad in emphasis_problems(text)]
     return found
+
+
+def _punctuation(ch: str) -> bool:
+    return unicodedata.category(ch)[0] in "PS"
+
+
+def emphasis_problems(markdown: str) -> list[str]:
+    """`**…**` (or `*…*`) that CommonMark will not render as emphasis. A closing run right after
+    punctuation must be followed by a space or punctuation, so `**다음 ▶**을` and `**[1강](…)**부터` stay
+    literal asterisks; likewise an opening run before punctuation must follow a space or punctuation."""
+    text = re.sub(r"`[^`\n]*`", "`", _prose_keeping_emphasis(markdown))  # ends in punctuation, as code does
+    found = []
+    for paragraph in re.split(r"\n\s*\n", text):
+        runs = [m for m in re.finditer(r"(?<!\*)(\*\*|\*)(?!\*)", paragraph)
+                if not (m.group() == "*" and re.match(r"\s*$", paragraph[:m.start()].split("\n")[-1])
+                        and paragraph[m.end():m.end() + 1] == " ")]  # a "* " list bullet
+        for opening, closing in zip(runs[::2], runs[1::2]):
+            for run, side in ((opening, "open"), (closing, "close")):
+                before = paragraph[run.start() - 1] if run.start() else " "
+                after = paragraph[run.end()] if run.end() < len(paragraph) else " "
+                inner, outer = (after, before) if side == "open" else (before, after)
+                if inner.isspace() or (_punctuation(inner) and not (outer.isspace() or _punctuation(outer))):
+                    found.append(f"{paragraph[max(0, run.start() - 12):run.end() + 8].strip()!r}")
+    return found
+
+
+def _prose_keeping_emphasis(markdown: str) -> str:
+    """Markdown without code blocks, its maths as "@" (JupyterLab hides maths from Markdown as @@n@@)."""
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    text = re.sub(r"\$\$.*?\$\$", "@", text, flags=re.S)
+    return re.sub(r"\$[^$\n]+\$", "@", text)
 
 
 def check_one(english: Path) -> list[str]:
