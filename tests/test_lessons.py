@@ -11,6 +11,7 @@ The cell tags (the convention of every lesson):
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 import json
 import re
@@ -49,14 +50,11 @@ def _id(path):
     return ("ko/" if path.parent == KO else "") + path.stem
 
 
-def _code(nb):
-    return [c for c in nb.cells if c.cell_type == "code"]
-
-
 def _python(source):
     return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
 
 
+@functools.lru_cache(maxsize=None)
 def _tool():
     spec = importlib.util.spec_from_file_location("lessons_tool", ROOT / "tools" / "lessons.py")
     module = importlib.util.module_from_spec(spec)
@@ -290,11 +288,15 @@ def test_the_widget_check_sees_a_check_that_drives_a_shown_player(tmp_path):
         "a = Value(2.0, 'a')\nwith record() as t:\n    y = a * a + 1\n    y.label = 'y'\n    y.backward()\n"
         "p = BackpropPlayer(t)\np"),
         nbformat.v4.new_code_cell("p.last()\nassert p.index == len(t)"),
+        nbformat.v4.new_code_cell("from backprop_viz import draw, trace_of\nq = (a * 3) * a\nq.label = 'q'\n"
+                                  "q.backward()\ndraw(trace_of(q).snapshot(0))"),
         nbformat.v4.new_code_cell(_REPORT)]
-    report = _report(_run(nb, tmp_path))
+    nb = _run(nb, tmp_path)
+    report = _report(nb)
     assert report["shown"] == ["BackpropPlayer"]
     assert len(report["moved"]) == 1 and "'index': 0" in report["moved"][0]
     assert any(V_NUMBER.match(m.split(": ")[1]) for m in report["unnamed"])  # a * a is unnamed
+    assert _svg_value_names(nb), "the picture of (a * 3) * a names a * 3 by its v-number"
 
 
 # --- glyphs ------------------------------------------------------------------------------------
