@@ -150,7 +150,9 @@ def local_rule(op, slot, names, values, out, out_value, arg, style, constant=())
         return Rule(f"{m}1", exact=True)
     if op == "*":
         other = 1 - slot
-        return Rule(names[other], exact=other in constant)
+        if other in constant:  # a number written in the code: the rule is that number
+            return Rule(num(other, paren=False), exact=True)
+        return Rule(names[other])
     if op == "/":
         if slot == 0:
             return Rule(style.frac("1", names[1]), style.frac("1", num(1)) if scalar else None)

@@ -229,8 +229,10 @@ class GradientQuiz(widgets.VBox):
         else:
             child = t.event(i).child
             values = self._values()
-            shown = ", ".join(f"{t.name(p)} = {fmt(values[p])}" for p in dict.fromkeys(t.parents(child)))
-            shown += f", {t.name(child)} = {fmt(values[child])}"
+            shown = ", ".join(f"{t.name(p)} = {fmt(values[p])}" for p in dict.fromkeys(t.parents(child))
+                              if t.kind(p) != "constant" or t.label(p))  # not '−1 = −1'
+            shown = f"{shown}, " if shown else ""
+            shown += f"{t.name(child)} = {fmt(values[child])}"
             head = w["q_hint_local"].format(child=t.name(child), rule=self._rule(t.event(i), own_symbol=True),
                                             values=shown)
             lines = []
