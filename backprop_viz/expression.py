@@ -20,7 +20,8 @@ from backprop_viz.engine import Value
 from backprop_viz.text.numbers import fmt
 from backprop_viz.text.words import words
 
-__all__ = ["expression", "variables", "is_number", "ExpressionError", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH", "MAX_EXPONENT"]
+__all__ = ["expression", "variables", "is_number", "ExpressionError", "FUNCTIONS", "MAX_LENGTH", "MAX_DEPTH",
+           "MAX_EXPONENT"]
 
 MAX_LENGTH = 300  # characters: a formula a student types, not a program
 MAX_DEPTH = 100  # nesting levels of the syntax tree (x+x+…+x counts one per +)
@@ -43,9 +44,9 @@ _REFUSED = {ast.Attribute: "ex_attribute", ast.Subscript: "ex_subscript", ast.Sl
             ast.Dict: "ex_collection", ast.JoinedStr: "ex_text", ast.FormattedValue: "ex_text"}
 _REFUSED_FORMS = {ast.IfExp: "if … else", ast.NamedExpr: ":=", ast.Starred: "*"}
 # Sentences about the shape of the text end with the list of what is allowed.
-_WITH_ALLOWED = {"ex_syntax", "ex_brackets", "ex_call", "ex_call_form", "ex_function_name", "ex_attribute", "ex_subscript",
-                 "ex_lambda", "ex_comprehension", "ex_collection", "ex_text", "ex_constant", "ex_operator",
-                 "ex_construct", "ex_private"}
+_WITH_ALLOWED = {"ex_syntax", "ex_brackets", "ex_call", "ex_call_form", "ex_function_name", "ex_attribute",
+                 "ex_subscript", "ex_lambda", "ex_comprehension", "ex_collection", "ex_text", "ex_constant",
+                 "ex_operator", "ex_construct", "ex_private"}
 
 
 class ExpressionError(ValueError):
@@ -74,7 +75,7 @@ def expression(text, **values):
     for a text that is not allowed or a name without a value.
     """
     tree, names = _read(text)
-    lookup = {unicodedata.normalize("NFKC", k): k for k in values}  # the parser normalises names: x₁ -> x1
+    lookup = {unicodedata.normalize("NFKC", k): k for k in values}  # the parser reads names in NFKC form: ｘ is x
     leaves = {}
     for name in names:
         if name not in lookup:
