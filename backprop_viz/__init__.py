@@ -1,6 +1,7 @@
 """backprop_viz: watch backpropagation happen, step by step, in Jupyter."""
 
 import importlib
+import sys
 
 __version__ = "0.1.0"
 
@@ -21,7 +22,7 @@ _EXPORTS = {
     "expression": "expression",
     "Sandbox": "widgets",
 }
-_SUBMODULES = ("engine", "trace", "text", "render", "widgets", "export", "nn", "data", "naive", "plots")
+_SUBMODULES = ("engine", "trace", "text", "render", "widgets", "export", "nn", "data", "naive", "plots", "bridges")
 
 __all__ = sorted(_EXPORTS) + ["nn", "data", "naive", "plots"]
 
@@ -43,6 +44,28 @@ def _name(trace, nid):
 from backprop_viz.trace import present as _present  # noqa: E402
 
 _present.caption, _present.name = _caption, _name
+
+
+def _foreign_trace(loss):
+    from backprop_viz.bridges import foreign_trace
+
+    return foreign_trace(loss)
+
+
+def _torch_recording(trace):
+    if "torch" not in sys.modules:  # PyTorch stays optional: never imported here, only met where the user did
+        return None
+    from backprop_viz.bridges.torch import recording
+
+    return recording(trace)
+
+
+# In the same way trace_of() hands values that are not the engine's (micrograd-style ones) to the
+# bridges, and every record() block also records PyTorch code once the user has imported torch.
+from backprop_viz.trace import build as _build, recorder as _recorder  # noqa: E402
+
+_build.foreign = _foreign_trace
+_recorder.add_extension(_torch_recording)
 
 # `expression` names both a submodule and the function it defines. Bound now, the function stays
 # the package's attribute: importing the submodule later (from backprop_viz.expression import …)

@@ -12,14 +12,24 @@ from backprop_viz.trace.trace import Trace
 
 __all__ = ["trace_of"]
 
+# The trace of a value that is not the engine's (a micrograd-style value): `foreign(loss)` gives a
+# Trace, or None when it does not know that kind of value. The bridges (backprop_viz.bridges, a
+# layer above this one) do the work; the root package sets this hook, as it sets present.py's.
+foreign = None
+
 
 def trace_of(loss):
     """The trace of an already-built graph: its forward steps in order, then its backward pass.
 
     Gives the same events as recording the computation and `loss.backward()` live, starting
-    from zero gradients. The graph's own `.grad` values are not touched.
+    from zero gradients. The graph's own `.grad` values are not touched. A micrograd-style value
+    (`data`, `grad`, `_prev`, `_op`) is rebuilt with this engine's rules first
+    (backprop_viz.bridges.micrograd).
     """
     if not isinstance(loss, Value):
+        trace = foreign(loss) if foreign is not None else None
+        if trace is not None:
+            return trace
         raise TypeError(f"trace_of() takes the Value a graph ends in (e.g. the loss), not {type(loss).__name__}.")
     d = loss._data
     if type(d) is not float and d.size != 1:

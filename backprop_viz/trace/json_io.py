@@ -53,6 +53,8 @@ def dumps(trace, indent=None):
         events.append(flat[r:r + ids] + [_enc(v) for v in flat[r + ids:r + ids + nvals]])
     doc = {"format": FORMAT, "version": VERSION, "nodes": nodes, "events": events,
            "pass_starts": list(trace._pass_starts)}
+    if trace._note:
+        doc["note"] = trace._note
     return json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False)
 
 
@@ -214,4 +216,9 @@ def loads(cls, text):
         raise ValueError(f"this trace's 'pass_starts' must be increasing step numbers from 0, below its {n} "
                          f"steps; got {starts[:8]!r}{' …' if len(starts) > 8 else ''}.")
     trace._pass_starts = list(starts)
+    note = doc.get("note")
+    if note is not None:
+        if not isinstance(note, dict) or "en" not in note or not all(isinstance(v, str) for v in note.values()):
+            raise ValueError("this trace's 'note' must map languages to texts, with an 'en' text.")
+        trace._note = note
     return trace

@@ -33,6 +33,7 @@ class Trace:
         self._checkpoints = []
         self._pass_nodes = {}
         self._cache_key = (0, 0)  # (events, nodes) the caches above were computed for
+        self._note = None  # {lang: text} a bridge leaves for the reader (see note())
 
     def _add_node(self, op, parents, pass_index, label=None, kind="computed", shape=(), arg=None, init=None):
         nid = len(self._nodes) // NODE_ROW
@@ -311,6 +312,23 @@ class Trace:
         for i in range(start, k):
             self._apply(values, grads, i)
         return Snapshot(self, k, values, grads)
+
+    # ---- a note for the reader ----
+    def note(self, lang="en"):
+        """A sentence about the whole trace, in `lang` ('en' or 'ko'), or None: e.g. which nodes' own
+        gradients (a micrograd graph's `.grad`) differ from the ones recorded here."""
+        if not self._note:
+            return None
+        return self._note.get(lang, self._note.get("en"))
+
+    def set_note(self, texts):
+        """Attach the note: {lang: text}, with an 'en' text; None removes it. The JSON keeps it."""
+        if texts is not None:
+            if not isinstance(texts, dict) or "en" not in texts or \
+                    not all(isinstance(k, str) and isinstance(v, str) for k, v in texts.items()):
+                raise TypeError("set_note() takes {lang: text} with an 'en' text (or None).")
+            texts = dict(texts)
+        self._note = texts
 
     # ---- JSON ----
     def to_json(self, indent=None):

@@ -131,6 +131,7 @@ class BackpropPlayer(widgets.VBox):
         self.frame = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.caption = widgets.HTMLMath(layout=widgets.Layout(min_height="3em"))
         self.table = widgets.HTML(layout=widgets.Layout(max_height="320px", overflow="auto"))
+        self.note = widgets.HTML(layout=widgets.Layout(display="none"))  # the trace's note, see _show_note
         # The Play timer runs in the browser; linking it to the slider there keeps playing smooth.
         self._link = widgets.jslink((self.play_control, "value"), (self.slider, "value"))
 
@@ -153,14 +154,15 @@ class BackpropPlayer(widgets.VBox):
                             layout=widgets.Layout(align_items="center"))
         super().__init__([buttons, self.slider, widgets.HBox([self.status, self._pass_box, zoom],
                           layout=widgets.Layout(justify_content="space-between", flex_flow="row wrap")),
-                          self.frame, self.caption, self.table])
+                          self.note, self.frame, self.caption, self.table])
         self.add_class("bpv-player")
         for name, css in (("first_button", "first"), ("back_button", "back"), ("next_button", "next"),
                           ("last_button", "last"), ("play_control", "play"), ("speed", "speed"), ("slider", "slider"),
                           ("pass_select", "pass"), ("prev_pass_button", "prev-pass"),
                           ("next_pass_button", "next-pass"), ("status", "status"), ("frame", "frame"),
                           ("zoom_out_button", "zoom-out"), ("zoom_in_button", "zoom-in"), ("zoom_text", "zoom"),
-                          ("caption", "caption"), ("table", "table")):  # hooks for page styles and browser tests
+                          ("caption", "caption"), ("table", "table"),
+                          ("note", "note")):  # hooks for page styles and browser tests
             getattr(self, name).add_class("bpv-" + css)
         self._quiet = False  # True while the player sets its own controls
         self.load(trace, start)
@@ -189,8 +191,18 @@ class BackpropPlayer(widgets.VBox):
         finally:
             self._quiet = False
         self._pass_box.layout.display = "flex" if trace.passes > 1 else "none"
+        self._show_note()
         self._show(start)
         return self
+
+    def _show_note(self):
+        """The trace's note (trace.note(lang)), above the picture, when it has one: e.g. which nodes'
+        own gradients in a student's micrograd graph differ from the chain rule's."""
+        text = self.trace.note(self.lang)
+        self.note.value = "" if text is None else (
+            '<div style="border-left:4px solid #e69f00;background:#fdf3e1;padding:4px 10px;font-size:14px">'
+            f"{html.escape(text)}</div>")
+        self.note.layout.display = "none" if text is None else "block"
 
     # ---- what the buttons do ----
     @property
