@@ -149,3 +149,20 @@ def test_player_options_reach_the_player_and_values_must_be_numbers():
     with pytest.raises(ValueError, match="The value of a must be a number"):
         Sandbox("a*b", a="1")
     assert repr(Sandbox("a*b", a=2.0, b=0.5)) == "Sandbox('a*b', a=2, b=0.5)"
+
+
+@pytest.mark.slow
+def test_a_saved_notebook_keeps_a_still_picture_of_the_sandbox(tmp_path):
+    """Run by nbclient (as Run All would): the live widget, then the still picture for where no kernel runs."""
+    from pathlib import Path
+
+    import nbclient
+    import nbformat
+
+    nb = nbformat.read(Path(__file__).parent / "e2e" / "fixtures" / "sandbox.ipynb", as_version=4)
+    nbclient.NotebookClient(nb, timeout=300, resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = nb.cells[1].outputs
+    assert [sorted(o.data) for o in outputs] == [
+        ["application/vnd.jupyter.widget-view+json", "text/plain"], ["text/html", "text/plain"]]
+    assert 'class="bpv-static' in outputs[1].data["text/html"] and "<img" in outputs[1].data["text/html"]
+    assert outputs[0].data["text/plain"] == "Sandbox('a*b + a', a=2, b=-3)"
