@@ -56,6 +56,11 @@ def test_binder_runtime_names_a_supported_python():
     assert int(match.group(1)) >= minimum, f"{runtime} is older than pyproject's requires-python"
 
 
+def test_binder_needs_no_system_package():
+    """Graphviz, the GIF rasteriser and a Hangul font come with pip: apt.txt names nothing."""
+    assert _apt_names() == []
+
+
 def test_apt_names_are_the_ones_our_setup_script_installs():
     script = (REPO / "tools" / "system_packages.sh").read_text()
     script_names = set(re.findall(r"missing\+=\(([\w.+-]+)\)", script)) - {"chromium"}
@@ -111,7 +116,9 @@ def test_readme_binder_links_open_lab_on_the_index_and_files_that_exist():
 @pytest.fixture(scope="module")
 def binder_env(tmp_path_factory):
     """A copy of the repository and a fresh venv made from binder/requirements.txt, run from the
-    copy's root as repo2docker does. pip's download cache is used as usual."""
+    copy's root as repo2docker does. pip's download cache is used as usual. binder/apt.txt installs
+    no system package, so the lessons' kernels run with a PATH of the venv only: no `dot`, no
+    `rsvg-convert` (what this machine may have installed by hand is not found)."""
     tmp = tmp_path_factory.mktemp("binder")
     repo = tmp / "repo"
     shutil.copytree(REPO, repo, ignore=_NOT_COPIED)
@@ -130,6 +137,7 @@ def binder_env(tmp_path_factory):
     (kernels / "binder-env").mkdir(parents=True)
     (kernels / "binder-env" / "kernel.json").write_text(json.dumps({
         "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "env": {"PATH": str(venv / "bin")},
         "display_name": "Binder environment", "language": "python"}))
     return repo, kernels
 
