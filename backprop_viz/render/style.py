@@ -39,7 +39,7 @@ NOTE_SIZE = 10.5
 ROW_H = 14.0
 TITLE_H = 17.0
 PAD = 5.0
-NUMBER_CHARS = 10  # the widest text number_text() gives: "−0.0001234", "−1.235e+07"
+NUMBER_CHARS = 9  # the widest text number_text() gives: "−0.001234", "−1.235e-5"
 TITLE_CHARS = 32  # longer labels are cut with …
 
 LANGS = ("en", "ko")
@@ -80,7 +80,7 @@ def text_width(text, size):
 
 def number_text(x):
     """A number as the picture writes it: text.numbers.fmt (4 significant digits, no trailing zeros,
-    '−4', '0.7071', '1.5e-05'), never wider than NUMBER_CHARS so the layout holds for every step."""
+    '−4', '0.7071', '1.5e-5'), never wider than NUMBER_CHARS so the layout holds for every step."""
     text = fmt(x)
     if len(text) > NUMBER_CHARS:  # only exponents of three digits: give up a digit of the mantissa
         text = fmt(x, DIGITS - (len(text) - NUMBER_CHARS))

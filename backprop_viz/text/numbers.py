@@ -17,7 +17,7 @@ DIGITS = 4  # significant digits
 def fmt(x, digits=DIGITS):
     """Short text of a number, array or summary: 4 significant digits, no trailing zeros, a real minus.
 
-    '−4', '0.5', '0.7071', '12350', '1.5e-05' (scientific below 0.0001 and from a million on),
+    '−4', '0.5', '0.7071', '12350', '1.5e-5' (scientific below 0.001 and from a million on),
     'nan', 'inf', '−inf'; a short vector '[0.5, −1]', a larger array 'array 100×16 (mean 0.5)'.
     """
     if x is None:
@@ -37,8 +37,9 @@ def fmt(x, digits=DIGITS):
     if x == 0:
         return "0"  # also −0.0
     rounded = float(f"{x:.{digits}g}")
-    if 1e-4 <= abs(rounded) < 1e6:
-        text = f"{rounded:.{digits + 4}f}".rstrip("0").rstrip(".")
-    else:
-        text = f"{rounded:.{digits}g}"  # '1.5e-05', '1.235e+07'
+    if 1e-3 <= abs(rounded) < 1e6:
+        text = f"{rounded:.{digits + 3}f}".rstrip("0").rstrip(".")
+    else:  # '1.5e-5', '1.235e+7': no exponent zeros, so any number fits in 9 characters
+        mantissa, exponent = f"{rounded:.{digits - 1}e}".split("e")
+        text = f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent):+d}"
     return MINUS + text[1:] if text.startswith("-") else text
