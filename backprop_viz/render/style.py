@@ -81,9 +81,10 @@ def text_width(text, size):
 def number_text(x):
     """A number as the picture writes it: text.numbers.fmt (4 significant digits, no trailing zeros,
     '−4', '0.7071', '1.5e-5'), never wider than NUMBER_CHARS so the layout holds for every step."""
-    text = fmt(x)
-    if len(text) > NUMBER_CHARS:  # only exponents of three digits: give up a digit of the mantissa
-        text = fmt(x, DIGITS - (len(text) - NUMBER_CHARS))
+    text, digits = fmt(x), DIGITS
+    while len(text) > NUMBER_CHARS and digits > 1:  # only exponents of two or more digits: give up
+        digits -= 1  # digits of the mantissa, never the exponent
+        text = fmt(x, digits)
     return text
 
 
