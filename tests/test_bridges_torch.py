@@ -246,3 +246,23 @@ def test_torch_traces_survive_json_and_draw_frames_that_do_not_move():
     fr = frames(back)
     first = positions(fr[0])
     assert len(first) > 10 and all(positions(fr[k]) == first for k in range(len(fr)))
+
+
+def test_another_threads_pytorch_ops_never_land_in_the_recording():
+    import threading
+
+    w = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    go, done = threading.Event(), threading.Event()
+
+    def background():
+        go.wait()
+        for _ in range(100):
+            (w * 3).sum()
+        done.set()
+
+    threading.Thread(target=background).start()
+    with record() as t:
+        go.set()
+        done.wait()
+        (w * 2).sum().backward()
+    assert [t.op(i) for i in range(t.num_nodes)] == ["", "", "*", "sum"]
