@@ -266,3 +266,21 @@ def test_another_threads_pytorch_ops_never_land_in_the_recording():
         done.wait()
         (w * 2).sum().backward()
     assert [t.op(i) for i in range(t.num_nodes)] == ["", "", "*", "sum"]
+
+
+def test_a_dropped_engine_trace_is_freed_with_torch_imported():
+    import gc
+    import weakref
+
+    from backprop_viz import Value
+
+    w = Value(np.ones((5, 5)), "w", role="parameter")
+    gc.disable()  # freed by reference counting alone: the PyTorch bridge keeps nothing of the block
+    try:
+        with record() as trace:
+            (w * w).sum().backward()
+        ref = weakref.ref(trace)
+        del trace
+        assert ref() is None
+    finally:
+        gc.enable()

@@ -338,11 +338,12 @@ def _name_of(t):
 
 def _name_results(rows):
     """Label the computed tensors the code has named (`h = torch.tanh(z)` labels h), in the code's
-    innermost frame, where the value has no label yet."""
-    frame = next(_user_frames(), None)
+    innermost frame, where the value has no label yet. (Before Python 3.13, reading a function's
+    variables leaves a copy of them on its frame until it returns: only done when there is a name to find.)"""
+    by_id = {id(t): (t, v) for t, v, _ in rows if v.op and v.label is None}
+    frame = next(_user_frames(), None) if by_id else None
     if frame is None:
         return
-    by_id = {id(t): (t, v) for t, v, _ in rows}
     for var, value in list(frame.f_locals.items()):
         row = by_id.get(id(value))
         if row is not None and row[0] is value and row[1].label is None and not var.startswith("_"):
