@@ -27,12 +27,12 @@ FAST_OPS = set(fast.SCALAR_STEPS)
 
 @contextlib.contextmanager
 def readable_path():
-    """Run Value.backward's readable loop (rules.py for every op) instead of fast.py."""
-    fast.enabled = False
+    """Run value.py's readable code (its ops, Value.backward's loop, rules.py for every op) instead of fast.py."""
+    fast.use(False)
     try:
         yield
     finally:
-        fast.enabled = True
+        fast.use(True)
 
 
 def _every_node_after_backward(program, recorded, readable=False):
@@ -170,3 +170,16 @@ def test_the_interior_search_resets_each_computed_node_once_and_finds_constants(
     assert all(v.grad is not None and not np.any(v.grad) for v in order)
     assert type(order[3].grad) is float and order[4].grad.shape == (2,)  # arrays reset to arrays
     assert fast.interior_order(a) == ([], [])  # a leaf: nothing flows further back
+
+
+def test_leaves_starting_at_minus_zero_or_a_number_add_up_as_in_the_readable_path():
+    """The search gives a leaf holding +0.0 the search's zero object; -0.0 and other numbers are kept."""
+    results = []
+    for readable in (False, True):
+        with readable_path() if readable else contextlib.nullcontext():
+            a, b, c = Value(1.5), Value(-2.0), Value(0.5)
+            a.grad, b.grad, c.grad = -0.0, 0.25, 0.0
+            (a * -0.0 + b * c + c * 0.0).backward()
+            results.append((a.grad, b.grad, c.grad))
+    assert all(same(p, q) for p, q in zip(*results)), results
+    assert math.copysign(1.0, results[0][0]) == -1.0  # -0.0 + -0.0 stays -0.0

@@ -1,11 +1,15 @@
-"""The fast backward pass: the same arithmetic as Value.backward's readable loop, in fewer Python steps.
+"""The fast path: value.py's arithmetic and backward pass in fewer Python steps, the same numbers bit for bit.
 
-What it does differently (tests/test_engine_fast.py proves it gives the readable path's gradients
-and events bit for bit; set `enabled = False` to run the readable path instead):
+What it does differently (tests/test_engine_fast.py proves it gives the readable path's values,
+gradients and events bit for bit; `use(False)` runs the readable path instead, forward and backward):
 
+- forward: + - * neg relu tanh of two numbers (and a number with a plain int or float, which
+  becomes a constant leaf) build their node directly, without value.py's checks and helpers; any
+  other case (arrays, other types) is handed to value.py's readable method;
 - the graph is searched without a set: each computed node met has its gradient reset to one fresh
-  float zero object, so `p._grad is zero` tells a node already met;
-- scalar + * ** tanh relu (most of a scalar MLP) add their contributions in place, without
+  float zero object, so `p._grad is zero` tells a node already met; a leaf whose gradient is +0.0
+  gets that same object (the same number), so it too is tested once, not once per use;
+- scalar + * relu are added in place inside the backward loop, and ** tanh by small steps, without
   building the rule's tuples; every other op, and every array, goes through rules.py;
 - constants are not tested for on every edge: they take gradients like any leaf, which are
   taken back at the end;
@@ -14,19 +18,208 @@ and events bit for bit; set `enabled = False` to run the readable path instead):
 
 from __future__ import annotations
 
+import math
 from operator import attrgetter
 
 import numpy as np
 
+from backprop_viz.engine import recording as _recording
 from backprop_viz.engine.numeric import _pow, _quiet
 from backprop_viz.engine.recording import BACKWARD
 from backprop_viz.engine.rules import RULES
 
-__all__ = ["enabled", "backward", "interior_order", "STEPS", "SCALAR_STEPS"]
+__all__ = ["enabled", "use", "backward", "interior_order", "STEPS", "SCALAR_STEPS", "FORWARD_OPS"]
 
 enabled = True
+Value = None  # value.py's Value, set by install()
+_READABLE = {}  # Value's readable methods, by name, for what the fast ones do not handle
+_new = object.__new__
+_next_seq = None
+_copysign = math.copysign
+_tanh = math.tanh
+_NUMBERS = frozenset({int, float, np.float64, np.int64})  # types whose float(x) is the readable path's (not bool)
 
 
+def install(value_type, creation):
+    """Put the fast forward ops on value_type (value.py calls this once it has defined Value)."""
+    global Value, _next_seq
+    Value, _next_seq = value_type, creation.__next__
+    for name in FORWARD_OPS:
+        _READABLE[name] = value_type.__dict__[name]
+    use(enabled)
+
+
+def use(on=True):
+    """Run the fast path (True) or value.py's readable code (False), forward and backward."""
+    global enabled
+    enabled = bool(on)
+    for name, fn in FORWARD_OPS.items():
+        setattr(Value, name, fn if enabled else _READABLE[name])
+
+
+# ---- forward: the node value.py's _result would make, built in place ----
+def _node(data, a, b, op):
+    v = _new(Value)
+    v._data = data
+    v._grad = 0.0
+    v.op = op
+    v._a = a
+    v._b = b
+    v._label = None
+    v._role = "input"
+    v._arg = None
+    v._seq = _next_seq()
+    v._trec = None
+    v._tid = -1
+    if _recording.active:  # a record() block is open in some thread: is it this one's?
+        recorder = _recording.slot_value()
+        if recorder is not None:
+            recorder.forward(v)
+    return v
+
+
+def _constant(x):
+    """value.py's _constant(x) for a plain int or float (a new constant leaf), else None."""
+    if type(x) not in _NUMBERS:
+        return None
+    try:
+        d = float(x)
+    except OverflowError:  # the readable path says what is wrong
+        return None
+    c = _new(Value)
+    c._data = d
+    c._grad = 0.0
+    c.op = ""
+    c._a = c._b = None
+    c._label = None
+    c._role = "constant"
+    c._arg = None
+    c._seq = _next_seq()
+    c._trec = None
+    c._tid = -1
+    return c
+
+
+def _add(self, other):
+    """a + b; d/da = 1, d/db = 1."""
+    if type(other) is not Value:
+        c = _constant(other)
+        if c is None:
+            return _READABLE["__add__"](self, other)
+        other = c
+    x, y = self._data, other._data
+    if type(x) is float and type(y) is float:  # _node(), written out: this runs once per node
+        v = _new(Value)
+        v._data = x + y
+        v._grad = 0.0
+        v.op = "+"
+        v._a = self
+        v._b = other
+        v._label = None
+        v._role = "input"
+        v._arg = None
+        v._seq = _next_seq()
+        v._trec = None
+        v._tid = -1
+        if _recording.active:
+            recorder = _recording.slot_value()
+            if recorder is not None:
+                recorder.forward(v)
+        return v
+    return _READABLE["__add__"](self, other)
+
+
+def _radd(self, other):
+    c = _constant(other)  # number + Value: the number becomes a constant on the left
+    x = self._data
+    if c is None or type(x) is not float:
+        return _READABLE["__radd__"](self, other)
+    return _node(c._data + x, c, self, "+")
+
+
+def _sub(self, other):
+    """a - b; d/da = 1, d/db = -1."""
+    if type(other) is not Value:
+        c = _constant(other)
+        if c is None:
+            return _READABLE["__sub__"](self, other)
+        other = c
+    x, y = self._data, other._data
+    if type(x) is float and type(y) is float:
+        return _node(x - y, self, other, "-")
+    return _READABLE["__sub__"](self, other)
+
+
+def _rsub(self, other):
+    c = _constant(other)
+    x = self._data
+    if c is None or type(x) is not float:
+        return _READABLE["__rsub__"](self, other)
+    return _node(c._data - x, c, self, "-")
+
+
+def _mul(self, other):
+    """a · b; d/da = b, d/db = a."""
+    if type(other) is not Value:
+        c = _constant(other)
+        if c is None:
+            return _READABLE["__mul__"](self, other)
+        other = c
+    x, y = self._data, other._data
+    if type(x) is float and type(y) is float:  # _node(), written out: this runs once per node
+        v = _new(Value)
+        v._data = x * y
+        v._grad = 0.0
+        v.op = "*"
+        v._a = self
+        v._b = other
+        v._label = None
+        v._role = "input"
+        v._arg = None
+        v._seq = _next_seq()
+        v._trec = None
+        v._tid = -1
+        if _recording.active:
+            recorder = _recording.slot_value()
+            if recorder is not None:
+                recorder.forward(v)
+        return v
+    return _READABLE["__mul__"](self, other)
+
+
+def _rmul(self, other):
+    c = _constant(other)
+    x = self._data
+    if c is None or type(x) is not float:
+        return _READABLE["__rmul__"](self, other)
+    return _node(c._data * x, c, self, "*")
+
+
+def _neg(self):
+    """-a; d/da = -1."""
+    x = self._data
+    return _node(-x, self, None, "neg") if type(x) is float else _READABLE["__neg__"](self)
+
+
+def _relu(self):
+    """max(0, a); d/da = 1 where a > 0, else 0."""
+    x = self._data
+    if type(x) is float:
+        return _node(0.0 if x < 0 else x, self, None, "relu")
+    return _READABLE["relu"](self)
+
+
+def _tanh_op(self):
+    """tanh a; d/da = 1 - tanh(a)²."""
+    x = self._data
+    return _node(_tanh(x), self, None, "tanh") if type(x) is float else _READABLE["tanh"](self)
+
+
+FORWARD_OPS = {"__add__": _add, "__radd__": _radd, "__sub__": _sub, "__rsub__": _rsub, "__mul__": _mul,
+               "__rmul__": _rmul, "__neg__": _neg, "relu": _relu, "tanh": _tanh_op}
+
+
+# ---- backward ----
 def backward(root, seed, recorder):
     """root.grad += seed, then every contribution back to the leaves, as Value.backward does."""
     order, constants = interior_order(root)
@@ -36,23 +229,51 @@ def backward(root, seed, recorder):
     saved = [c._grad for c in constants]
     try:
         with _quiet():  # an inf or nan from the forward pass (0 * inf) flows on without warnings
-            for node in order:
-                STEPS[node.op](node, recorder)
+            if recorder is None:
+                _run(order)
+            else:
+                for node in order:
+                    STEPS[node.op](node, recorder)
     finally:  # constants took gradients like any leaf; they have none
         for c, g in zip(constants, saved):
             c._grad = g
 
 
+def _run(order):
+    """The contributions of every node in order, with no recorder: scalar + * relu written in place."""
+    steps = STEPS
+    for node in order:
+        g = node._grad
+        if type(g) is float:
+            op = node.op
+            if op == "*":
+                a, b = node._a, node._b
+                a._grad = a._grad + g * b._data  # d(a·b)/da = b
+                b._grad = b._grad + g * a._data  # d(a·b)/db = a
+                continue
+            if op == "+":
+                a, b = node._a, node._b
+                a._grad = a._grad + g  # d(a+b)/da = 1
+                b._grad = b._grad + g
+                continue
+            if op == "relu":
+                a = node._a
+                a._grad = a._grad + g * (1.0 if a._data > 0 else 0.0)  # 1 where a > 0, else 0
+                continue
+        steps[node.op](node, None)
+
+
 def interior_order(root):
     """The computed nodes root depends on, children before parents (the reverse of creation
-    order), and the constants among its leaves (once per use).
+    order), and the constants among its leaves.
 
     Interior gradients belong to one backward pass: each computed node met is reset to zero, to
-    one fresh zero object while searching, so `is` tells a node already met without a set.
+    one fresh zero object while searching, so `is` tells a node already met without a set. A leaf
+    holding +0.0 gets the same object (the same number, so the same sums), and is met once.
     """
     if root._a is None:  # a leaf: nothing flows further back
         return [], []
-    zero = float(0)  # a new float object, not the shared constant 0.0
+    zero = float("0")  # a new float object, not the shared constant 0.0
     root._grad = zero
     stack, interior, constants = [root], [], []
     arrays = [] if type(root._data) is float else [root]
@@ -60,16 +281,35 @@ def interior_order(root):
     while stack:
         node = pop()
         keep(node)
+        p = node._a
+        if p._grad is not zero:
+            if p._a is not None:
+                p._grad = zero
+                push(p)
+                if type(p._data) is not float:
+                    arrays.append(p)
+            else:
+                g = p._grad
+                if type(g) is float and g == 0.0 and _copysign(1.0, g) == 1.0:
+                    p._grad = zero
+                if p._role == "constant":
+                    constants.append(p)
         b = node._b
-        for p in b if type(b) is tuple else (node._a,) if b is None else (node._a, b):
+        if b is None:
+            continue
+        for p in b if type(b) is tuple else (b,):
             if p._grad is not zero:
                 if p._a is not None:
                     p._grad = zero
                     push(p)
                     if type(p._data) is not float:
                         arrays.append(p)
-                elif p.role == "constant":
-                    constants.append(p)
+                else:
+                    g = p._grad
+                    if type(g) is float and g == 0.0 and _copysign(1.0, g) == 1.0:
+                        p._grad = zero
+                    if p._role == "constant":
+                        constants.append(p)
     for node in arrays:
         node._grad = np.zeros_like(node._data)
     interior.sort(key=_creation, reverse=True)
@@ -89,28 +329,28 @@ def _general(node, recorder):
         parent = parents[slot]
         before = parent._grad
         parent._grad = after = before + contribution
-        if recorder is not None and parent.role != "constant":
+        if recorder is not None and parent._role != "constant":
             recorder.backward(parent, node, slot, g, local, contribution, before, after)
 
 
 # The scalar steps below are rules.py's rules for + * ** tanh relu written in place: the same
 # operations in the same order, so the same bits.
-def _add(node, recorder):
+def _add_step(node, recorder):
     g = node._grad
     if type(g) is not float:
         return _general(node, recorder)
     a, b = node._a, node._b
     before = a._grad
     a._grad = before + g  # d(a+b)/da = 1
-    if recorder is not None and a.role != "constant":
+    if recorder is not None and a._role != "constant":
         recorder.events += (BACKWARD, a._tid, node._tid, 0, g, 1.0, g, before, a._grad)
     before = b._grad
     b._grad = before + g  # d(a+b)/db = 1
-    if recorder is not None and b.role != "constant":
+    if recorder is not None and b._role != "constant":
         recorder.events += (BACKWARD, b._tid, node._tid, 1, g, 1.0, g, before, b._grad)
 
 
-def _mul(node, recorder):
+def _mul_step(node, recorder):
     g = node._grad
     if type(g) is not float:
         return _general(node, recorder)
@@ -118,11 +358,11 @@ def _mul(node, recorder):
     x, y = a._data, b._data
     before = a._grad
     a._grad = before + g * y  # d(a·b)/da = b
-    if recorder is not None and a.role != "constant":
+    if recorder is not None and a._role != "constant":
         recorder.events += (BACKWARD, a._tid, node._tid, 0, g, y, g * y, before, a._grad)
     before = b._grad
     b._grad = before + g * x  # d(a·b)/db = a
-    if recorder is not None and b.role != "constant":
+    if recorder is not None and b._role != "constant":
         recorder.events += (BACKWARD, b._tid, node._tid, 1, g, x, g * x, before, b._grad)
 
 
@@ -131,7 +371,7 @@ def _one(node, recorder, local):
     a, g = node._a, node._grad
     before = a._grad
     a._grad = before + g * local
-    if recorder is not None and a.role != "constant":
+    if recorder is not None and a._role != "constant":
         recorder.events += (BACKWARD, a._tid, node._tid, 0, g, local, g * local, before, a._grad)
 
 
@@ -139,21 +379,21 @@ def _pow_step(node, recorder):
     if type(node._grad) is not float:
         return _general(node, recorder)
     c = node._arg
-    _one(node, recorder, c * _pow(node._a._data, c - 1.0))  # d(aᶜ)/da = c·aᶜ⁻¹
+    _one(node, recorder, c * _pow(node._a._data, c - 1.0) if c != 0.0 else 0.0)  # d(aᶜ)/da = c·aᶜ⁻¹, 0 for c = 0
 
 
-def _tanh(node, recorder):
+def _tanh_step(node, recorder):
     if type(node._grad) is not float:
         return _general(node, recorder)
     t = node._data
     _one(node, recorder, 1.0 - t * t)  # d(tanh a)/da = 1 - tanh(a)²
 
 
-def _relu(node, recorder):
+def _relu_step(node, recorder):
     if type(node._grad) is not float:
         return _general(node, recorder)
     _one(node, recorder, 1.0 if node._a._data > 0 else 0.0)  # 1 where a > 0, else 0
 
 
-SCALAR_STEPS = {"+": _add, "*": _mul, "**": _pow_step, "tanh": _tanh, "relu": _relu}
+SCALAR_STEPS = {"+": _add_step, "*": _mul_step, "**": _pow_step, "tanh": _tanh_step, "relu": _relu_step}
 STEPS = {**dict.fromkeys(RULES, _general), **SCALAR_STEPS}

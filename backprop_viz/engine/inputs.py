@@ -8,23 +8,62 @@ from backprop_viz.engine.numeric import _shape
 
 
 def _as_data(data):
-    """A Python float, or a float64 numpy array for anything array-like."""
+    """A Python float, or a float64 numpy array for anything array-like; TypeError / ValueError
+    saying what is wrong otherwise (a Value, a bool, a complex number, a number too large)."""
     if type(data) is float:
         return data
-    if isinstance(data, (bool, int, float, np.integer, np.floating)):
+    if type(data) is np.float64:  # a numpy row's elements: a float subclass
         return float(data)
+    if isinstance(data, (bool, np.bool_)):
+        raise TypeError(f"Value data must be a number, not the truth value {data!r}; write 1.0 or 0.0.")
+    if isinstance(data, (int, float, np.integer, np.floating)):
+        try:
+            return float(data)
+        except OverflowError:
+            raise ValueError(f"the number {_short(data)} is too large for a float (at most about 1.8e308).") \
+                from None
     if isinstance(data, (np.ndarray, list, tuple)):
+        if np.iscomplexobj(data):
+            raise TypeError(_COMPLEX)
         try:
             arr = np.array(data, dtype=np.float64)
+        except OverflowError:
+            raise ValueError("an array holds a number too large for a float (at most about 1.8e308).") from None
         except (TypeError, ValueError):
+            if any(isinstance(x, (complex, np.complexfloating)) for x in np.ravel(np.array(data, dtype=object))):
+                raise TypeError(_COMPLEX) from None
             raise TypeError(
                 "Value data must be a number or an array of numbers; "
                 f"could not turn this {type(data).__name__} into numbers."
             ) from None
         return float(arr) if arr.ndim == 0 else arr
+    if type(data).__name__ == "Value" and hasattr(data, "_data"):
+        raise TypeError("Value(...) takes a number or an array, not another Value; use it directly.")
+    if isinstance(data, (complex, np.complexfloating)):
+        raise TypeError(_COMPLEX)
     raise TypeError(
         f"Value data must be a number or a numpy array, not {type(data).__name__}."
     )
+
+
+_COMPLEX = "Value data must be real numbers: complex numbers (and complex arrays) are not supported."
+
+
+def _short(n):
+    """A number for a sentence, a huge one cut short."""
+    text = str(n)
+    return text if len(text) <= 20 else f"{text[:8]}…({len(text)} digits)"
+
+
+def _label_text(text):
+    """A label as text that can always be written (UTF-8): an unpaired surrogate becomes U+FFFD."""
+    text = str(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # a surrogate pair written as two characters becomes its character; a lone one U+FFFD
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
 
 
 def _is_number_or_array(x):
@@ -52,20 +91,46 @@ def _check_matmul(a, b):
 
 
 def _check_exponent(exponent, value_type):
-    """True for a plain number; raises for a Value (with the way out), False for anything else."""
+    """A plain number as a float; raises for a Value or an array (with the way out), None for anything else."""
     if isinstance(exponent, value_type):
         raise TypeError(
             "the exponent of ** must be a constant number, not a Value; "
             "for a variable exponent write (b * a.log()).exp()."
         )
-    return isinstance(exponent, (int, float, np.integer, np.floating)) and not isinstance(exponent, bool)
+    if isinstance(exponent, (np.ndarray, list, tuple)):
+        raise TypeError(
+            "the exponent of ** must be one constant number, not an array; "
+            "for elementwise exponents write (b * a.log()).exp() with b a Value."
+        )
+    if isinstance(exponent, (int, float, np.integer, np.floating)) and not isinstance(exponent, (bool, np.bool_)):
+        try:
+            return float(exponent)
+        except OverflowError:
+            raise ValueError(f"the exponent {_short(exponent)} is too large for a float.") from None
+    return None
 
 
 def _check_axis(axis, ndim):
-    axes = axis if isinstance(axis, tuple) else (axis,)
-    if axis is not None and any(not -ndim <= a < ndim for a in axes):
+    """axis for sum/mean: None, a whole number, or several (a tuple or list) without repeats."""
+    if axis is None:
+        return None
+    several = isinstance(axis, (tuple, list))
+    axes = tuple(axis) if several else (axis,)
+    for a in axes:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise TypeError(f"axis must be a whole number or a tuple of them, not {axis!r}.")
+    axes = tuple(int(a) for a in axes)
+    if any(not -ndim <= a < ndim for a in axes):
         raise ValueError(f"axis {axis} does not exist for a value with {ndim} dimensions.")
-    return axis
+    if len({a % ndim for a in axes}) != len(axes):
+        raise ValueError(f"axis {axis} names the same dimension twice.")
+    return axes if several else axes[0]
+
+
+def _check_mean(d, axis):
+    if d.size == 0:
+        raise ValueError(f"mean() of an array with no numbers (shape {d.shape}) is undefined: there is nothing "
+                         "to divide by.")
 
 
 def _reshaped(d, shape):
@@ -82,17 +147,33 @@ def _reshaped(d, shape):
 
 
 def _check_role(role):
-    if role not in ("input", "parameter", "constant"):
+    if not isinstance(role, str) or role not in ("input", "parameter", "constant"):
         raise ValueError(f"role must be 'input', 'parameter' or 'constant', not {role!r}.")
 
 
 def _checked_grad(new, data):
     """`new` as a gradient for a value holding `data`: a number spreads over an array; shapes must match."""
+    if type(new) is float and type(data) is float:
+        return new
     new = _as_data(new)
     if type(new) is float and type(data) is not float:
         new = np.full(data.shape, new)
     if _shape(new) != _shape(data):
         raise ValueError(f"a gradient must have the shape of its value: {_shape(data)}, not {_shape(new)}.")
+    return new
+
+
+def _checked_data(new, data):
+    """`new` as the data of a value holding `data`: a number spreads over an array; shapes must match
+    (the graph's gradients have the old shape)."""
+    if type(new) is float and type(data) is float:
+        return new
+    new = _as_data(new)
+    if type(new) is float and type(data) is not float:
+        new = np.full(data.shape, new)
+    if _shape(new) != _shape(data):
+        raise ValueError(f"new data must have the shape of the value's data: {_shape(data)}, not {_shape(new)}; "
+                         "make a new Value for data of another shape.")
     return new
 
 

@@ -20,6 +20,15 @@ def _quiet():
     return np.errstate(divide="ignore", invalid="ignore", over="ignore")
 
 
+def _arith(op, a, b):
+    """a op b for + - * @: numbers as Python does them, arrays with numpy's overflow warnings
+    silenced, so that an overflow gives inf quietly for both (as x/0 and exp do)."""
+    if type(a) is float and type(b) is float:
+        return op(a, b)
+    with _quiet():
+        return op(a, b)
+
+
 def _np_scalar(fn, *args):
     with _quiet():
         return float(fn(*(np.float64(a) for a in args)))

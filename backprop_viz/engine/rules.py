@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_viz.engine.numeric import _div, _pow, _shape, _unbroadcast
+from backprop_viz.engine.numeric import _div, _pow, _shape, _unbroadcast, _zero_like
 
 
 # ---- each rule takes (node, upstream = dL/dnode) and returns, per parent,
@@ -58,9 +58,10 @@ def _neg_rule(node, g):
 
 
 def _pow_rule(node, g):
-    """d(aᶜ)/da = c·aᶜ⁻¹."""
+    """d(aᶜ)/da = c·aᶜ⁻¹; for c = 0, aᶜ = 1 everywhere, so 0 (also at a = 0, where c·aᶜ⁻¹ = 0·∞)."""
     c = node._arg
-    local = c * _pow(node._a._data, c - 1.0)
+    x = node._a._data
+    local = c * _pow(x, c - 1.0) if c != 0.0 else _zero_like(x)
     return ((0, local, g * local),)
 
 
@@ -129,7 +130,7 @@ def _mean_rule(node, g):
     x = node._a._data
     if type(x) is float:
         return ((0, 1.0, g),)
-    n = x.size // max(np.size(node._data), 1)
+    n = x.size // np.size(node._data)  # never 0: mean() refuses an empty array (inputs._check_mean)
     return ((0, 1.0 / n, _spread(g, x.shape, node._arg) / n),)
 
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
 
 import numpy as np
 
 from backprop_viz.engine import fast, recording, rules
 from backprop_viz.engine.inputs import (_as_data, _broadcast_error, _check_axis, _check_exponent, _check_matmul,
-                                        _check_role, _check_stack, _checked_grad, _is_number_or_array, _reshaped,
-                                        _seed)
-from backprop_viz.engine.numeric import _div, _exp, _log, _pow, _quiet, _shape, _sigmoid, _zero_like
+                                        _check_mean, _check_role, _check_stack, _checked_data, _checked_grad,
+                                        _is_number_or_array, _label_text, _reshaped, _seed)
+from backprop_viz.engine.numeric import _arith, _div, _exp, _log, _pow, _quiet, _shape, _sigmoid, _zero_like
 
 __all__ = ["Value", "as_value", "stack", "zero_grad", "topological_order"]
 
@@ -34,19 +35,18 @@ class Value:
     in _b). `_seq` is its creation number; `_trec` and `_tid` are a recorder's id for it.
     """
 
-    __slots__ = ("_data", "_grad", "op", "_a", "_b", "_label", "role", "_arg", "_seq", "_trec", "_tid")
+    __slots__ = ("_data", "_grad", "op", "_a", "_b", "_label", "_role", "_arg", "_seq", "_trec", "_tid")
     __array_ufunc__ = None  # numpy must hand `array + Value` to Value, not loop over it
 
     def __init__(self, data, label=None, *, role="input"):
-        if isinstance(data, Value):
-            raise TypeError("Value(...) takes a number or an array, not another Value; use it directly.")
-        _check_role(role)
-        self._data = _as_data(data)
-        self._grad = _zero_like(self._data)
+        if role != "input":
+            _check_role(role)
+        self._data = data = _as_data(data)  # a plain float passes at once; anything else is checked
+        self._grad = 0.0 if type(data) is float else np.zeros_like(data)
         self.op = ""
         self._a = self._b = None
-        self._label = None if label is None else str(label)
-        self.role = role
+        self._label = None if label is None else _label_text(label)
+        self._role = role
         self._arg = None
         self._seq = next(_creation)
         self._trec = None
@@ -59,7 +59,7 @@ class Value:
 
     @data.setter
     def data(self, new):
-        new = _as_data(new)
+        new = _checked_data(new, self._data)
         recorder = recording.current()
         if recorder is not None:
             recorder.update(self, new)
@@ -83,10 +83,20 @@ class Value:
 
     @label.setter
     def label(self, text):
-        self._label = None if text is None else str(text)
+        self._label = None if text is None else _label_text(text)
         recorder = recording.current()
         if recorder is not None and self._trec is recorder:
             recorder.relabel(self)
+
+    @property
+    def role(self):
+        """'input' (data), 'parameter' (what training changes) or 'constant' (a number in a formula)."""
+        return self._role
+
+    @role.setter
+    def role(self, role):
+        _check_role(role)
+        self._role = role
 
     @property
     def parents(self):
@@ -123,7 +133,7 @@ class Value:
         if other is None:
             return NotImplemented
         try:
-            out = self._data + other._data
+            out = _arith(operator.add, self._data, other._data)
         except ValueError:
             raise _broadcast_error("add", self._data, other._data) from None
         return _result(out, self, other, "+")
@@ -134,7 +144,7 @@ class Value:
         if other is None:
             return NotImplemented
         try:
-            out = self._data - other._data
+            out = _arith(operator.sub, self._data, other._data)
         except ValueError:
             raise _broadcast_error("subtract", self._data, other._data) from None
         return _result(out, self, other, "-")
@@ -145,7 +155,7 @@ class Value:
         if other is None:
             return NotImplemented
         try:
-            out = self._data * other._data
+            out = _arith(operator.mul, self._data, other._data)
         except ValueError:
             raise _broadcast_error("multiply", self._data, other._data) from None
         return _result(out, self, other, "*")
@@ -167,7 +177,7 @@ class Value:
         if other is None:
             return NotImplemented
         _check_matmul(self._data, other._data)
-        return _result(self._data @ other._data, self, other, "@")
+        return _result(_arith(operator.matmul, self._data, other._data), self, other, "@")
 
     # number + Value and the like: the number becomes a constant on the left
     def __radd__(self, other):
@@ -192,11 +202,14 @@ class Value:
 
     # ---- functions of one value ----
     def __pow__(self, c):
-        """aᶜ for a constant number c; d/da = c·aᶜ⁻¹."""
-        if not _check_exponent(c, Value):
+        """aᶜ for a constant number c; d/da = c·aᶜ⁻¹ (0 when c = 0, as aᶜ is then the constant 1)."""
+        c = _check_exponent(c, Value)
+        if c is None:
             return NotImplemented
-        c = float(c)
         return _result(_pow(self._data, c), self, None, "**", c)
+
+    def __rpow__(self, base):
+        _check_exponent(self, Value)  # raises: an exponent must be a constant number
 
     def __neg__(self):
         """-a; d/da = -1."""
@@ -231,14 +244,19 @@ class Value:
         d = self._data
         if type(d) is float:
             return _result(d, self, None, "sum", None)
-        return _result(d.sum(axis=_check_axis(axis, d.ndim)), self, None, "sum", axis)
+        axis = _check_axis(axis, d.ndim)
+        with _quiet():  # overflow gives inf, as for numbers
+            return _result(d.sum(axis=axis), self, None, "sum", axis)
 
     def mean(self, axis=None):
         """Mean of the elements (along `axis`); each element's local derivative is 1/n."""
         d = self._data
         if type(d) is float:
             return _result(d, self, None, "mean", None)
-        return _result(d.mean(axis=_check_axis(axis, d.ndim)), self, None, "mean", axis)
+        axis = _check_axis(axis, d.ndim)
+        _check_mean(d, axis)
+        with _quiet():
+            return _result(d.mean(axis=axis), self, None, "mean", axis)
 
     def reshape(self, *shape):
         """The same numbers in another shape; the gradient is reshaped back."""
@@ -275,7 +293,7 @@ class Value:
                 upstream = node._grad  # dL/dnode: complete, every child of node has added its share
                 for slot, local, contribution in rules.contributions(node, upstream):
                     parent = node.parents[slot]
-                    if parent.role == "constant":  # a number written into the formula
+                    if parent._role == "constant":  # a number written into the formula
                         continue
                     before = parent._grad
                     parent._grad = before + contribution  # += upstream * local: the chain rule
@@ -312,7 +330,7 @@ def _result(data, a, b, op, arg=None):
     v._a = a
     v._b = b
     v._label = None
-    v.role = "input"
+    v._role = "input"
     v._arg = arg
     v._seq = next(_creation)
     v._trec = None
@@ -352,3 +370,6 @@ def stack(values, shape=None):
     values = [v if isinstance(v, Value) else _constant(v) for v in values]
     data = _check_stack(values, shape)
     return _result(data, values[0], tuple(values), "stack", data.shape)
+
+
+fast.install(Value, _creation)  # the fast forward ops (fast.py), proved equal to the readable ones above
