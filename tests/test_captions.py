@@ -23,8 +23,8 @@ WORDS = {  # a word each language's sentence must contain, per kind of step
 
 
 def num(x, paren=False):
-    """A number as captions write it in text: fmt() with a real minus sign, negatives in parentheses."""
-    text = fmt(x).replace("-", "−")
+    """A number as captions write it in text: fmt() (a real minus sign), negatives in parentheses."""
+    text = fmt(x)
     return f"({text})" if paren and text.startswith("−") else text
 
 
