@@ -14,6 +14,7 @@ __all__ = ["export_gif", "RsvgNotFoundError"]
 # A GIF's palette: measured on a 73-frame GIF, 64 colours give 0.5 levels mean error and 587 kB,
 # 256 colours 0.1 levels and 787 kB; the colours the frames name are exact either way.
 GIF_COLOURS = 64
+CAPTION_INK = "#1b1b1b"  # the captions' text colour
 _HEX = re.compile(r"#([0-9a-fA-F]{6})\b")  # the colours a frame's stylesheet names
 _SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)(pt|px)?"[^>]*?\bheight="([\d.]+)(pt|px)?"', re.S)
 
@@ -89,7 +90,7 @@ def _framed(svg, caption, width_pt, font_pt=13, pixels=None):
     head = re.sub(r'\s(width|height|x|y|style)="[^"]*"', "", tag.group(0))
     head = head.replace("<svg", f'<svg x="{(width_pt - w) / 2:.2f}" y="0" width="{w:.2f}" height="{h:.2f}"', 1)
     texts = "".join(
-        f'<text x="8" y="{h + 8 + line_h * (i + 0.8):.2f}" font-size="{font_pt}" fill="#1b1b1b" '
+        f'<text x="8" y="{h + 8 + line_h * (i + 0.8):.2f}" font-size="{font_pt}" fill="{CAPTION_INK}" '
         f'font-family="Noto Sans CJK KR, NanumGothic, DejaVu Sans, sans-serif">{xml_text(clean(line))}</text>'
         for i, line in enumerate(lines))
     # the page's size in pixels (resvg reads no `pt`), its coordinates in points
@@ -186,25 +187,141 @@ def export_gif(trace, path, *, duration=800, width=960, max_frames=200, steps=No
     durations = _check_duration(duration, len(chosen))
     svgs = _svg_frames(trace, lang, focus)  # checks focus
     _rasteriser()  # say it before any work
+    # First the frames' texts, one snapshot at a time (a big graph's snapshot is about a megabyte);
+    # then each frame drawn, mapped to the palette and written before the next is drawn: memory
+    # holds one picture, not one per frame.
+    frames, texts = [], []
+    for k in chosen:
+        snap = trace.snapshot(k)
+        frames.append(_bare_svg(svgs.render(snap)))
+        texts.append(snap.caption(lang, fmt="text") if caption else None)
+        del snap
+    width_pt = max(_svg_points(svg)[0] for svg in frames)
+    pages = _Pages(frames, texts, width_pt, width)
+    _write_gif(path, pages, durations, loop, width)
+    return path
+
+
+class _Pages:
+    """The GIF's pages (frame + caption as one SVG), made when asked for, and their height in pixels."""
+
+    def __init__(self, frames, texts, width_pt, pixels):
+        self.frames, self.texts, self.width_pt, self.pixels = frames, texts, width_pt, pixels
+
+    def __len__(self):
+        return len(self.frames)
+
+    def __getitem__(self, i):
+        return _framed(self.frames[i], self.texts[i], self.width_pt, pixels=self.pixels)
+
+    def image(self, i):
+        """Page i drawn, as an RGB image."""
+        return _raster_all([self[i]])[0]
+
+
+_PAGE_HEIGHT = re.compile(r'^<svg\b[^>]*?\bheight="([\d.]+)"')
+
+
+def _write_gif(path, pages, durations, loop, width):
+    """Write the GIF frame by frame: one palette for all (exact named colours first, see _palette),
+    each frame stored as the rectangle that changed since the previous one (identical frames are
+    merged, their times added), with Pillow's GIF encoder (GifImagePlugin.getdata) for the pixels."""
+    import numpy as np
+    from PIL import GifImagePlugin, Image
+
+    sample = sorted(set(range(0, len(pages), max(1, len(pages) // 8))) | {len(pages) - 1})
+    sample_images = {i: pages.image(i) for i in sample}
+    # the screen's height, known before any frame is written: the pages' heights as the rasteriser
+    # rounds them (read off the drawn samples)
+    heights = [float(_PAGE_HEIGHT.match(pages[i]).group(1)) for i in range(len(pages))]
+    extra = max(sample_images[i].height - round(heights[i]) for i in sample)
+    height = max(round(h) for h in heights) + max(extra, 0)
+    named = [*pages.frames, CAPTION_INK]  # the captions' colour is named by every page
+    palette = np.array(_palette([_canvas(sample_images[i], width, height) for i in sample], named), dtype=np.int64)
+    mapper = _Mapper(palette)
+    with open(path, "wb") as f:
+        f.write(_gif_header(width, height, palette, loop))
+        prev, pending = None, None  # the last frame's indices; the frame not yet written
+        for i in range(len(pages)):
+            im = sample_images.pop(i) if i in sample_images else pages.image(i)
+            index = mapper.index(_canvas(im, width, height))
+            del im
+            if prev is None:
+                box = (0, 0, width, height)
+            else:
+                changed = index != prev
+                rows, cols = np.nonzero(changed.any(axis=1))[0], np.nonzero(changed.any(axis=0))[0]
+                box = None if not len(rows) else (int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
+            if box is None:  # nothing changed: the previous frame shows longer
+                pending[2] += durations[i]
+                continue
+            if pending is not None:
+                _write_frame(f, *pending, GifImagePlugin, Image, palette)
+            x0, y0, x1, y1 = box
+            pending = [index[y0:y1, x0:x1].copy(), (x0, y0), durations[i]]
+            prev = index
+        _write_frame(f, *pending, GifImagePlugin, Image, palette)
+        f.write(b";")
+
+
+def _canvas(im, width, height):
+    """The picture on a white canvas of the GIF's size."""
     from PIL import Image
 
-    frames = [_bare_svg(svgs[k]) for k in chosen]
-    width_pt = max(_svg_points(svg)[0] for svg in frames)
-    texts = [None] * len(frames)
-    if caption:
-        texts = [trace.snapshot(k).caption(lang, fmt="text") for k in chosen]
-    frames = [_framed(svg, text, width_pt, pixels=width) for svg, text in zip(frames, texts)]
-    images = _raster_all(frames)
-    height = max(im.height for im in images)
-    canvas = []
-    for im in images:
-        frame = Image.new("RGB", (width, height), "white")
-        frame.paste(im, (0, 0))
-        canvas.append(frame)
-    indexed = _indexed(canvas, frames)
-    indexed[0].save(path, format="GIF", save_all=True, append_images=indexed[1:], duration=durations,
-                    loop=loop, disposal=1, optimize=False)
-    return path
+    if im.size == (width, height):
+        return im
+    frame = Image.new("RGB", (width, height), "white")
+    frame.paste(im, (0, 0))
+    return frame
+
+
+def _gif_header(width, height, palette, loop):
+    """GIF89a: the screen's size, the global palette (GIF_COLOURS entries, a power of two) and the
+    NETSCAPE2.0 extension that repeats the animation `loop` times (0: forever)."""
+    import struct
+
+    bits = max(1, (len(palette) - 1).bit_length())
+    table = bytes(palette.astype("uint8").ravel()) + b"\0" * 3 * ((1 << bits) - len(palette))
+    return (b"GIF89a" + struct.pack("<HHBBB", width, height, 0x80 | (bits - 1), 0, 0) + table
+            + b"!\xff\x0bNETSCAPE2.0\x03\x01" + struct.pack("<H", loop) + b"\0")
+
+
+def _write_frame(f, index, offset, duration, GifImagePlugin, Image, palette):
+    frame = Image.frombytes("P", (index.shape[1], index.shape[0]), index.tobytes())
+    frame.putpalette(palette.astype("uint8").tobytes())
+    # disposal 1: the frame stays, the next one is drawn over it (it holds only what changed)
+    for part in GifImagePlugin.getdata(frame, offset, duration=duration, disposal=1):
+        f.write(part)
+
+
+class _Mapper:
+    """RGB pixels -> the index of the nearest palette colour, without dithering: unchanged pixels
+    stay identical from frame to frame, so the GIF stores only the changed rectangle of each frame.
+    Pillow's own mapping (quantize(palette=...)) looks colours up on a coarse grid and moves even
+    exact palette colours by a few levels, so the mapping is done here: each distinct colour once
+    (when first met), then a lookup table."""
+
+    def __init__(self, palette):
+        import numpy as np
+
+        self.palette = palette
+        self.lut = np.zeros(1 << 24, dtype=np.uint8)
+        self.known = np.zeros(1 << 24, dtype=bool)
+
+    def index(self, im):
+        import numpy as np
+
+        a = np.asarray(im, dtype=np.uint32)
+        keys = (a[..., 0] << 16) | (a[..., 1] << 8) | a[..., 2]
+        found = np.array([(c[0] << 16) | (c[1] << 8) | c[2] for _, c in im.getcolors(im.width * im.height)],
+                         dtype=np.int64)
+        new = found[~self.known[found]]
+        rgb = np.stack([new >> 16, (new >> 8) & 255, new & 255], axis=1)
+        for i in range(0, len(rgb), 2048):  # (colours × palette) distances, in blocks to bound memory
+            d = ((rgb[i:i + 2048, None, :] - self.palette[None, :, :]) ** 2).sum(axis=2)
+            self.lut[new[i:i + 2048]] = d.argmin(axis=1)
+        self.known[new] = True
+        return self.lut[keys]
 
 
 def _palette(canvas, svgs, size=GIF_COLOURS):
@@ -225,34 +342,6 @@ def _palette(canvas, svgs, size=GIF_COLOURS):
     flat = (cut.getpalette() or [])[: 3 * rest]
     colours = exact + [tuple(flat[i:i + 3]) for i in range(0, len(flat), 3)]
     return colours + [colours[0]] * (size - len(colours))
-
-
-def _indexed(canvas, svgs):
-    """The frames as palette images sharing one palette, each pixel its nearest palette colour,
-    without dithering: unchanged pixels stay identical from frame to frame, so the GIF stores only
-    the changed rectangle of each frame. Pillow's own mapping (quantize(palette=...)) looks colours
-    up on a coarse grid and moves even exact palette colours by a few levels, so the mapping is
-    done here: each distinct colour once, then a lookup table."""
-    import numpy as np
-    from PIL import Image
-
-    palette = np.array(_palette(canvas, svgs), dtype=np.int64)
-    found = {c for im in canvas for _, c in im.getcolors(im.width * im.height)}
-    rgb = np.array(sorted(found), dtype=np.int64).reshape(-1, 3)
-    keys = (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
-    lut = np.zeros(1 << 24, dtype=np.uint8)
-    for i in range(0, len(rgb), 2048):  # (colours × palette) distances, in blocks to bound memory
-        d = ((rgb[i:i + 2048, None, :] - palette[None, :, :]) ** 2).sum(axis=2)
-        lut[keys[i:i + 2048]] = d.argmin(axis=1)
-    data = palette.astype(np.uint8).tobytes()
-    out = []
-    for im in canvas:
-        a = np.asarray(im, dtype=np.uint32)
-        index = lut[(a[..., 0] << 16) | (a[..., 1] << 8) | a[..., 2]]
-        frame = Image.frombytes("P", im.size, index.tobytes())
-        frame.putpalette(data)
-        out.append(frame)
-    return out
 
 
 def _check_duration(duration, count):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
+from array import array
 
 from backprop_viz.export.common import LANGS, _bare_svg, _check_lang, _check_path, _check_steps, _check_trace, _svg_frames
 from backprop_viz.text.words import PAGE, phase_key
@@ -25,39 +27,55 @@ def _tags(piece):
     return ([first] if first else []) + ["<" + t for t in rest]
 
 
-def _frame_edits(svgs):
-    """Deduplicated frames: unique pieces (`chunks`), frame 0 as chunk ids, and per later frame the
-    edits [start, delete_count, *ids] (last-first) that turn the previous frame into it. A piece
-    is stored as a list of ids into `tags` (unique tags), since a node's looks share most tags."""
-    chunk_id, chunks, frames_ids, tag_id, tags = {}, [], [], {}, []
-    for svg in svgs:
+class _FrameEdits:
+    """Deduplicated frames, built one frame at a time (a frame is dropped once added): unique pieces
+    (`chunks`), frame 0 as chunk ids, and per later frame the edits [start, delete_count, *ids]
+    (last-first) that turn the previous frame into it. A piece is stored as a list of ids into
+    `tags` (unique tags), since a node's looks share most tags. Only the previous frame's ids are
+    kept, so memory grows with what the page holds, not with the frames' full text."""
+
+    def __init__(self):
+        self.chunk_id, self.chunks, self.tag_id = {}, [], {}
+        self.first, self.edits, self._prev = None, [], None
+
+    def add(self, svg):
+        chunk_id, tag_id = self.chunk_id, self.tag_id
         ids = []
         for piece in _pieces(svg):
-            if piece not in chunk_id:
-                chunk_id[piece] = len(chunks)
-                chunks.append([tag_id.setdefault(t, len(tag_id)) for t in _tags(piece)])
-            ids.append(chunk_id[piece])
-        frames_ids.append(ids)
-    tags = list(tag_id)  # dicts keep insertion order: index == id
-    edits = []
-    for prev, cur in zip(frames_ids, frames_ids[1:]):
-        if len(prev) == len(cur):  # the usual case: same layout, lines restyled in place
-            diff, i = [], 0
-            while i < len(cur):
-                if prev[i] != cur[i]:
-                    j = i
-                    while j < len(cur) and prev[j] != cur[j]:
-                        j += 1
-                    diff.append([i, j - i, *cur[i:j]])
-                    i = j
-                else:
-                    i += 1
-            edits.append(diff[::-1])
+            # keyed by a 128-bit digest, not the piece's text: the text is kept once, as its tags
+            key = hashlib.blake2b(piece.encode(), digest_size=16).digest()
+            cid = chunk_id.get(key)
+            if cid is None:
+                cid = chunk_id[key] = len(self.chunks)
+                # an array, not a list of int objects: a page of many frames holds thousands
+                self.chunks.append(array("l", [tag_id.setdefault(t, len(tag_id)) for t in _tags(piece)]))
+            ids.append(cid)
+        if self._prev is None:
+            self.first = ids
         else:
-            ops = difflib.SequenceMatcher(None, prev, cur, autojunk=False).get_opcodes()
-            edits.append([[i1, i2 - i1, *cur[j1:j2]] for tag, i1, i2, j1, j2 in reversed(ops)
-                          if tag != "equal"])
-    return tags, chunks, frames_ids[0] if frames_ids else [], edits
+            self.edits.append(_edits(self._prev, ids))
+        self._prev = ids
+
+    def result(self):
+        return list(self.tag_id), self.chunks, self.first or [], self.edits
+
+
+def _edits(prev, cur):
+    """The edits [start, delete_count, *ids], last-first, that turn id list `prev` into `cur`."""
+    if len(prev) == len(cur):  # the usual case: same layout, lines restyled in place
+        diff, i = [], 0
+        while i < len(cur):
+            if prev[i] != cur[i]:
+                j = i
+                while j < len(cur) and prev[j] != cur[j]:
+                    j += 1
+                diff.append([i, j - i, *cur[i:j]])
+                i = j
+            else:
+                i += 1
+        return diff[::-1]
+    ops = difflib.SequenceMatcher(None, prev, cur, autojunk=False).get_opcodes()
+    return [[i1, i2 - i1, *cur[j1:j2]] for tag, i1, i2, j1, j2 in reversed(ops) if tag != "equal"]
 
 
 def export_html(trace, path, lang="en", *, steps=None, title=None, start=0, max_frames=5000, focus=None):
@@ -84,22 +102,32 @@ def export_html(trace, path, lang="en", *, steps=None, title=None, start=0, max_
         raise ValueError(f"start must be a position among the {len(chosen)} exported steps (0..{len(chosen) - 1}), not {start!r}.")
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be text, not {type(title).__name__}.")
-    from backprop_viz.export.page import page
+    from backprop_viz.export.page import write_page
 
     svgs = _svg_frames(trace, lang, focus)
-    frames = [_bare_svg(svgs[k]) for k in chosen]
-    tags, chunks, first, edits = _frame_edits(frames)
-    snaps = [trace.snapshot(k) for k in chosen]
+    # One snapshot at a time (a big graph's snapshot is about a megabyte): its frame is cut into
+    # the deduplicated pieces, its words kept, and it is dropped before the next one is made.
+    dedup, phases, kinds, passes = _FrameEdits(), [], [], []
+    captions = {code: [] for code in LANGS}
+    for k in chosen:
+        snap = trace.snapshot(k)
+        dedup.add(_bare_svg(svgs.render(snap)))
+        phases.append(snap.phase)
+        kinds.append(phase_key(snap))
+        passes.append(snap.pass_index)
+        for code in LANGS:
+            captions[code].append(snap.caption(code, fmt="text"))
+        del snap
+    tags, chunks, first, edits = dedup.result()
+    del dedup
     data = {
         "steps": chosen, "total": len(trace), "passes": trace.passes, "start": start,
         "interval": PLAY_INTERVAL_MS, "tags": tags, "chunks": chunks, "first": first, "edits": edits,
-        "phases": [s.phase for s in snaps], "kinds": [phase_key(s) for s in snaps],
-        "pass": [s.pass_index for s in snaps],
-        "captions": {code: [s.caption(code, fmt="text") for s in snaps] for code in LANGS},
+        "phases": phases, "kinds": kinds, "pass": passes, "captions": captions,
     }
     if title is None:
         title = PAGE[lang]["title"]
-    path.write_text(page(title, lang, data), encoding="utf-8")
+    write_page(path, title, lang, data)
     return path
 
 

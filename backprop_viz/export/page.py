@@ -6,10 +6,11 @@ import base64
 import hashlib
 import html
 import json
+from array import array
 
 from backprop_viz.text.words import PAGE
 
-__all__ = ["page"]
+__all__ = ["page", "write_page"]
 
 UI = PAGE  # the page's words in each language, from the one vocabulary; captions come from the trace
 
@@ -223,18 +224,42 @@ def _body(title, lang):
 
 def _json_for_script(data):
     """JSON that cannot close its <script> element: < > & become \\u escapes (still valid JSON)."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return "".join(_json_parts(data))
+
+
+def _json_parts(data):
+    """_json_for_script in pieces, for writing a big page without holding its text twice."""
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_as_list)
+    for part in encoder.iterencode(data):
+        yield part.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _as_list(value):
+    """JSON for the number arrays export_html keeps its frames' pieces in."""
+    if isinstance(value, array):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def page(title, lang, data):
     """The whole HTML document. A Content-Security-Policy allows only this page's own script
     (by its hash) and no network at all, so injected markup could neither run nor fetch."""
+    return "".join(_page_parts(title, lang, data))
+
+
+def write_page(path, title, lang, data):
+    """Write page(title, lang, data) to `path` (UTF-8) piece by piece."""
+    with open(path, "w", encoding="utf-8") as f:
+        for part in _page_parts(title, lang, data):
+            f.write(part)
+
+
+def _page_parts(title, lang, data):
     data = dict(data, ui=UI, lang=lang)
     js_hash = base64.b64encode(hashlib.sha256(_JS.encode()).digest()).decode()
     csp = (f"default-src 'none'; script-src 'sha256-{js_hash}'; style-src 'unsafe-inline'; "
            "img-src data:; base-uri 'none'; form-action 'none'")
-    return f"""<!DOCTYPE html>
+    yield f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
 <meta charset="utf-8">
@@ -246,7 +271,9 @@ def page(title, lang, data):
 </head>
 <body>
 {_body(title, lang)}
-<script type="application/json" id="bpv-data">{_json_for_script(data)}</script>
+<script type="application/json" id="bpv-data">"""
+    yield from _json_parts(data)
+    yield f"""</script>
 <script>{_JS}</script>
 </body>
 </html>
