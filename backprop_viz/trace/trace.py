@@ -340,3 +340,10 @@ class Trace:
         """A trace from the text of `to_json()`; ValueError saying what is wrong otherwise."""
         return json_io.loads(cls, text)
 
+    # ---- replay ----
+    def replay(self, values):
+        """A new Trace, the same graph with the leaves in `values` ({label or node id: data}) changed and
+        every value and gradient recomputed (see replay.py)."""
+        from backprop_viz.trace.replay import replay
+        return replay(self, values)
+
