@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backprop_viz import Trace, Value, record
-from backprop_viz.trace import ArraySummary
+from backprop_viz.trace import ArraySummary, json_io
 from recording import record_program, same, same_lists
 from strategies import programs
 
@@ -82,14 +82,23 @@ def test_an_empty_trace_and_indented_text_round_trip():
     assert Trace.from_json(t.to_json(indent=2)).to_json() == t.to_json()
 
 
-def small_doc():
+def small_trace():
     a, b = Value(2.0, "a"), Value(np.array([1.0, -3.0]), "b", role="parameter")
     with record() as trace:
         e = (a * b) ** 2.0
         L = e.sum()
         L.backward()
         b.data = b.data - 0.1 * b.grad
-    return json.loads(trace.to_json())
+    return trace
+
+
+def small_doc():
+    """The small trace in the first file format (version 1), which still loads."""
+    return json.loads(json_io.dumps(small_trace(), version=1))
+
+
+def small_doc_v2():
+    return json.loads(small_trace().to_json())
 
 
 def _set(path, value):
@@ -112,8 +121,10 @@ def _drop(path):
 
 BAD = [  # (change to a good document, words the error must contain)
     (_set(("format",), "something else"), "not a backprop_viz trace: its 'format' field"),
-    (_set(("version",), 2), "format version 2, but this backprop_viz reads version 1"),
+    (_set(("version",), 3), "format version 3, but this backprop_viz reads versions 1 and 2"),
     (_drop(("version",)), "format version None"),
+    (_set(("version",), True), "format version True"),
+    (_set(("version",), 1.0), "format version 1.0"),
     (_drop(("nodes",)), "missing its 'nodes' list"),
     (_set(("events",), {}), "missing its 'events' list"),
     (_drop(("pass_starts",)), "missing its 'pass_starts' list"),
@@ -126,7 +137,7 @@ BAD = [  # (change to a good document, words the error must contain)
     (_set(("nodes", 0, "kind"), "weight"), "node 0 has kind 'weight'"),
     (_set(("nodes", 0, "kind"), "computed"), "cannot have op ''"),
     (_set(("nodes", 0, "label"), 7), "the label must be text or null"),
-    (_set(("nodes", 1, "shape"), "2"), "a shape must be a list of sizes"),
+    (_set(("nodes", 1, "shape"), "2"), "a shape must be a list of at most 32 sizes"),
     (_set(("nodes", 1, "shape"), [3]), "its value has shape [2], but the node's shape is [3]"),
     (_set(("nodes", 3, "arg"), [2]), "[2] is not a valid parameter for op '**'"),
     (_set(("nodes", 0, "pass"), -1), "'pass' must be a pass number"),
@@ -153,7 +164,9 @@ BAD = [  # (change to a good document, words the error must contain)
 def test_the_good_document_loads():
     doc = small_doc()
     assert doc["events"][4][0] == 2 and doc["nodes"][3]["op"] == "**" and doc["events"][0][1] == 2
-    assert Trace.from_json(json.dumps(doc)).to_json() == json.dumps(doc, ensure_ascii=False)
+    back = Trace.from_json(json.dumps(doc))
+    assert json_io.dumps(back, version=1) == json.dumps(doc, ensure_ascii=False)
+    assert back.to_json() == small_trace().to_json()  # a version-1 file is the same trace
 
 
 @pytest.mark.parametrize("change, words", BAD, ids=[w[:40] for _, w in BAD])
@@ -247,3 +260,182 @@ def test_stack_records_and_round_trips():
     node = trace.nodes[4]
     assert (node.op, node.parents, node.arg) == ("stack", (0, 1, 2, 3), (2, 2))
     round_trip(trace)
+
+
+def test_an_integer_of_400_digits_is_a_value_error():
+    for doc in (small_doc(), small_doc_v2()):
+        text = json.dumps(doc)
+        text = text.replace("2.0", "1" * 400, 1)
+        with pytest.raises(ValueError, match=r"too large for a float"):
+            Trace.from_json(text)
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_deep_nesting_is_a_value_error(depth):
+    for text in ("[" * depth + "]" * depth, '{"format": "backprop_viz.trace", "version": 2, "nodes": ' + "[" * depth
+                 + "]" * depth + "}"):
+        with pytest.raises(ValueError, match="(nests lists or objects too deeply|is missing its)"):
+            Trace.from_json(text)
+
+
+@pytest.mark.parametrize("version", [True, 1.0, 2.0, "2", None])
+def test_a_version_is_a_whole_number(version):
+    doc = small_doc_v2()
+    doc["version"] = version
+    with pytest.raises(ValueError, match="but this backprop_viz reads versions 1 and 2"):
+        Trace.from_json(json.dumps(doc))
+
+
+def _scalar_doc_v2():
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    with record() as trace:
+        (a * b + a).backward()
+    return json.loads(trace.to_json())
+
+
+def _other(event, place, value):
+    """A change to a version-2 document: the value at (event, place) becomes `value`, kept in the
+    'other' list (an array, a text, ...) instead of the base64 numbers."""
+    def change(doc):
+        import base64
+
+        from backprop_viz.trace.json_io import _VALUE_PLACES
+
+        ev = doc["events"]
+        others = {(i, j) for i, j, _ in ev["other"]}
+        index = 0
+        for i, kind in enumerate(ev["kind"]):
+            for j in range(2, 9):
+                if (i, j) == (event, place):
+                    break
+                if _VALUE_PLACES[kind, j - 2] and (i, j) not in others:
+                    index += 1
+            else:
+                continue
+            break
+        numbers = base64.b64decode(ev["numbers"])
+        if (event, place) not in others:
+            numbers = numbers[:8 * index] + numbers[8 * index + 8:]
+        ev["numbers"] = base64.b64encode(numbers).decode()
+        ev["other"] = [e for e in ev["other"] if (e[0], e[1]) != (event, place)] + [[event, place, value]]
+    return change
+
+
+@pytest.mark.parametrize("value, words", [
+    ({"shape": [2], "data": [1.0, 2.0]}, "its upstream has shape [2], but node 3 has shape []"),
+    ({"shape": [0], "data": []}, "its upstream has shape [0], but node 3 has shape []"),
+    ({"shape": [1], "data": [1.0]}, "its upstream has shape [1], but node 3 has shape []"),
+])
+def test_a_backward_event_with_an_array_for_a_scalar_node_is_refused(value, words):
+    doc = _scalar_doc_v2()
+    assert doc["events"]["kind"][3] == 2  # event 3: the first backward event (forward, forward, seed, backward)
+    _other(3, 4, value)(doc)
+    with pytest.raises(ValueError) as err:
+        Trace.from_json(json.dumps(doc))
+    assert f"event 3: {words}" in str(err.value)
+    doc = _scalar_doc_v2()
+    _other(3, 8, value)(doc)  # the parent's gradient after the +=
+    with pytest.raises(ValueError, match=r"event 3: its after has shape"):
+        Trace.from_json(json.dumps(doc))
+
+
+BAD_V2 = [  # (change to a good version-2 document, words the error must contain)
+    (_drop(("nodes", "op")), "nodes are missing their 'op' list"),
+    (_set(("nodes",), []), "missing its 'nodes' columns"),
+    (_set(("nodes", "op", 2), "conv"), "node 2 has op 'conv'"),
+    (_set(("nodes", "a", 2), 7), "node 2: its 'a' must be a whole number from -1 below 5, got 7"),
+    (_set(("nodes", "a", 2), True), "node 2: its 'a' must be a whole number"),
+    (_set(("nodes", "b", 2), -1), "node 2: op '*' with parents [0]"),
+    (_set(("nodes", "pass", 0), -1), "node 0: its 'pass' must be a whole number from 0"),
+    (_set(("nodes", "kind"), [[0, "weight"]]), "node 0 has kind 'weight'"),
+    (_set(("nodes", "kind"), [[0, "input"]]), "node 1 is a leaf without a kind"),
+    (_set(("nodes", "label"), [[0, 7]]), "node 0: the label must be text"),
+    (_set(("nodes", "label"), [[0, "a"], [0, "b"]]), "each entry is [node id, value], for an existing node, once"),
+    (_set(("nodes", "shape"), [[1, [3]]]), "its value has shape [2], but the node's shape is [3]"),
+    (_set(("nodes", "arg"), [[3, [2]]]), "[2] is not a valid parameter for op '**'"),
+    (_set(("events",), []), "missing its 'events' columns"),
+    (_drop(("events", "kind")), "events are missing their 'kind' list"),
+    (lambda doc: doc["events"]["node"].pop(), "'kind' and 'node' must have one entry per event (9)"),
+    (lambda doc: doc["events"]["slot"].pop(), "'child' and 'slot' must have one entry per backward event (4)"),
+    (_set(("events", "kind", 0), 9), "event 'kind' list holds 9 at 0; expected a whole number from 0 below 5"),
+    (_set(("events", "kind", 0), True), "event 'kind' list holds True at 0"),
+    (_set(("events", "node", 0), 99), "event 'node' list holds 99 at 0"),
+    (_set(("events", "node", 0), 0), "event 0 computes node 0, which is a leaf"),
+    (_set(("events", "other", 0, 2), 1.0), "a value of shape [] for node 2 of shape [2]"),
+    (_set(("events", "other", 0, 2), None), "event 0 is missing a number"),
+    (_set(("events", "other", 0, 1), 3), "each entry is [event, place, value] for a place of that event"),
+    (_set(("events", "slot", 0), 1), "event 4: node 3 is not parent 1 of node 4"),
+    (_set(("events", "child", 0), 99), "event 'child' list holds 99 at 0"),
+    (_set(("events", "numbers"), "!!"), "must be a base64 text of float64 numbers"),
+    (_set(("events", "numbers"), ""), "its columns give 0 numbers"),
+    (_other(4, 4, int("9" * 400)), "event 4: the number 99999999…(400 digits) is too large for a float"),
+    (_other(4, 4, "two"), "event 4: expected a number, got the text 'two'"),
+    (_other(4, 4, [1.0]), "event 4: expected a number or an array, got list"),
+    (_other(4, 4, {"shape": [3], "data": [1.0, 2.0, 3.0]}), "event 4: its upstream has shape [3], but node 4"),
+    (_set(("pass_starts",), [1]), "'pass_starts' must be increasing step numbers from 0"),
+]
+
+
+def test_the_good_version_2_document_loads():
+    doc = small_doc_v2()
+    assert doc["version"] == 2 and doc["nodes"]["op"][3] == "**" and doc["events"]["kind"][4] == 2
+    assert Trace.from_json(json.dumps(doc)).to_json() == json.dumps(doc, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("change, words", BAD_V2, ids=[w[:40] for _, w in BAD_V2])
+def test_a_bad_version_2_document_says_what_is_wrong(change, words):
+    doc = small_doc_v2()
+    change(doc)
+    with pytest.raises(ValueError) as err:
+        Trace.from_json(json.dumps(doc))
+    assert words in str(err.value)
+
+
+_MORE_JUNK = st.one_of(_JUNK, st.integers(), st.just(int("7" * 400)), st.just(-(10**30)), st.just(True),
+                       st.just(1.0), st.just(2.0), st.text(max_size=4), st.just("\ud800"),
+                       st.builds(lambda: {"shape": [0], "data": []}), st.builds(lambda: {"shape": [3], "data": [1.0] * 3}),
+                       st.builds(lambda: {"summary": {"shape": [2], "min": 0.0, "max": 1.0, "mean": 0.5,
+                                                      "preview": [0.0]}}),
+                       st.builds(lambda: [[[]]]), st.builds(lambda: [0, [1, "inf"]]))
+
+
+def _stack_doc_v2():
+    from backprop_viz.engine import stack
+
+    xs = [Value(float(i) - 1.5, f"x{i}") for i in range(3)]
+    with record() as trace:
+        s = stack(xs)
+        (s * s).sum().backward()
+    return json.loads(trace.to_json())
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_corrupted_version_2_document_loads_or_says_why(data):
+    """Mutated valid traces (the small array trace, a scalar one, a stack): each loads, or raises a
+    ValueError with a sentence; never another exception, never a hang."""
+    doc = data.draw(st.sampled_from([small_doc_v2, _scalar_doc_v2, _stack_doc_v2]))()
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = []
+
+        def walk(node, path):
+            paths.append(path)
+            items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+            for key, child in items:
+                walk(child, path + (key,))
+
+        walk(doc, ())
+        path = data.draw(st.sampled_from(paths[1:]))
+        (_drop(path) if data.draw(st.booleans()) and not isinstance(path[-1], int) else _set(path, data.draw(_MORE_JUNK)))(doc)
+    text = json.dumps(doc)
+    if data.draw(st.booleans()):  # deep nesting somewhere
+        text = text.replace("[", "[" * 1200, 1).replace("]", "]" * 1200, 1)
+    try:
+        trace = Trace.from_json(text)
+    except ValueError as err:
+        assert str(err).endswith(".") and len(str(err)) > 20
+        return
+    for k in range(len(trace) + 1):  # whatever loads can be shown
+        s = trace.snapshot(k)
+        s.caption("en"), s.caption("ko", "latex")
+    assert Trace.from_json(trace.to_json()).to_json() == trace.to_json()

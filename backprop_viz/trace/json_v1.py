@@ -1,4 +1,5 @@
-"""Saving a Trace as JSON text and loading it back, exactly, with a format version."""
+"""The first trace file format (version 1: an object per node, a list per event), and the codec of
+stored values (numbers, arrays, summaries) both formats share. json_io.py reads and writes files."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import numpy as np
 
 from backprop_viz.trace.events import BACKWARD, FORWARD, GRAD, NODE_ROW, ROW, SEED, UPDATE, ArraySummary
 
-FORMAT = "backprop_viz.trace"
-VERSION = 1
+from backprop_viz.engine.inputs import _label_text
+
+MAX_SIZE = 2**31  # a size in a shape; a file may name no bigger array than numpy makes
+MAX_NDIM = 32
 
 # Number of stored values each event kind carries after (kind, node[, child, slot]).
 _EVENT_LAYOUT = {FORWARD: (2, 1), SEED: (2, 2), BACKWARD: (4, 5), UPDATE: (2, 2), GRAD: (2, 2)}
@@ -35,10 +38,13 @@ def _enc(x):
 
 
 def _enc_arg(arg):
+    if isinstance(arg, float):
+        return _enc(arg)  # an exponent of nan or inf as a text
     return list(arg) if isinstance(arg, tuple) else arg
 
 
-def dumps(trace, indent=None):
+def document(trace):
+    """The version-1 document of a trace (a dict for json.dumps)."""
     nodes = []
     for i in range(trace.num_nodes):
         nodes.append({
@@ -51,11 +57,8 @@ def dumps(trace, indent=None):
     for r in range(0, len(flat), ROW):
         ids, nvals = _EVENT_LAYOUT[flat[r]]
         events.append(flat[r:r + ids] + [_enc(v) for v in flat[r + ids:r + ids + nvals]])
-    doc = {"format": FORMAT, "version": VERSION, "nodes": nodes, "events": events,
-           "pass_starts": list(trace._pass_starts)}
-    if trace._note:
-        doc["note"] = trace._note
-    return json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False)
+    return {"format": "backprop_viz.trace", "version": 1, "nodes": nodes, "events": events,
+            "pass_starts": list(trace._pass_starts)}
 
 
 def _dec(x, where):
@@ -65,7 +68,11 @@ def _dec(x, where):
     if isinstance(x, bool):
         raise ValueError(f"{where}: expected a number, got {x!r}.")
     if isinstance(x, (int, float)):
-        return float(x)
+        try:
+            return float(x)
+        except OverflowError:
+            raise ValueError(f"{where}: the number {str(x)[:8]}…({len(str(x))} digits) is too large for a float.") \
+                from None
     if isinstance(x, str):
         if x in ("nan", "inf", "-inf"):
             return float(x)
@@ -96,9 +103,15 @@ def _number(x, where):
 
 
 def _shape(x, where):
-    if not isinstance(x, list) or any(not _is_int(n) or n < 0 for n in x):
-        raise ValueError(f"{where}: a shape must be a list of sizes (whole numbers >= 0), got {x!r}.")
+    if not isinstance(x, list) or len(x) > MAX_NDIM or any(not _is_int(n) or not 0 <= n < MAX_SIZE for n in x):
+        raise ValueError(f"{where}: a shape must be a list of at most {MAX_NDIM} sizes (whole numbers from 0 "
+                         f"below 2**31), got {_brief(x)}.")
     return tuple(x)
+
+
+def _brief(x):
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _is_int(x):
@@ -108,20 +121,20 @@ def _is_int(x):
 def _shape_of(value):
     if value is None or type(value) is float:
         return ()
-    return tuple(value.shape)
+    return tuple(value.shape)  # an array or an ArraySummary
 
 
 def _arg(op, arg, where):
     """The op's constant: exponent of '**', axis of sum/mean (None, int or list), shape of reshape / stack."""
-    if op == "**" and isinstance(arg, (int, float)) and not isinstance(arg, bool):
-        return float(arg)
+    if op == "**" and (isinstance(arg, (int, float)) and not isinstance(arg, bool) or arg in ("nan", "inf", "-inf")):
+        return _number(arg, where)
     if op in ("sum", "mean") and (arg is None or _is_int(arg)):
         return arg
     if op in ("sum", "mean", "reshape", "stack") and isinstance(arg, list) and all(_is_int(a) for a in arg):
         return tuple(arg)
     if op not in ("**", "sum", "mean", "reshape", "stack") and arg is None:
         return None
-    raise ValueError(f"{where}: {arg!r} is not a valid parameter for op {op!r}.")
+    raise ValueError(f"{where}: {_brief(arg)} is not a valid parameter for op {op!r}.")
 
 
 def _node(trace, i, node):
@@ -133,23 +146,24 @@ def _node(trace, i, node):
         raise ValueError(f"{where} is missing the field(s) {', '.join(missing)}.")
     label, op, kind, parents = node["label"], node["op"], node["kind"], node["parents"]
     if label is not None and not isinstance(label, str):
-        raise ValueError(f"{where}: the label must be text or null, got {label!r}.")
+        raise ValueError(f"{where}: the label must be text or null, got {_brief(label)}.")
     if not isinstance(op, str) or op not in _ARITY:
-        raise ValueError(f"{where} has op {op!r}; expected '' (a leaf) or one of {', '.join(sorted(_ARITY)[1:])}.")
+        raise ValueError(f"{where} has op {_brief(op)}; expected '' (a leaf) or one of {', '.join(sorted(_ARITY)[1:])}.")
     if not isinstance(kind, str) or kind not in _KINDS:
-        raise ValueError(f"{where} has kind {kind!r}; expected one of {', '.join(_KINDS)}.")
+        raise ValueError(f"{where} has kind {_brief(kind)}; expected one of {', '.join(_KINDS)}.")
     if (kind == "computed") != (op != ""):
         raise ValueError(f"{where}: a node of kind {kind!r} cannot have op {op!r} (only computed nodes have an op).")
     if not isinstance(parents, list) or any(not _is_int(p) or not 0 <= p < i for p in parents):
-        raise ValueError(f"{where} names parents {parents!r}; each must be the id of an earlier node.")
+        raise ValueError(f"{where} names parents {_brief(parents)}; each must be the id of an earlier node.")
     if len(parents) != _ARITY[op] and not (_ARITY[op] is None and parents):
         raise ValueError(f"{where}: op {op!r} takes {_ARITY[op] or 'one or more'} parent(s), not {len(parents)}.")
     if not _is_int(node["pass"]) or node["pass"] < 0:
-        raise ValueError(f"{where}: 'pass' must be a pass number (0, 1, ...), got {node['pass']!r}.")
+        raise ValueError(f"{where}: 'pass' must be a pass number (0, 1, ...), got {_brief(node['pass'])}.")
     shape = _shape(node["shape"], where)
     init = _dec(node["init"], where)
     if init is not None and _shape_of(init) != shape:
         raise ValueError(f"{where}: its value has shape {list(_shape_of(init))}, but the node's shape is {list(shape)}.")
+    label = None if label is None else _label_text(label)
     trace._add_node(op, tuple(parents), node["pass"], label, kind, shape, _arg(op, node["arg"], where), init)
 
 
@@ -164,7 +178,7 @@ def _event(trace, i, ev):
     n = trace.num_nodes
     for nid in ev[1:3] if kind == BACKWARD else ev[1:2]:
         if not _is_int(nid) or not 0 <= nid < n:
-            raise ValueError(f"{where} names node {nid!r}, which does not exist.")
+            raise ValueError(f"{where} names node {_brief(nid)}, which does not exist.")
     values = tuple(ev[ids:])
     if any(type(v) is not float for v in values):  # all plain numbers is the common case
         values = tuple(_dec(v, where) for v in values)
@@ -182,43 +196,49 @@ def _event(trace, i, ev):
         child, slot = ev[2], ev[3]
         parents = trace._parents_of(child)
         if not _is_int(slot) or not 0 <= slot < len(parents) or parents[slot] != node:
-            raise ValueError(f"{where}: node {node} is not parent {slot!r} of node {child}.")
+            raise ValueError(f"{where}: node {node} is not parent {_brief(slot)} of node {child}.")
+    check_shapes(trace, where, kind, node, ev[2] if kind == BACKWARD else None, values)
     trace._append(*ev[:ids], *values)
 
 
-def loads(cls, text):
-    if not isinstance(text, (str, bytes, bytearray)):
-        raise TypeError(f"Trace.from_json() takes JSON text, not {type(text).__name__}.")
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ValueError(f"this is not valid JSON (line {err.lineno}, column {err.colno}: {err.msg}); "
-                         "pass the text that Trace.to_json() wrote.") from None
-    except UnicodeDecodeError:
-        raise ValueError("this is not JSON text: its bytes are not UTF-8; pass the text that Trace.to_json() wrote.") \
-            from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise ValueError(f"this JSON is not a backprop_viz trace: its 'format' field is not {FORMAT!r}.")
-    if doc.get("version") != VERSION:
-        raise ValueError(f"this trace has format version {doc.get('version')!r}, but this backprop_viz "
-                         f"reads version {VERSION}; save it again with a matching backprop_viz.")
-    for key in ("nodes", "events", "pass_starts"):
+_FIELDS = {SEED: ("seed", "after"), UPDATE: ("before", "after"), GRAD: ("before", "after"),
+           BACKWARD: ("upstream", "local", "contribution", "before", "after")}
+
+
+def check_shapes(trace, where, kind, node, child, values):
+    """Each stored value has the shape of what it is about: a node's value, gradient or update its
+    node's shape; along an edge, the upstream gradient the child's, and the local derivative one
+    that broadcasts to the child's (it may be the other operand's, as for a · b)."""
+    if kind == FORWARD:
+        return
+    shape = trace._shapes.get(node, ())
+    wanted = [shape] * len(values)
+    if kind == BACKWARD:
+        wanted[0] = trace._shapes.get(child, ())
+        wanted[1] = None
+    for name, want, value in zip(_FIELDS[kind], wanted, values):
+        have = _shape_of(value)
+        if want is None:
+            if value is None:
+                continue
+            try:
+                fits = np.broadcast_shapes(have, trace._shapes.get(child, ())) == trace._shapes.get(child, ())
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(f"{where}: a local derivative of shape {list(have)} for node {child} of shape "
+                                 f"{list(trace._shapes.get(child, ()))}.")
+        elif have != want:
+            about = child if kind == BACKWARD and name == "upstream" else node
+            raise ValueError(f"{where}: its {name} has shape {list(have)}, but node {about} has shape {list(want)}.")
+
+
+def load(trace, doc):
+    """Fill an empty trace from a version-1 document (its nodes and events; json_io checks the rest)."""
+    for key in ("nodes", "events"):
         if not isinstance(doc.get(key), list):
             raise ValueError(f"this trace is missing its '{key}' list.")
-    trace = cls()
     for i, node in enumerate(doc["nodes"]):
         _node(trace, i, node)
     for i, ev in enumerate(doc["events"]):
         _event(trace, i, ev)
-    starts, n = doc["pass_starts"], len(trace)
-    if any(not _is_int(s) for s in starts) or any(a >= b for a, b in zip(starts, starts[1:])) \
-            or (starts and (starts[0] != 0 or starts[-1] >= n)) or (n and not starts):
-        raise ValueError(f"this trace's 'pass_starts' must be increasing step numbers from 0, below its {n} "
-                         f"steps; got {starts[:8]!r}{' …' if len(starts) > 8 else ''}.")
-    trace._pass_starts = list(starts)
-    note = doc.get("note")
-    if note is not None:
-        if not isinstance(note, dict) or "en" not in note or not all(isinstance(v, str) for v in note.values()):
-            raise ValueError("this trace's 'note' must map languages to texts, with an 'en' text.")
-        trace._note = note
-    return trace
