@@ -6,12 +6,14 @@ import bisect
 import math
 import re
 import weakref
+from typing import NamedTuple
 
 from backprop_viz.text.rules import BINARY as _BINARY, LATEX, PLAIN, expression, local_rule, rule_text
-from backprop_viz.text.words import SENTENCES
+from backprop_viz.text.numbers import fmt as fmt_number
+from backprop_viz.text.words import SENTENCES, WORDS
 from backprop_viz.trace.events import ArraySummary
 
-__all__ = ["caption", "LANGS"]
+__all__ = ["caption", "LANGS", "upstream_uses", "Prediction", "prediction"]
 
 LANGS = ("en", "ko")
 
@@ -151,6 +153,9 @@ def _backward(trace, i, ev, words, style, plain, term, atom, snapshot):
     if extra:
         lines.append(extra.format(parent=plain(parent), before=_TEXT.num(before),
                                   contribution=_TEXT.num(contribution, True), after=_TEXT.num(after)))
+    k, n = upstream_uses(trace, i)
+    if k > 1:
+        lines.append(words["reuse"].format(up=style.math(style.d(root, c)), k=k, n=n))
     return "\n".join(lines)
 
 
@@ -258,3 +263,128 @@ def _nonzero(x):
 
 def _count(trace, parent, child):
     return math.prod(trace.shape(parent)) // max(math.prod(trace.shape(child)), 1)
+
+
+# ---- re-use: an upstream gradient computed once and used for every parent of its node ----
+_USES = weakref.WeakKeyDictionary()  # trace -> (number of events, {seed: {child: [backward events]}})
+
+
+def upstream_uses(trace, i):
+    """(k, n) for backward event i along child → parent: ∂L/∂child was computed once (when every
+    contribution into child had arrived) and is read by n backward steps of this backward run, one
+    per edge out of child to a parent that takes a gradient; step i is its k-th use. The loss's own
+    ∂L/∂L (the seed, 1) is not counted as computed: (1, 1) for its edges and for any other event."""
+    if trace.kind_at(i) != "backward":
+        return 1, 1
+    seed = _seed_of(trace, i)
+    if seed is None:
+        return 1, 1
+    n_events = len(trace)
+    hit = _USES.get(trace)
+    if hit is None or hit[0] != n_events:
+        hit = _USES[trace] = (n_events, {})
+    runs = hit[1]
+    by_child = runs.get(seed)
+    if by_child is None:
+        by_child = runs[seed] = {}
+        stop = next((s for s in trace.seed_steps() if s > seed), n_events)
+        for j, ev in trace.events_between(seed + 1, stop, "backward"):
+            by_child.setdefault(ev.child, []).append(j)
+    child = trace.event(i).child
+    if child == trace.node_at(seed):
+        return 1, 1
+    uses = by_child.get(child, [i])
+    return (uses.index(i) + 1 if i in uses else 1), len(uses)
+
+
+# ---- predict mode: the number a step produces, asked before the step is shown ----
+class Prediction(NamedTuple):
+    """What the student is asked for event i: `question` (the names of the edge and the formula whose
+    number is wanted), `expected` (a float), `formula` (the formula alone) and a `hint` (the local rule
+    in the graph's names and the upstream value: the factors, never their product). wrong(x) says
+    what to multiply or compute, without the number."""
+
+    kind: str
+    question: str
+    expected: float
+    formula: str
+    hint: str
+    lang: str
+    fields: dict
+
+    def wrong(self, given):
+        """The feedback for a wrong number `given`: the wrong sign, or what to multiply (compute)."""
+        words, x, truth = WORDS[self.lang], given, self.expected
+        shown = fmt_number(x)
+        if truth != 0 and math.isclose(x, -truth, rel_tol=1e-9, abs_tol=1e-12):
+            return words["pr_sign"].format(given=shown)
+        return words[f"pr_wrong_{self.kind}"].format(given=shown, **self.fields)
+
+    def right(self):
+        return WORDS[self.lang]["pr_right"].format(formula=self.formula, answer=fmt_number(self.expected))
+
+    def revealed(self):
+        return WORDS[self.lang]["pr_revealed"].format(formula=self.formula, answer=fmt_number(self.expected))
+
+
+def prediction(trace, i, lang="en"):
+    """The Prediction for event i, or None when its number is not one float (an array, an update step)."""
+    wide = WORDS[lang]
+    ev = trace.event(i)
+    style = PLAIN
+    if ev.kind == "backward":
+        expected = ev.contribution
+    elif ev.kind in ("seed", "forward"):
+        expected = ev.value
+    else:
+        return None
+    if type(expected) is not float:
+        return None
+
+    def term(nid):
+        if trace.kind(nid) == "constant" and not trace.label(nid):
+            return style.num(trace.initial(nid), paren=True)
+        return trace.name(nid)
+
+    def atom(nid):
+        text = term(nid)
+        return f"({text})" if trace.label(nid) and _COMPOUND.search(trace.label(nid)) else text
+
+    values = trace.snapshot(i).values  # the values known before the step
+    if ev.kind == "seed":
+        root = term(ev.node)
+        formula = style.d(root, root)
+        return Prediction("seed", wide["pr_seed"].format(root=root, formula=formula), expected, formula,
+                          str(wide["pr_hint_seed"]), lang, {"root": root})
+    if ev.kind == "forward":
+        nid = ev.node
+        op, parents = trace.op(nid), trace.parents(nid)
+        if not parents:
+            return None
+        out = term(nid)
+        definition = f"{out} = {expression(op, [atom(q) for q in parents], trace.arg(nid), style)}"
+        shown = ", ".join(f"{term(q)} = {fmt_number(values[q])}" for q in dict.fromkeys(parents)
+                          if trace.kind(q) != "constant" or trace.label(q))
+        return Prediction("forward", wide["pr_forward"].format(out=out, formula=definition), expected, definition,
+                          wide["pr_hint_forward"].format(definition=definition, values=shown or definition), lang,
+                          {"definition": definition})
+    parent, child, slot = ev.node, ev.child, ev.slot
+    root_name = _root_name(trace, i)
+    c, p = term(child), term(parent)
+    op, inputs = trace.op(child), trace.parents(child)
+    names = [atom(q) for q in inputs]
+    expr = expression(op, names, trace.arg(child), style)
+    own = bool(trace.label(child)) and trace.name(child) != root_name
+    d_local = style.d(c, p) if own else style.d(f"({expr})", p)
+    up = style.d(root_name, c)
+    formula = f"{up} · {d_local}"
+    if ev.local is None:
+        rule = f"{c} = {expr}"
+    else:
+        constant = {k for k, q in enumerate(inputs) if trace.kind(q) == "constant" and not trace.label(q)}
+        r = local_rule(op, slot, names, [values[q] for q in inputs], c if trace.label(child) else None,
+                       values[child], trace.arg(child), style, constant)
+        rule = wide["q_rule"].format(definition=f"{c} = {expr}", derivative=rule_text(d_local, r, ev.local, style))
+    return Prediction("backward", wide["pr_backward"].format(child=c, parent=p, formula=formula), expected, formula,
+                      wide["pr_hint_backward"].format(rule=rule, up=up, upv=fmt_number(ev.upstream)), lang,
+                      {"up": up, "local": d_local})

@@ -136,6 +136,31 @@ WORDS = {
                                 "write exp({exponent} * log({base})).",
         "ex_big_exponent": "The exponent {exponent} is too large: an exponent may be at most {limit} in size.",
         "ex_not_finite": "{part} does not give a finite number.",
+        # predict mode of the player (widgets.player): the student gives a step's number before it is shown
+        "pr_answer": "prediction", "pr_answer_tip": "Type the number this step will produce (e.g. -3, 0.5, 1/4); "
+                                                  "Enter checks it",
+        "pr_check": "check", "pr_check_tip": "Check the number: right shows the step and moves on",
+        "pr_reveal": "reveal", "pr_reveal_tip": "Show this step without a prediction (it is not scored)",
+        "pr_backward": "What does {child} send back to {parent}? {formula} = ?",
+        "pr_seed": "Backward starts at the loss {root}. What is {formula}?",
+        "pr_forward": "What value does {out} take? {formula} = ?",
+        "pr_right": "Right! {formula} = {answer}.",
+        "pr_wrong_backward": "Not quite: {given} is not it. Multiply the upstream gradient {up} by the local "
+                             "derivative {local}. Try again.",
+        "pr_wrong_seed": "Not quite: {given} is not it. How much does {root} change when {root} changes by a "
+                         "little? Try again.",
+        "pr_wrong_forward": "Not quite: {given} is not it. Compute {definition} with the values of the inputs. "
+                            "Try again.",
+        "pr_sign": "Not quite: {given} has the wrong sign. Check the signs of the factors.",
+        "pr_hint_backward": "Hint: {rule}; multiply the upstream gradient {up} = {upv} by it.",
+        "pr_hint_seed": "Hint: anything changes exactly as much as itself, so the rate is the same number "
+                        "for every loss.",
+        "pr_hint_forward": "Hint: {definition} with {values}.",
+        "pr_revealed": "Shown without a prediction: {formula} = {answer}.",
+        "pr_blocked": "Predict this step first (or press reveal to see it without scoring).",
+        "pr_score": "{right} of {asked} predicted",
+        "pr_done": "Every step to predict is shown.",
+        "pr_nothing": "Nothing to predict here: step forward to the next step that is not shown yet.",
     },
     "ko": {
         "first": "처음", "first_tip": "처음으로 (아직 아무것도 계산하지 않은 상태)",
@@ -228,6 +253,29 @@ WORDS = {
                                 "exp({exponent} * log({base}))로 쓰십시오.",
         "ex_big_exponent": "지수 {exponent:이} 너무 큽니다. 지수의 크기는 최대 {limit}입니다.",
         "ex_not_finite": "{part:은} 유한한 수가 되지 않습니다.",
+        "pr_answer": "예측", "pr_answer_tip": "이 단계에서 나올 숫자를 입력하십시오 (예: -3, 0.5, 1/4). "
+                                          "Enter를 누르면 확인합니다",
+        "pr_check": "확인", "pr_check_tip": "숫자를 확인합니다. 맞으면 이 단계를 보여 주고 다음으로 갑니다",
+        "pr_reveal": "보기", "pr_reveal_tip": "예측하지 않고 이 단계를 봅니다 (점수에 넣지 않습니다)",
+        "pr_backward": "{child:이} {parent}에 거꾸로 보내는 값은 얼마입니까? {formula} = ?",
+        "pr_seed": "역전파는 손실 {root}에서 시작합니다. {formula:은} 얼마입니까?",
+        "pr_forward": "{out:은} 어떤 값이 됩니까? {formula} = ?",
+        "pr_right": "정답입니다! {formula} = {answer}.",
+        "pr_wrong_backward": "아쉽습니다. {given:은} 답이 아닙니다. 위에서 온 기울기 {up}에 국소 미분 {local:을} "
+                             "곱하십시오. 다시 해 보십시오.",
+        "pr_wrong_seed": "아쉽습니다. {given:은} 답이 아닙니다. {root:이} 조금 변하면 {root:은} 얼마나 변합니까? "
+                         "다시 해 보십시오.",
+        "pr_wrong_forward": "아쉽습니다. {given:은} 답이 아닙니다. 입력값으로 {definition:을} 계산하십시오. "
+                            "다시 해 보십시오.",
+        "pr_sign": "아쉽습니다. {given:은} 부호가 반대입니다. 곱하는 값들의 부호를 확인하십시오.",
+        "pr_hint_backward": "힌트: {rule}. 위에서 온 기울기 {up} = {upv}에 이 값을 곱하십시오.",
+        "pr_hint_seed": "힌트: 어떤 값이든 자기 자신만큼 변하므로, 어느 손실이든 이 값은 같습니다.",
+        "pr_hint_forward": "힌트: {values}일 때 {definition}.",
+        "pr_revealed": "예측하지 않고 보았습니다: {formula} = {answer}.",
+        "pr_blocked": "먼저 이 단계를 예측하십시오 (점수 없이 보려면 보기를 누르십시오).",
+        "pr_score": "{asked}단계 중 {right}단계 예측 성공",
+        "pr_done": "예측할 단계를 모두 보았습니다.",
+        "pr_nothing": "여기에서는 예측할 것이 없습니다. 아직 보지 않은 다음 단계까지 앞으로 가십시오.",
     },
 }
 
@@ -241,6 +289,7 @@ PICTURE = {
         "legend_param": "parameter", "legend_pos": "gradient > 0", "legend_neg": "gradient < 0",
         "legend_mixed": "mixed signs", "legend_width": "thicker = larger |gradient|",
         "legend_label": "← n: gradient sent back along the edge",
+        "reuse_badge": "computed once, used ×{n}",
         "input": "input", "parameter": "parameter", "constant": "constant", "computed": "computed",
         "neuron": "neuron", "more": "{n} more",
         "plural": {"input": "inputs", "parameter": "parameters", "constant": "constants", "computed": "values"},
@@ -265,6 +314,7 @@ PICTURE = {
         "legend_param": "매개변수", "legend_pos": "기울기 > 0", "legend_neg": "기울기 < 0",
         "legend_mixed": "부호 섞임", "legend_width": "굵을수록 |기울기|가 큼",
         "legend_label": "← n: 간선을 따라 거꾸로 보낸 기울기",
+        "reuse_badge": "한 번 계산, {n}번 사용",
         "input": "입력", "parameter": "매개변수", "constant": "상수", "computed": "계산값",
         "neuron": "뉴런", "more": "{n}개 더",
         "plural": {"input": "입력", "parameter": "매개변수", "constant": "상수", "computed": "계산값"},
@@ -298,6 +348,8 @@ SENTENCES = {
                   "{before} + {contribution} = {after}.",
         "carried": "{parent} still holds {before} from an earlier backward pass (zero_grad was not "
                    "called), so the new contribution piles up: {before} + {contribution} = {after}.",
+        "reuse": "{up} was computed once and is used here again ({k} of {n} uses): backprop does not "
+                 "compute it again.",
         "update": "Update: gradient descent moves {node} against its gradient.",
         "update_plain": "Update: {node} changes from {before} to {after}.",
         "grad": "The gradient of {node} is set to {after} (zero_grad), ready for the next backward pass.",
@@ -319,6 +371,8 @@ SENTENCES = {
                   "{before} + {contribution} = {after}.",
         "carried": "{parent}에는 이전 역전파의 기울기 {before:이} 남아 있습니다(zero_grad를 호출하지 "
                    "않았습니다). 그래서 새 기여가 그 위에 더해집니다: {before} + {contribution} = {after}.",
+        "reuse": "{up:은} 한 번만 계산했고 여기에서 다시 씁니다({n}번 중 {k}번째 사용). 역전파는 이 값을 "
+                 "다시 계산하지 않습니다.",
         "update": "갱신: 경사 하강법이 {node:을} 기울기의 반대 방향으로 옮깁니다.",
         "update_plain": "갱신: {node:이} {before}에서 {after:으로} 바뀝니다.",
         "grad": "기울기 초기화: {node}의 기울기를 {after:으로} 되돌립니다(zero_grad). 다음 역전파를 준비합니다.",

@@ -11,6 +11,7 @@ import ipywidgets as widgets
 from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import Trace
 from backprop_viz.text.words import phase_key, words
+from backprop_viz.widgets.predict import PredictPanel, mode_of
 
 __all__ = ["BackpropPlayer"]
 
@@ -90,12 +91,22 @@ class BackpropPlayer(widgets.VBox):
     starts at step `start` (0: nothing computed yet). rankdir "LR" or "TB", max_nodes and focus
     (a label or node id: only the paths from that value to the loss) go to frames(). Drive it from code with step(), back(),
     first(), last(), goto(k), next_pass(), previous_pass(), goto_pass(p), play() and pause();
-    `index` is the step shown. Displayed in a notebook, it is followed by a still picture of the
+    `index` is the step shown.
+
+    Predict mode (`predict=True`; `predict="all"` asks for forward values too): before the player
+    shows a backward step (or the seed) it asks for the number that step produces, upstream ×
+    local; `predict(text)` (the box, Enter or the check button) returns True (right: the step is
+    shown), False (wrong: it stays hidden; a second wrong answer adds a hint) or None (not a
+    number), and `reveal()` shows it without scoring. Steps are revealed in order, as a teacher
+    expects: next, last, play and the slider move freely back and over steps already revealed, and
+    stop just before the first step still to predict; `score` is (right, asked). Displayed in a notebook, it is followed by a still picture of the
     last step that only shows where the live widget cannot (a saved notebook, an exported page).
     """
 
-    def __init__(self, trace, lang="en", *, start=0, speed=2, rankdir="LR", max_nodes=None, focus=None):
+    def __init__(self, trace, lang="en", *, start=0, speed=2, rankdir="LR", max_nodes=None, focus=None,
+                 predict=False):
         w = words(lang)
+        self._predict = PredictPanel(mode_of(predict), lang, w, _button)
         if speed not in SPEEDS:
             raise ValueError(f"speed must be one of {', '.join(map(str, SPEEDS))} steps per second, not {speed!r}.")
         self.lang, self._w = lang, w
@@ -154,7 +165,7 @@ class BackpropPlayer(widgets.VBox):
                             layout=widgets.Layout(align_items="center"))
         super().__init__([buttons, self.slider, widgets.HBox([self.status, self._pass_box, zoom],
                           layout=widgets.Layout(justify_content="space-between", flex_flow="row wrap")),
-                          self.note, self.frame, self.caption, self.table])
+                          self.note, self.frame, *self._predict.shown, self.caption, self.table])
         self.add_class("bpv-player")
         for name, css in (("first_button", "first"), ("back_button", "back"), ("next_button", "next"),
                           ("last_button", "last"), ("play_control", "play"), ("speed", "speed"), ("slider", "slider"),
@@ -165,6 +176,9 @@ class BackpropPlayer(widgets.VBox):
                           ("note", "note")):  # hooks for page styles and browser tests
             getattr(self, name).add_class("bpv-" + css)
         self._quiet = False  # True while the player sets its own controls
+        self._predict.check_button.on_click(lambda _: self.predict())
+        self._predict.reveal_button.on_click(lambda _: self.reveal())
+        self._predict.box.observe(self._on_predict_box_change, names="value")
         self.load(trace, start)
 
     def load(self, trace, start=0):
@@ -178,6 +192,7 @@ class BackpropPlayer(widgets.VBox):
         self.pause()
         self.trace = trace
         start = self._step_number(start, "start")
+        self._predict.reset(trace, start)
         self.frames = frames(trace, **self._frame_options)
         n, w = len(trace), self._w
         self._quiet = True
@@ -220,7 +235,12 @@ class BackpropPlayer(widgets.VBox):
 
     def goto(self, k):
         """Show snapshot k (0 … len(trace))."""
-        self.slider.value = self._step_number(k)  # _on_slider_change shows it
+        k = self._step_number(k)
+        allowed = self._predict.allowed(k)
+        if allowed != k:
+            self.pause()
+            self._predict.say(self._w["pr_blocked"], "#b35900")
+        self.slider.value = allowed  # _on_slider_change shows it
         return self
 
     def step(self):
@@ -322,7 +342,15 @@ class BackpropPlayer(widgets.VBox):
     # ---- change handlers ----
     def _on_slider_change(self, change):
         if not self._quiet:
-            self._show(change["new"])
+            k = self._predict.allowed(change["new"])
+            if k != change["new"]:  # dragged or played past a step still to predict: back to just before it
+                self.pause()
+                self._quiet = True
+                try:
+                    self.slider.value = k
+                finally:
+                    self._quiet = False
+            self._show(k)
 
     def _on_speed_change(self, change):
         self.play_control.interval = int(1000 / change["new"])
@@ -346,6 +374,7 @@ class BackpropPlayer(widgets.VBox):
         n = len(self.trace)
         self.first_button.disabled = self.back_button.disabled = k == 0
         self.next_button.disabled = self.last_button.disabled = k == n
+        self._predict.show(k)
         if self.trace.passes:
             self._quiet = True
             try:
@@ -390,6 +419,54 @@ class BackpropPlayer(widgets.VBox):
             rows.append(f'<tr data-node="{nid}"{mark}>' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         return (f"<style>{_TABLE_CSS}</style><table class=\"bpv-table\"><thead><tr>{head}</tr></thead>"
                 f'<tbody>{"".join(rows)}</tbody></table>{note}')
+
+    # ---- predict mode ----
+    @property
+    def predicting(self):
+        """The step whose number the player asks for now (shown once predicted), or None."""
+        return self._predict.pending(self.index)
+
+    @property
+    def score(self):
+        """(right, asked): steps predicted right, and steps given at least one number."""
+        return self._predict.right, self._predict.asked
+
+    def predict(self, text=None):
+        """Check a prediction of the step asked for (the box's text when `text` is None): True if
+        right (within 1 %: the step is shown), False if wrong (it stays hidden; the feedback says what
+        to multiply, and from the second wrong answer gives a hint), None if it is not a number or
+        nothing is asked here. The same answer given twice counts once."""
+        box = self._predict.box
+        if text is not None:
+            self._quiet_box(str(text))
+        ok, k = self._predict.check(self.index, box.value)
+        if ok:
+            said = self._predict.feedback.value
+            self._quiet_box("")
+            self.goto(k)
+            self._predict.feedback.value = said
+        return ok
+
+    def reveal(self):
+        """Show the step asked for without a prediction (not scored)."""
+        k = self._predict.reveal(self.index)
+        if k is not None:
+            said = self._predict.feedback.value
+            self._quiet_box("")
+            self.goto(k)
+            self._predict.feedback.value = said
+        return self
+
+    def _quiet_box(self, text):
+        self._quiet_predict = True
+        try:
+            self._predict.box.value = text
+        finally:
+            self._quiet_predict = False
+
+    def _on_predict_box_change(self, change):
+        if not getattr(self, "_quiet_predict", False) and change["new"].strip():
+            self.predict()
 
     def __repr__(self):
         return (f"BackpropPlayer: {len(self.trace)} steps in {self.trace.passes} pass(es), showing step "

@@ -1,0 +1,192 @@
+"""Predict mode of BackpropPlayer driven headless: a step stays hidden until its number is predicted."""
+
+import pytest
+
+from backprop_viz import BackpropPlayer, Value, record
+from backprop_viz.text.numbers import fmt
+from widget_tools import HANGUL, controls
+
+pytestmark = pytest.mark.dot
+
+
+def graph():
+    """L = (a·b + c)·f: e = a·b, d = e + c; ∂L/∂d and ∂L/∂e are each used for two parents."""
+    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
+    with record() as t:
+        e = a * b
+        e.label = "e"
+        d = e + c
+        d.label = "d"
+        L = d * f
+        L.label = "L"
+        L.backward()
+    return t
+
+
+def at_seed(lang="en", predict=True):
+    t = graph()
+    p = BackpropPlayer(t, lang, predict=predict)
+    seed = t.seed_steps()[0]
+    p.goto(len(t))  # as far as it may go: just before the seed
+    assert p.index == seed and p.predicting == seed + 1
+    return t, p
+
+
+def expected(t, k):
+    ev = t.event(k - 1)
+    return ev.contribution if ev.kind == "backward" else ev.value
+
+
+def test_off_by_default_and_controls_hidden():
+    t = graph()
+    p = BackpropPlayer(t)
+    assert p._predict.widget not in list(controls(p))
+    p.last()
+    assert p.index == len(t) and p.predicting is None and p.score == (0, 0)
+
+
+def test_forward_is_free_and_next_stops_at_the_seed():
+    t, p = at_seed()
+    p.step()
+    assert p.index == t.seed_steps()[0]  # next does not move past an unpredicted step
+    assert "reveal" in p._predict.feedback.value
+    assert "∂L/∂L" in p._predict.question.value
+
+
+def test_wrong_answer_keeps_the_step_hidden_and_right_one_moves_on():
+    t, p = at_seed()
+    p.predict("1")  # the seed
+    k = p.index + 1
+    ev = t.event(k - 1)
+    assert ev.kind == "backward" and p.predicting == k
+    before = p.index
+    assert "What does L send back to d?" in p._predict.question.value
+    assert p.predict("123") is False
+    assert p.index == before and p.predicting == k  # still hidden
+    first = p._predict.feedback.value
+    assert "Multiply the upstream gradient ∂L/∂L" in first and "Hint" not in first
+    assert p.predict("124") is False
+    second = p._predict.feedback.value
+    assert "Hint" in second and "d · f" in second and "f = −2" in second
+    assert fmt(ev.contribution) + "." not in second.replace("f = −2;", "")  # the factors, not the answer
+    assert p.predict(str(ev.contribution)) is True
+    assert p.index == k and "Right" in p._predict.feedback.value
+
+
+def test_wrong_sign_is_named():
+    t, p = at_seed()
+    p.predict("1")
+    assert p.predict(str(-expected(t, p.index + 1))) is False
+    assert "wrong sign" in p._predict.feedback.value
+
+
+def test_not_a_number_returns_none():
+    t, p = at_seed()
+    for text in ("abc", "", "1/0", "9" * 400 + "/1", "nan"):
+        before = p.index
+        assert p.predict(text) is None
+        assert p.index == before
+    assert p.score == (0, 0) and p._predict.attempts == 0
+    assert "number" in p._predict.feedback.value
+
+
+def test_tolerance_and_fractions():
+    t, p = at_seed()
+    assert p.predict("1.004") is True  # within 1 %
+    k = p.index + 1
+    assert p.predict(f"{expected(t, k) * 1.2}") is False
+
+
+def test_score_counts_one_per_answer():
+    t, p = at_seed()
+    assert p._predict.score_text.value == "0 of 0 predicted"
+    assert p.predict("5") is False
+    assert p.predict("5") is False  # the same answer again (Enter, then the button) counts once
+    assert p._predict.attempts == 1 and p.score == (0, 1)
+    assert p.predict("1") is True
+    assert p.score == (1, 1) and p._predict.attempts == 2
+    p.reveal()  # not scored
+    assert p.score == (1, 1)
+    assert p.predict(str(expected(t, p.index + 1))) is True
+    assert p.score == (2, 2) and p._predict.score_text.value == "2 of 2 predicted"
+
+
+def test_revisiting_a_revealed_step_asks_nothing():
+    t, p = at_seed()
+    p.predict("1")
+    p.predict(str(expected(t, p.index + 1)))
+    shown = p.index
+    p.first()
+    assert p.index == 0 and p.predicting is None
+    p.goto(shown)
+    assert p.index == shown  # revealed steps are passed freely
+    p.back()
+    assert p.predicting is None and p._predict.check_button.disabled
+    p.step()
+    assert p.index == shown and p.predicting == shown + 1 and not p._predict.check_button.disabled
+    p.slider.value = len(t)  # the slider forward only as far as the first step to predict
+    assert p.index == shown
+    assert p.predict("2") is None or p.index == shown  # nothing is skipped
+
+
+def test_reveal_shows_without_scoring_and_last_finishes():
+    t, p = at_seed()
+    while p.predicting is not None:
+        p.reveal()
+        p.last()
+    assert p.index == len(t) and p.score == (0, 0)
+    assert "Every step" in p._predict.question.value
+    assert p.predict("1") is None  # nothing asked any more
+
+
+def test_all_asks_forward_values_too():
+    t = graph()
+    p = BackpropPlayer(t, predict="all")
+    p.last()
+    assert p.index == 0 and p.predicting == 1
+    assert "What value does e take? e = a · b" in p._predict.question.value
+    assert p.predict("-6") is True and p.index == 1
+
+
+def test_bad_predict_option():
+    with pytest.raises(ValueError, match="predict must be"):
+        BackpropPlayer(graph(), predict="yes")
+
+
+def test_korean_words():
+    t, p = at_seed("ko")
+    assert "∂L/∂L" in p._predict.question.value and HANGUL.search(p._predict.question.value)
+    p.predict("3")
+    assert HANGUL.search(p._predict.feedback.value)
+    p.predict("1")
+    assert "L이 d에 거꾸로 보내는 값은 얼마입니까?" in p._predict.question.value
+    for control in (p._predict.box, p._predict.check_button, p._predict.reveal_button):
+        label = getattr(control, "description", "")
+        assert HANGUL.search(label) and HANGUL.search(control.tooltip)
+    assert "예측" in p._predict.score_text.value
+
+
+def test_every_predict_control_labelled_with_a_tooltip():
+    p = BackpropPlayer(graph(), predict=True)
+    shown = list(controls(p))
+    for control in (p._predict.box, p._predict.check_button, p._predict.reveal_button):
+        assert control in shown and control.description and control.tooltip
+
+
+def test_check_button_and_box_drive_it():
+    t, p = at_seed()
+    p._predict.box.value = "1"  # Enter in the box checks it
+    assert p.index == t.seed_steps()[0] + 1 and p._predict.box.value == ""
+    p._predict.box.value = "777"
+    assert p.score == (1, 2)
+    p._predict.check_button.click()  # the same answer: counted once
+    assert p.score == (1, 2)
+    p._predict.reveal_button.click()
+    assert p.index == t.seed_steps()[0] + 2
+
+
+def test_load_starts_again():
+    t, p = at_seed()
+    p.predict("1")
+    p.load(graph())
+    assert p.score == (0, 0) and p.index == 0
