@@ -1,12 +1,12 @@
 """Replay: the same recorded graph with some leaves changed, every value and gradient computed again.
 
-`replay(trace, {"a": 0.5})` rebuilds the recorded program from the trace alone: a new leaf Value
-for every leaf (the changed ones holding their new data), then every recorded step in order, done
-by the engine itself inside a fresh `record()` block: each forward event runs its op on the new
-values, each seed runs `backward()` from the same node (which writes the backward events), each
-`grad` event (zero_grad) sets the same gradient again. So the new trace is exactly what recording
-the same code at the new values gives, and the result is checked to have the same structure
-(nodes, events, passes) as the original.
+`replay(trace, {"a": 0.5})` works from the trace alone: a new Value for every leaf (the changed ones
+holding their new data), every computed node's value by the engine's own op on its parents' new
+values, then the recorded events in their order with the new numbers: a seed zeroes the interior
+gradients below it and adds dL/dL, each backward event adds the contribution rules.contributions
+gives for its edge (what Value.backward does), a `grad` event (zero_grad) sets the same gradient
+again. So the new trace is what recording the same code at the new values gives, bit for bit
+(tests/test_trace_replay.py compares both on random graphs). The note of a trace is not kept.
 
 What a replay refuses, each with a sentence: a name that is no input or parameter leaf (the known
 leaves are named), a value of another shape (both shapes are named), a trace with `update` events
@@ -22,9 +22,10 @@ import operator
 import numpy as np
 
 from backprop_viz.engine import Value, stack
-from backprop_viz.engine.numeric import _shape
+from backprop_viz.engine.numeric import _quiet, _shape, _zero_like
 from backprop_viz.engine.recording import unrecorded
-from backprop_viz.trace.events import ArraySummary
+from backprop_viz.engine.rules import contributions
+from backprop_viz.trace.events import BACKWARD, FORWARD, GRAD, SEED, ArraySummary, _store
 
 __all__ = ["replay", "editable_leaves", "LeafError"]
 
@@ -122,33 +123,87 @@ def replay(trace, values):
             raise ValueError("this trace has training steps (its parameters were changed by an optimiser), "
                              "and the trace does not record how each new value was computed (the learning "
                              "rate, the optimiser); replay a recording of one forward and backward pass instead.")
-    from backprop_viz.trace.recorder import record  # the recorder module imports trace.py, which imports this
-
     nodes = trace.nodes
-    made = {}
-    forwarded = {trace.node_at(i) for i in range(len(trace)) if trace.kind_at(i) == "forward"}
-    with unrecorded():  # what the recording met ready-made is made outside the new block too
+    new = type(trace)()
+    made = []  # node id -> a Value holding its new data (parents always have smaller ids)
+    with unrecorded(), _quiet():  # nothing here lands in a recording the caller has open
         for n in nodes:
             if not n.op:
                 data = changes[n.id] if n.id in changes else _data(trace.initial(n.id), n.shape, trace.name(n.id))
-                made[n.id] = Value(data, n.label, role=n.kind)
-            elif n.id not in forwarded:
-                made[n.id] = _compute(n, made)
-    with record() as new:
-        i, count = 0, len(trace)
-        while i < count:
-            kind, nid = trace.kind_at(i), trace.node_at(i)
-            if kind == "forward":
-                made[nid] = _compute(nodes[nid], made)
-            elif kind == "seed":
-                ev = trace.event(i)
-                made[nid].backward(gradient=_data(ev.value, nodes[nid].shape, "the seed"))
-            elif kind == "grad":
-                ev = trace.event(i)
-                made[nid].grad = _data(ev.after, nodes[nid].shape, f"the gradient of {trace.name(nid)}")
-            i += 1
-    _check_same(trace, new)
+                v = Value(data, role=n.kind)
+            else:
+                v = _compute(n, made)
+            made.append(v)
+            # a node the recording met ready-made (a leaf, or computed before the block) holds its value
+            init = None if trace.initial(n.id) is None else _store(v.data)
+            new._add_node(n.op, n.parents, n.pass_index, n.label, n.kind, n.shape, n.arg, init)
+        _events(trace, new, nodes, made)
+    new._pass_starts = list(trace.pass_starts)
     return new
+
+
+def _events(trace, new, nodes, made):
+    """The recorded events again, in their order, with the new numbers: forward values, and the
+    backward passes as Value.backward runs them (interior gradients start at zero at each seed,
+    leaf gradients add up; each contribution from rules.contributions)."""
+    grads = {}
+    last = None  # (child, its contributions) for the child whose edges are being replayed
+
+    def grad_of(nid):
+        if nid not in grads:  # a leaf's gradient before the recording touched it, as the recording saw it
+            grads[nid] = _zero_like(made[nid].data) if nodes[nid].op else _first_before(trace, nid, made[nid].data)
+        return grads[nid]
+
+    for i in range(len(trace)):
+        kind, nid = trace.kind_at(i), trace.node_at(i)
+        if kind == "forward":
+            new._append(FORWARD, nid, _store(made[nid].data))
+        elif kind == "seed":
+            ev = trace.event(i)
+            for a in _ancestors(trace, nid):
+                if nodes[a].op:
+                    grads[a] = _zero_like(made[a].data)
+            seed = _data(ev.value, nodes[nid].shape, "the seed")
+            grads[nid] = grad_of(nid) + seed
+            new._append(SEED, nid, _store(seed), _store(grads[nid]))
+            last = None
+        elif kind == "backward":
+            ev = trace.event(i)
+            child = ev.child
+            if last is None or last[0] != child:
+                last = (child, {s: (lo, c) for s, lo, c in contributions(made[child], grad_of(child))})
+            local, contribution = last[1][ev.slot]
+            before = grad_of(nid)
+            after = grads[nid] = before + contribution  # += upstream * local: the chain rule
+            new._append(BACKWARD, nid, child, ev.slot, _store(grads[child]), _store(local), _store(contribution),
+                        _store(before), _store(after))
+        else:  # a gradient set by the code (zero_grad): set to the same number again
+            ev = trace.event(i)
+            before = grad_of(nid)
+            grads[nid] = _data(ev.after, nodes[nid].shape, f"the gradient of {trace.name(nid)}")
+            new._append(GRAD, nid, _store(before), _store(grads[nid]))
+
+
+def _first_before(trace, nid, data):
+    """The gradient leaf nid had before the first recorded event that changed it (zero if none)."""
+    for i in range(len(trace)):
+        if trace.node_at(i) == nid and trace.kind_at(i) in ("seed", "backward", "grad"):
+            ev = trace.event(i)
+            if ev.kind == "seed":
+                return _zero_like(data)  # the seed's gradient before is not recorded; a leaf root starts at 0
+            return _data(ev.before, _shape(data), f"the gradient of {trace.name(nid)}")
+    return _zero_like(data)
+
+
+def _ancestors(trace, root):
+    """root and every node it was computed from."""
+    seen, todo = {root}, [root]
+    while todo:
+        for p in trace.parents(todo.pop()):
+            if p not in seen:
+                seen.add(p)
+                todo.append(p)
+    return seen
 
 
 def _compute(n, made):
@@ -162,16 +217,4 @@ def _compute(n, made):
         v = stack(args, n.arg)
     else:
         raise ValueError(f"replay() does not know the op {n.op!r}, so this trace cannot be replayed.")
-    if n.label is not None:
-        v.label = n.label
     return v
-
-
-def _check_same(old, new):
-    """The replayed trace has the original's nodes, events and passes (else the replay is wrong)."""
-    same = (old.num_nodes == new.num_nodes and len(old) == len(new) and old.pass_starts == new.pass_starts
-            and all(a == b for a, b in zip(old.nodes, new.nodes))
-            and all(old.kind_at(i) == new.kind_at(i) and old.node_at(i) == new.node_at(i) for i in range(len(old))))
-    if not same:
-        raise RuntimeError("replay() rebuilt a graph of another shape than the recorded one; "
-                           "this is a bug in backprop_viz, please report it with the trace's JSON.")
