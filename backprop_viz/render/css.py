@@ -59,6 +59,9 @@ _RULES = [
     *((f".l{s} rect", f"stroke:{style.SIGN_COLOR[k]}") for k, s in SIGN.items()),
     (".la rect", f"fill:{style.ACTIVE_FILL}"),
     (".la text", "font-weight:bold"),
+    # the re-use badge: an upstream gradient computed once, used again (Okabe–Ito reddish purple)
+    (".bv-reuse rect", "fill:#f7e4ee;stroke:#cc79a7;stroke-width:1.2"),
+    (".bv-reuse text", f"text-anchor:middle;font-family:{_SANS};font-size:{style.LABEL_SIZE:g}px;font-weight:bold"),
     # legend
     (".lg text", f"font-family:{_SANS};font-size:{style.LABEL_SIZE:g}px;fill:{style.MUTED}"),
     (".lg .s2", "stroke-width:1.5"),

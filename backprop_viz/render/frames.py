@@ -132,7 +132,7 @@ class Frames(Sequence):
         node_strs = [value(n, st) if type(st) is tuple else const(n, st) if type(st) is str else plain(n, st)
                      for n, st in enumerate(nodes)]
         edge_strs = [edge(e, st) for e, st in enumerate(edges)]
-        label_strs = [label(*lab) for lab in labels]
+        label_strs = [label(*lab) for lab in labels] + [tpl.badge(n, uses) for n, uses in view.badges(snap)]
         return tpl.frame(status_text(snap, self.lang), edge_strs, node_strs, label_strs)
 
     def __repr__(self):

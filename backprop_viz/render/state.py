@@ -5,6 +5,7 @@ from __future__ import annotations
 from backprop_viz.render import style
 from backprop_viz.render.escape import clean
 from backprop_viz.render.template import ACTIVE, DONE, PENDING
+from backprop_viz.text.captions import upstream_uses
 from backprop_viz.text.words import PICTURE
 from backprop_viz.trace import ArraySummary
 
@@ -29,10 +30,16 @@ class PassView:
         self.delivered = {}  # edge -> (event index, sign, magnitude, contribution)
         self.upstream = {}  # local child -> (first event index with it as child, sign, magnitude)
         drawn_out = set(scene.out_of)
+        # re-use: backward event -> (drawn value node of the child, k, n) when ∂L/∂child, computed
+        # once, is read by n > 1 steps of this pass (one per edge out of child) and this is the k-th
+        self.reuse = {}
         for i, ev in trace.events_between(self.start, self.stop, "backward"):
             c = local.get(ev.child)
             if c is None:
                 continue
+            k, n = upstream_uses(trace, i)
+            if k > 1 and scene.value_of.get(c) is not None:
+                self.reuse[i] = (scene.value_of[c], k, n)
             e = edge_of.get((c, ev.slot))
             if e is not None and e not in self.delivered:
                 self.delivered[e] = (i, ev.contribution)
@@ -92,6 +99,13 @@ class PassView:
                 text = style.number_text(x) if type(x) is float else \
                     f'{PICTURE[self.lang]["mean"]} {style.short_number(style.array_stats(x)[0])}'
             self._edges.append((edge.kind, t, edge.child, got, text))
+
+    def badges(self, snap):
+        """[(drawn value node, n)]: the node whose upstream gradient the step shown re-uses, and
+        how many steps of the pass use it (shown at its 2nd … n-th use)."""
+        ev = snap.event
+        hit = self.reuse.get(snap.step - 1) if ev is not None and ev.kind == "backward" else None
+        return [] if hit is None else [(hit[0], hit[2])]
 
     def state(self, snap, lang):
         """(nodes, edges, labels): per drawn node (status, title, d1, d2, g1, g2, sign) for a value,

@@ -12,6 +12,7 @@ PENDING, DONE, ACTIVE = 0, 1, 2
 MARGIN = 10.0
 HEADER_H = 22.0
 LEGEND_ROW = 17.0
+BADGE_ABOVE = 12.0  # the re-use badge's plate rises this far above its value box
 
 
 def _lit(text):
@@ -118,6 +119,14 @@ class Template:
                 x, y = at
                 x0, x1 = min(x0, x - half), max(x1, x + half)
                 y0, y1 = min(y0, y - 7), max(y1, y + 6)
+        # a value made from two or more inputs may carry the re-use badge above its box
+        into = {}
+        for e in self.scene.edges:
+            if e.kind == "in":
+                into[e.child] = into.get(e.child, 0) + 1
+        for n, node in enumerate(self.scene.nodes):
+            if node.kind == "value" and into.get(node.local, 0) > 1:
+                y0 = min(y0, self.box[n][1] - BADGE_ABOVE)
         return x0, y0, x1, y1
 
     # ---- static parts ----
@@ -286,6 +295,22 @@ class Template:
         cls = f"l l{css.SIGN[gsign]}" + (" la" if active else "")
         return (f'<g class="{cls}"><rect x="{_f(x - tw / 2)}" y="{_f(y - 7)}" width="{_f(tw)}" height="13" rx="3"/>'
                 f'<text x="{_f(x)}" y="{_f(y + 3)}">{xml_text(text)}</text></g>')
+
+    def badge(self, n, uses):
+        """The re-use badge of value node n: 'computed once, used ×2' on a plate astride the top
+        of its box (right-aligned), over the picture; the layout is not touched."""
+        key = ("badge", uses)
+        cache = self._cache[n]
+        s = cache.get(key)
+        if s is None:
+            x0, y0, w, _ = self.box[n]
+            text = self.words["reuse_badge"].format(n=uses)
+            tw = style.text_width(text, style.LABEL_SIZE) + 8
+            x = x0 + w - tw
+            s = cache[key] = (f'<g class="bv-reuse"><title>{xml_text(text)}</title><rect x="{_f(x)}" '
+                              f'y="{_f(y0 - BADGE_ABOVE)}" width="{_f(tw)}" height="13" rx="6"/><text x="{_f(x + tw / 2)}" '
+                              f'y="{_f(y0 - BADGE_ABOVE + 9.8)}">{xml_text(text)}</text></g>')
+        return s
 
     def frame(self, status, edges, nodes, labels):
         """The SVG text of one frame from the per-element strings."""
