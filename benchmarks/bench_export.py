@@ -68,7 +68,66 @@ def _gif_ms(trace, path, raster=None):
     return best
 
 
+STREAM_GOALS = {"html_1001_mb": 400.0, "growth": 1.5}
+
+
+def _growth_child(kind, count):
+    """In a fresh process: the peak growth of this process (MB) and the wall seconds of exporting
+    `count` frames of micrograd's demo loss (65,818 nodes) as `kind` ('html' or 'gif')."""
+    from render_graphs import micrograd_demo_loss
+    from backprop_viz import trace_of
+
+    def rss(field):
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) / 1024 for line in f if line.startswith(field))
+
+    trace = trace_of(micrograd_demo_loss())
+    steps = sorted({round(i * len(trace) / (count - 1)) for i in range(count)})
+    trace.snapshot(len(trace))  # the trace's own checkpoints are not the export's
+    with tempfile.TemporaryDirectory() as tmp:
+        with open("/proc/self/clear_refs", "w") as f:  # resets VmHWM to the present size
+            f.write("5")
+        base, t0 = rss("VmRSS"), time.perf_counter()
+        if kind == "html":
+            export_html(trace, Path(tmp) / "p.html", steps=steps)
+        else:
+            export_gif(trace, Path(tmp) / "p.gif", steps=steps, max_frames=count)
+        print(f"{rss('VmHWM') - base:.1f} {time.perf_counter() - t0:.2f}")
+
+
+def _growth(kind, count):
+    done = subprocess.run([sys.executable, __file__, "--growth", kind, str(count)], capture_output=True, text=True,
+                          check=True)
+    mb, s = done.stdout.split()
+    return float(mb), float(s)
+
+
+def stream():
+    """export_html and export_gif of micrograd's demo loss: memory growth and time by frame count."""
+    if not Path("/proc/self/clear_refs").exists():
+        print("\n(streaming memory: needs Linux /proc, skipped)")
+        return []
+    html = {n: _growth("html", n) for n in (101, 1001)}
+    gif = {n: _growth("gif", n) for n in (50, 200)}
+    print("\nStreaming exports of micrograd's demo loss (65,818 nodes, 191,728 steps): peak growth of the "
+          "process (VmHWM − VmRSS before), wall seconds.\n")
+    print("| export | frames | memory growth | time |\n|---|---:|---:|---:|")
+    for name, runs in (("export_html", html), ("export_gif", gif)):
+        for n, (mb, s) in runs.items():
+            print(f"| {name} | {n:,} | {mb:.0f} MB | {s:.1f} s |")
+    g = STREAM_GOALS["growth"]
+    return [
+        (f"export_html of 1,001 frames grows the process ≤ {STREAM_GOALS['html_1001_mb']:.0f} MB",
+         html[1001][0] <= STREAM_GOALS["html_1001_mb"]),
+        (f"export_html memory does not grow with frames: 1,001 frames ≤ {g}× 101 frames "
+         f"(+ 20 MB of page)", html[1001][0] <= g * html[101][0] + 20),
+        (f"export_gif memory does not grow with frames: 200 frames ≤ {g}× 50 frames",
+         gif[200][0] <= g * gif[50][0] + 20),
+    ]
+
+
 def main():
+    checks = stream()
     rows = []
     nan = float("nan")
     with tempfile.TemporaryDirectory() as tmp:
@@ -92,7 +151,15 @@ def main():
           "GIF ms/frame: export_gif of 10 frames, 960 px wide, wall clock, least of 3 runs, as installed "
           f"(rasteriser: {gif._rasteriser().func.__name__[6:]}); resvg-py and rsvg-convert: the same export "
           "with only the rasteriser swapped (nan when not installed).")
+    if checks:
+        print("\n| goal | met |\n|---|---|")
+        for text, ok in checks:
+            print(f"| {text} | {'yes' if ok else 'NO'} |")
+    return 0 if all(ok for _, ok in checks) else 1
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--growth"]:
+        _growth_child(sys.argv[2], int(sys.argv[3]))
+    else:
+        sys.exit(main())

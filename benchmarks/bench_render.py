@@ -22,7 +22,9 @@ from backprop_viz.render.layout import run_dot  # noqa: E402
 from render_graphs import micrograd_demo_loss, random_graph  # noqa: E402
 
 SIZES = (10, 50, 200, 1000)
-GOALS = {"ratio_200": 100.0, "frame_200_ms": 1.0, "frame_1000_ms": 5.0, "layout_ms": 50.0, "big_s": 2.0}
+GOALS = {"ratio_200": 100.0, "frame_200_ms": 1.0, "frame_1000_ms": 5.0, "layout_ms": 50.0, "big_s": 2.0,
+         "mse_8k_s": 1.0, "any_100k_s": 2.0, "linear": 1.5, "refuse_s": 1.0}
+MSE_SIZES = (1000, 2000, 4000, 8000)
 _POS = re.compile(r'<g class="bv-(value|const|op)" data-node="(\d+)" transform="translate\(([-\d.]+) ([-\d.]+)\)"')
 
 
@@ -124,6 +126,65 @@ def big():
                 focus_shown=focused[0].count('class="bv-value"'), focus_note="Only the paths from" in focused[0])
 
 
+def _mse(n):
+    """A scalar MSE over n samples of a line: one long chain of + that is not a neuron."""
+    from backprop_viz import Value
+
+    w, b = Value(0.5, "w", role="parameter"), Value(0.1, "b", role="parameter")
+    total = Value(0.0)
+    for i in range(n):
+        e = w * Value(0.01 * i) + b - Value(0.02 * i)
+        total = total + e * e
+    return total * (1.0 / n)
+
+
+def _ones(n):
+    """x·1.0 summed n times (a sum of products that are not w·x)."""
+    from backprop_viz import Value
+
+    x = Value(2.0, "x")
+    total = x * 1.0
+    for _ in range(n - 1):
+        total = total + x * 1.0
+    return total
+
+
+def _picture(trace):
+    """(wall, cpu) of the first draw() of the last snapshot and its SVG (nothing cached), and of a second draw()."""
+    snap = trace.snapshot(len(trace))
+    clear_layout_cache()
+    first = _cost(lambda: draw(snap).pipe(format="svg"))
+    again = _cost(lambda: draw(snap), 3)
+    return first, again
+
+
+def scale():
+    """draw() of long + chains that are not neurons, of a 100k-node graph, and the refusal of a
+    picture too big to lay out."""
+    from backprop_viz.render.frames import GraphTooBigError
+
+    rows = []
+    for n in MSE_SIZES:
+        trace = trace_of(_mse(n))
+        rows.append((f"MSE over {n:,} samples", trace.num_nodes, *_picture(trace)))
+    trace = trace_of(_ones(16000))
+    rows.append(("x·1.0 summed 16,000 times", trace.num_nodes, *_picture(trace)))
+    trace = trace_of(micrograd_demo_loss(n_points=150))
+    rows.append(("micrograd demo loss, 150 points", trace.num_nodes, *_picture(trace)))
+    wide = trace_of(random_graph(3000, seed=0))
+
+    def refuse():
+        try:
+            draw(wide.snapshot(0), max_nodes=5000)
+        except GraphTooBigError:
+            return
+        raise AssertionError("max_nodes=5000 was not refused")
+
+    clear_layout_cache()
+    refused = _cost(refuse)
+    return rows, refused
+
+
 def _ms(pair, digits=1):
     if pair is None:
         return "–"
@@ -157,6 +218,17 @@ def main():
           f"({b['picture'][0]:.2f}): a summary of {b['shown']} values"
           f"{' with a note of what was left out' if b['note'] else ''}. With focus on one first-layer weight: "
           f"{b['focus'][1]:.2f} s ({b['focus'][0]:.2f}), {b['focus_shown']} values on its way to the loss.")
+    pictures, refused = scale()
+    print("\ndraw() + its SVG, first time (nothing cached) and again (the scene cached per structure); CPU "
+          "seconds, wall clock in parentheses:\n")
+    print("| graph | nodes | first draw + pipe | again (draw) |\n|---|---:|---:|---:|")
+    for name, nodes, first, again in pictures:
+        print(f"| {name} | {nodes:,} | {first[1]:.2f} s ({first[0]:.2f}) | {again[1]:.3f} s ({again[0]:.3f}) |")
+    print(f"\nmax_nodes=5000 on a 3,000-value graph: refused in {refused[1]:.2f} s ({refused[0]:.2f}) "
+          "with a sentence, instead of a layout of minutes.")
+    mse = {row[1]: row[2][1] for row in pictures[:len(MSE_SIZES)]}
+    n1, n8 = min(mse), max(mse)
+    growth = (mse[n8] / max(mse[n1], 1e-9)) / (n8 / n1)
     r200 = min(rows, key=lambda r: abs(r["n"] - 200))
     r1000 = min(rows, key=lambda r: abs(r["n"] - 1000))
     checks = [
@@ -171,6 +243,14 @@ def main():
          b["trace"][1] + b["picture"][1] <= GOALS["big_s"] and b["note"]),
         (f"65k-node graph, focus on one weight → picture ≤ {GOALS['big_s']} s (trace_of + first frame)",
          b["trace"][1] + b["focus"][1] <= GOALS["big_s"] and b["focus_note"]),
+        (f"MSE over 8,000 samples → picture ≤ {GOALS['mse_8k_s']} s", pictures[len(MSE_SIZES) - 1][2][1]
+         <= GOALS["mse_8k_s"]),
+        (f"every graph here (up to {max(p[1] for p in pictures):,} nodes) → picture ≤ {GOALS['any_100k_s']} s",
+         all(p[2][1] <= GOALS["any_100k_s"] for p in pictures)),
+        (f"draw() linear: MSE 1k → 8k grows ≤ {GOALS['linear']}× the node count's growth (measured "
+         f"{growth:.2f}×)", growth <= GOALS["linear"]),
+        ("a second draw() of the same structure ≤ half the first", all(p[3][1] <= 0.5 * p[2][1] for p in pictures)),
+        (f"max_nodes=5000 refused in ≤ {GOALS['refuse_s']} s", refused[1] <= GOALS["refuse_s"]),
     ]
     print("\n| goal | met |\n|---|---|")
     for text, ok in checks:

@@ -85,10 +85,40 @@ def _neuron(s, top, uses, taken):
     return members, inputs
 
 
+def _neuron_tops(s, uses, keep):
+    """For every node, whether the + tree under it is Σ w·x + b hiding no node of `keep`: what
+    _neuron would find, worked out once from the inputs up (a + tree contains the trees of its
+    inner + nodes), so a long chain of + is walked once instead of once per +."""
+    n = len(s)
+    ok, inputs, biases, kept = [False] * n, [0] * n, [0] * n, [False] * n
+    for i in range(n):  # local ids follow the recording: every parent comes before its child
+        if s.ops[i] != "+" or not s.drawable[i]:
+            continue
+        good, ins, bias, hit = True, 0, 0, i in keep
+        for p in s.parents[i]:
+            if s.ops[p] == "+" and len(uses[p]) == 1 and s.drawable[p]:  # inner: its tree is part of this one
+                good = good and ok[p] is not None
+                ins, bias, hit = ins + inputs[p], bias + biases[p], hit or kept[p]
+            elif s.kinds[p] == "parameter":
+                bias, hit = bias + 1, hit or p in keep
+            elif s.ops[p] == "*" and len(uses[p]) == 1:
+                a, b = s.parents[p]
+                pa, pb = s.kinds[a] == "parameter", s.kinds[b] == "parameter"
+                good = good and pa != pb
+                ins, hit = ins + 1, hit or p in keep or (a if pa else b) in keep
+            else:
+                good = False
+        # None: no Σ w·x + b can contain this tree; False: not one itself (yet), but one may contain it
+        ok[i] = None if not good or bias > 1 else (ins > 0 and not hit)
+        inputs[i], biases[i], kept[i] = ins, bias, hit
+    return ok
+
+
 def _groups(s, keep=frozenset()):
     """{output: (op text, hidden members, inputs)} for neurons and + chains, and what was collapsed;
     a group that would hide a node of `keep` is not made."""
     uses = _uses(s)
+    fits = _neuron_tops(s, uses, keep)
     groups, taken, what = {}, set(), []
     for i in range(len(s) - 1, -1, -1):  # outputs first: the top of a chain is met before its inside
         if i in taken or not s.drawable[i]:
@@ -102,14 +132,11 @@ def _groups(s, keep=frozenset()):
             top = i
         else:
             continue
-        found = _neuron(s, top, uses, taken)
-        if found is None:
+        if not fits[top]:
             continue
-        members, inputs = found
+        members, inputs = _neuron(s, top, uses, taken)
         if top != i:
             members.add(top)
-        if members & keep:
-            continue
         act = style.op_text(op) if op in ACTIVATIONS else ""
         groups[i] = (f"{act}(Σwx+b)" if act else "Σwx+b", members, inputs)
         taken |= members | {i}

@@ -42,20 +42,23 @@ class Picture(graphviz.Digraph):
     def pipe(self, format=None, renderer=None, formatter=None, neato_no_op=None, quiet=False, *,
              engine=None, encoding=None):
         prog = engine or self.engine
-        if picture_engine(prog) == "system":
+        which = picture_engine(prog)
+        if which == "system" and neato_no_op:
             try:
                 return super().pipe(format, renderer=renderer, formatter=formatter, neato_no_op=neato_no_op,
                                     quiet=quiet, engine=engine, encoding=encoding)
             except graphviz.ExecutableNotFound:
                 raise DotNotFoundError() from None
-        out = pipe_source(self.source, _fmt(format or self.format, renderer, formatter), prog, "bundled")
+        # through render.layout, which stops a system program that runs too long with one DotError
+        out = pipe_source(self.source, _fmt(format or self.format, renderer, formatter), prog, which)
         return out if encoding is None else out.decode(encoding)
 
     def render(self, filename=None, directory=None, view=False, cleanup=False, format=None, renderer=None,
                formatter=None, neato_no_op=None, quiet=False, quiet_view=False, *, outfile=None, engine=None,
                raise_if_result_exists=False, overwrite_source=False):
         prog = engine or self.engine
-        if picture_engine(prog) == "system":
+        which = picture_engine(prog)
+        if which == "system" and neato_no_op:
             try:
                 return super().render(filename, directory=directory, view=view, cleanup=cleanup, format=format,
                                       renderer=renderer, formatter=formatter, neato_no_op=neato_no_op,
@@ -76,7 +79,7 @@ class Picture(graphviz.Digraph):
             outfile = f"{source}.{'.'.join(x for x in (formatter, renderer, format) if x)}"
         if raise_if_result_exists and os.path.exists(outfile):
             raise graphviz.FileExistsError(f"output file exists: {outfile!r}")
-        data = pipe_source(self.source, _fmt(format, renderer, formatter), prog, "bundled")
+        data = pipe_source(self.source, _fmt(format, renderer, formatter), prog, which)
         with open(outfile, "wb") as f:
             f.write(data)
         if cleanup:

@@ -32,8 +32,9 @@ def xml_attr(text):
 
 def dot_html(text):
     """Text inside a Graphviz HTML-like label <...>: entities for & < > " ' and for [ ] { } |
-    which some Graphviz versions misread, so a label can never open a tag."""
-    out = xml_attr(text)
+    which some Graphviz versions misread, so a label can never open a tag; a backslash doubled,
+    since Graphviz expands \\N, \\G, \\E in HTML labels too (even written &#92;)."""
+    out = xml_attr(text.replace("\\", "\\\\"))
     return out.replace("[", "&#91;").replace("]", "&#93;").replace("{", "&#123;").replace(
         "}", "&#125;").replace("|", "&#124;")
 

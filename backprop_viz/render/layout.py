@@ -23,7 +23,8 @@ __all__ = ["DotNotFoundError", "DotError", "layout_dot", "run_dot", "parse_layou
            "graph_attrs", "layout_engine", "picture_engine", "pipe_source", "ENGINES"]
 
 ENGINES = ("bundled", "system")  # in the order they are tried
-TIMEOUT_S = 120  # a system `dot` run longer than this is stopped (graphs that big are summarised first)
+TIMEOUT_S = 30  # a system `dot` run longer than this is stopped: a class does not wait longer (graphs
+# too big to lay out in seconds are refused before, see frames.LAYOUT_MAX_NODES)
 # BACKPROP_VIZ_GRAPHVIZ=system (or bundled) picks one engine, e.g. to compare them; unset: the first found.
 ENV = "BACKPROP_VIZ_GRAPHVIZ"
 
@@ -157,7 +158,9 @@ def _pipe_system(source, fmt, prog):
     except FileNotFoundError:
         raise DotNotFoundError() from None
     except subprocess.TimeoutExpired:
-        raise DotError(f"Graphviz `{prog}` took more than {TIMEOUT_S} s on this graph and was stopped.") from None
+        raise DotError(f"Graphviz `{prog}` took more than {TIMEOUT_S} s to lay out this graph and was stopped: "
+                       "draw less of it, e.g. with focus='w1' (only the paths from w1 to the loss) or a "
+                       "smaller max_nodes (neurons and sums drawn as one node each).") from None
     if done.returncode != 0:
         err = done.stderr.decode("utf-8", "replace").strip()
         raise DotError(f"Graphviz `{prog}` failed on this graph: {err[:500]}")

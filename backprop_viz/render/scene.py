@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 from backprop_viz.render import style
@@ -53,8 +54,25 @@ def structure_of(trace, pass_index):
     return Structure(
         ids, names, tuple(ops[t] if d else "" for t, d in zip(ids, drawable)), parents,
         tuple(nodes[t].kind for t in ids), tuple(nodes[t].shape for t in ids),
-        tuple(nodes[t].arg for t in ids), drawable, tuple(trace.name(t) for t in ids),
+        tuple(nodes[t].arg for t in ids), drawable, _Titles(trace, ids),
     )
+
+
+class _Titles:
+    """trace.name of each local node, worked out when a note first needs one (naming every node of
+    a big graph costs more than building its structure); holds the trace weakly, as caches do."""
+
+    def __init__(self, trace, ids):
+        self._trace, self._ids, self._names = weakref.ref(trace), ids, {}
+
+    def __len__(self):
+        return len(self._ids)
+
+    def __getitem__(self, i):
+        if i not in self._names:
+            trace = self._trace()
+            self._names[i] = trace.name(self._ids[i]) if trace is not None else f"v{self._ids[i]}"
+        return self._names[i]
 
 
 @dataclass(eq=False)

@@ -8,6 +8,7 @@ import re
 import weakref
 from typing import NamedTuple
 
+from backprop_viz.text.names import short
 from backprop_viz.text.rules import BINARY as _BINARY, LATEX, PLAIN, expression, local_rule, rule_text
 from backprop_viz.text.numbers import fmt as fmt_number
 from backprop_viz.text.words import SENTENCES, WORDS
@@ -20,6 +21,11 @@ LANGS = ("en", "ko")
 _FUNCS = ("exp", "log", "tanh", "sigmoid", "relu")
 _COMPOUND = re.compile(r"[\s+·/*−-]")  # a label such as 'ŷ − y' is put in parentheses inside an expression
 _TEXT = PLAIN  # numbers inside sentences are plain text, in LaTeX captions too
+
+
+def _name(trace, nid):
+    """The name a caption shows: trace.name, a long label cut with … (as in the picture)."""
+    return short(trace.name(nid))
 
 
 def caption(snapshot, lang="en", fmt="text"):
@@ -42,13 +48,13 @@ def caption(snapshot, lang="en", fmt="text"):
     def plain(nid):  # a name inside a sentence: text, with nothing MathJax would take for maths
         if trace.kind(nid) == "constant" and not trace.label(nid):
             return _TEXT.num(trace.initial(nid))
-        name = trace.name(nid)
+        name = _name(trace, nid)
         return name.replace("$", "＄").replace("\\", "＼") if style.latex else name
 
     def term(nid):  # a name inside a formula; a constant shows as its number
         if trace.kind(nid) == "constant" and not trace.label(nid):
             return style.num(trace.initial(nid), paren=True)
-        return style.name(trace.name(nid))
+        return style.name(_name(trace, nid))
 
     def atom(nid):  # a name inside an expression: a compound label in parentheses, 'ŷ − y' -> '(ŷ − y)'
         text = term(nid)
@@ -116,7 +122,7 @@ def _backward(trace, i, ev, words, style, plain, term, atom, snapshot):
         # The local factor: ∂c/∂p in the child's own name, or written with the op that made the child
         # when it has no name of its own or is the loss (∂L/∂a would be the gradient being accumulated).
         names = [atom(q) for q in inputs]
-        own = bool(trace.label(child)) and trace.name(child) != root_name
+        own = bool(trace.label(child)) and _name(trace, child) != root_name
         d_local = style.d(c, p) if own else style.d(f"({expression(op, names, trace.arg(child), style)})", p)
         formula = (f"{style.d(root, p)} {style.plus_eq} {style.d(root, c)} {style.cdot} {d_local} = "
                    f"{style.num(upstream, True)} {style.times} {style.num(local, True)} = {style.num(contribution)}")
@@ -197,7 +203,7 @@ def _matmul_rule(trace, child, slot, root, c, style):
     if trace.op(child) != "@" or any(len(trace.shape(q)) != 2 for q in parents):
         return ""
     at, t = (r"\,@\,", "^{T}") if style.latex else (" @ ", "ᵀ")
-    other = style.name(trace.name(parents[1 - slot])) if trace.kind(parents[1 - slot]) != "constant" or \
+    other = style.name(_name(trace, parents[1 - slot])) if trace.kind(parents[1 - slot]) != "constant" or \
         trace.label(parents[1 - slot]) else (r"\text{const}" if style.latex else "const")
     upstream = style.d(root, c)
     return f"{upstream}{at}{other}{t} = " if slot == 0 else f"{other}{t}{at}{upstream} = "
@@ -228,7 +234,7 @@ def _seed_of(trace, i):
 def _root_name(trace, i):
     """The name of the loss the backward pass of event i started from."""
     seed = _seed_of(trace, i)
-    return "L" if seed is None else trace.name(trace.node_at(seed))
+    return "L" if seed is None else _name(trace, trace.node_at(seed))
 
 
 def _contributions(trace, seed):

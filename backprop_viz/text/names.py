@@ -13,7 +13,10 @@ import weakref
 
 from backprop_viz.text.numbers import fmt
 
-__all__ = ["name"]
+__all__ = ["name", "short", "NAME_CHARS"]
+
+NAME_CHARS = 32  # a name longer than this is cut with … wherever it is shown (as render.style.TITLE_CHARS)
+TOOLTIP_CHARS = 1000  # a tooltip shows the full name up to this many characters
 
 _PREFIX = {"computed": "v", "input": "x", "parameter": "θ"}
 _CACHE = weakref.WeakKeyDictionary()  # trace -> (number of nodes, {node id: generated name})
@@ -49,3 +52,10 @@ def _generated(trace):
         names[t] = text
     _CACHE[trace] = (n, names)
     return names
+
+
+def short(text, limit=NAME_CHARS):
+    """`text` cut to `limit` characters, the last one …, when it is longer: a 1 MB label must
+    not make every caption and table a megabyte (the picture cuts it the same way)."""
+    text = str(text)
+    return text if len(text) <= limit else text[: max(limit - 1, 1)] + "…"

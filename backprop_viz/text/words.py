@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from backprop_viz.text.korean import Template
 
-__all__ = ["LANGS", "TERMS", "WORDS", "PICTURE", "SENTENCES", "PAGE", "PLOTS", "COST_TABLE", "STEP_COUNTS",
-           "check_lang",
+__all__ = ["LANGS", "TERMS", "WORDS", "PICTURE", "SENTENCES", "PAGE", "PLOTS", "COST_TABLE", "check_lang",
            "words", "phase_key"]
 
 LANGS = ("en", "ko")
@@ -43,6 +42,24 @@ WORDS = {
     "en": {
         # player
         "first": "first", "first_tip": "Go to the start (nothing computed yet)",
+        # edit mode of the player (widgets.player, editable=True) and the descent view's starting point
+        "ed_title": "Change a value and watch: every value and gradient is computed again on the same picture.",
+        "ed_box_tip": "Type a new value for {name}; the whole graph is computed again with it",
+        "ed_slider_tip": "Drag to change {name}; every value and gradient follows",
+        "ed_array_tip": "The {n} numbers of {name} (shape {shape}), row by row, separated by commas",
+        "ed_changed": "{name} is now {value}: every value and gradient is computed again, on the same picture "
+                      "and at the same step.",
+        "ed_bad_array": "{name} has shape {shape}: type its {n} numbers, row by row, separated by commas "
+                        "(you typed {got}).",
+        "ed_not_number": "“{text}” is not a list of numbers. Type numbers such as 0.5, -1, 2 separated by commas.",
+        "ed_training": "The values of this recording cannot be changed here: it has training steps, and how each "
+                       "step changed the parameters (the learning rate, the optimiser) is not recorded. Record one "
+                       "forward and backward pass to edit its values.",
+        "ed_none": "This recording has no inputs or parameters to change.",
+        "ed_failed": "The graph cannot be computed again with this value: {reason}",
+        "gd_start": "start", "gd_start_tip": "The starting point θ₀ for {name}: changing it goes back to step 0 "
+                                             "and descends from there",
+        "gd_start_note": "Type the starting point θ₀ (or move its sliders) and gradient descent starts again from there.",
         "back": "back", "back_tip": "One step back",
         "next": "next", "next_tip": "One step forward",
         "last": "last", "last_tip": "Go to the last step",
@@ -57,6 +74,9 @@ WORDS = {
         "zoom_in_tip": "Bigger picture (for the back row); a big picture scrolls",
         "zoom_out_tip": "Smaller picture (never smaller than its text can be read)",
         "pass_option": "pass {p} of {n}",
+        "pass_none": "nothing recorded yet",
+        "no_passes": "This recording is empty: it has no passes (only step 0, before anything is computed), "
+                     "so there is no pass {p} to go to.",
         **_phases("en"),
         "status": "pass {p} of {n} · step {k} of {total}",
         "status_one": "step {k} of {total}",
@@ -84,6 +104,19 @@ WORDS = {
         "gd_stopped": "Stopped after {t} steps.",
         "gd_done": "Ran {n} steps.",
         "gd_graph": "The graph of step {t} for sample {i} (x = {x}, y = {y})",
+        "gd_nan_jump": "The loss became {loss} at step {t}, right after {before} at step {prev}: it was not "
+                       "growing, so the learning rate is not the cause. A step of the model or the loss gave a "
+                       "number that is not finite (a log of 0, a division by 0, an overflowing exp). Press "
+                       "reset and look at the model and the loss.",
+        "gd_not_finite_start": "The loss is {loss} before any step: the model or the loss gives a number that is "
+                               "not finite at the starting parameters, so there is nothing to descend.",
+        "gd_data_empty": "{name} has no rows: gradient descent needs at least one sample (x, y).",
+        "gd_data_not_finite": "{name}[{row}] holds {value}: gradient descent needs finite numbers in every row. "
+                              "Fix or drop that row first, e.g. keep = np.isfinite(X).all(axis=1) & "
+                              "np.isfinite(y); X, y = X[keep], y[keep].",
+        "gd_no_graph": "The graph of a step is not shown: drawing it needs Graphviz, which is not installed "
+                       "here (`pip install pygraphviz`, or the system package `graphviz`; then restart the "
+                       "kernel). Everything else above works without it.",
         # quiz
         "q_total": "What is {d}, the gradient of the loss {root} with respect to {node}?",
         "q_local": "What is the local derivative {d} along the edge {node} → {child}?",
@@ -94,6 +127,8 @@ WORDS = {
         "q_new": "new question", "q_new_tip": "Another node of the graph",
         "q_empty": "Type your answer first (a number such as -3 or 0.5).",
         "q_not_number": "“{text}” is not a number. Type a number such as -3, 0.5 or 1/4.",
+        "q_too_big": "“{text}” is too large to be a gradient here (beyond about 10³⁰⁸). Type an ordinary "
+                     "number such as -3, 0.5 or 1/4.",
         "q_right": "Correct! {d} = {answer}.",
         "q_wrong": "Not quite: {given} is not {d}. Try again, or ask for a hint.",
         "q_sign": "Not quite: {given} has the wrong sign. Check the signs of the factors.",
@@ -165,6 +200,22 @@ WORDS = {
     },
     "ko": {
         "first": "처음", "first_tip": "처음으로 (아직 아무것도 계산하지 않은 상태)",
+        # edit mode of the player (widgets.player, editable=True) and the descent view's starting point
+        "ed_title": "값을 바꾸고 지켜보십시오. 같은 그림에서 모든 값과 기울기를 다시 계산합니다.",
+        "ed_box_tip": "{name}의 새 값을 입력하십시오. 그 값으로 그래프 전체를 다시 계산합니다",
+        "ed_slider_tip": "끌어서 {name:을} 바꾸십시오. 모든 값과 기울기가 따라 바뀝니다",
+        "ed_array_tip": "{name}(모양 {shape})의 숫자 {n}개를 행 순서대로 쉼표로 구분해 입력하십시오",
+        "ed_changed": "{name:은} 이제 {value}입니다. 같은 그림, 같은 단계에서 모든 값과 기울기를 다시 계산했습니다.",
+        "ed_bad_array": "{name:은} 모양이 {shape}입니다. 숫자 {n}개를 행 순서대로 쉼표로 구분해 입력하십시오 "
+                        "(입력한 숫자: {got}개).",
+        "ed_not_number": "“{text}”는 숫자 목록이 아닙니다. 0.5, -1, 2처럼 숫자를 쉼표로 구분해 입력하십시오.",
+        "ed_training": "이 기록의 값은 여기에서 바꿀 수 없습니다. 학습 단계가 들어 있는데, 각 단계가 매개변수를 어떻게 "
+                       "바꾸었는지(학습률, 최적화 방법)는 기록되지 않았습니다. 값을 바꾸려면 순전파와 역전파 한 번을 "
+                       "기록하십시오.",
+        "ed_none": "이 기록에는 바꿀 입력이나 매개변수가 없습니다.",
+        "ed_failed": "이 값으로는 그래프를 다시 계산할 수 없습니다: {reason}",
+        "gd_start": "시작점", "gd_start_tip": "{name}의 시작점 θ₀입니다. 바꾸면 0단계로 돌아가 그곳에서부터 내려갑니다",
+        "gd_start_note": "시작점 θ₀를 입력하거나 슬라이더를 움직이면 그곳에서부터 경사 하강법을 다시 시작합니다.",
         "back": "이전", "back_tip": "한 단계 뒤로",
         "next": "다음", "next_tip": "한 단계 앞으로",
         "last": "마지막", "last_tip": "마지막 단계로",
@@ -179,6 +230,9 @@ WORDS = {
         "zoom_in_tip": "그림을 크게 합니다 (뒷자리에서도 보이도록). 큰 그림은 스크롤됩니다",
         "zoom_out_tip": "그림을 작게 합니다 (글자를 읽을 수 있는 크기까지만)",
         "pass_option": "{n}회 중 {p}회차",
+        "pass_none": "아직 기록 없음",
+        "no_passes": "이 기록은 비어 있습니다. 회차가 없고(아무것도 계산하기 전인 0단계뿐입니다) 그래서 {p}번 회차로 "
+                     "갈 수 없습니다.",
         **_phases("ko"),
         "status": "{n}회 중 {p}회차 · {total}단계 중 {k}단계",
         "status_one": "{total}단계 중 {k}단계",
@@ -203,6 +257,18 @@ WORDS = {
         "gd_stopped": "{t}단계 후 멈췄습니다.",
         "gd_done": "{n}단계를 실행했습니다.",
         "gd_graph": "단계 {t}의 그래프, 표본 {i} (x = {x}, y = {y})",
+        "gd_nan_jump": "손실이 단계 {prev}의 {before}에서 바로 다음 단계 {t}에 갑자기 {loss:이} 되었습니다. 손실이 "
+                       "커지고 있지 않았으므로 학습률 때문이 아닙니다. 모델이나 손실의 어떤 계산이 유한하지 않은 수를 "
+                       "냈습니다(0의 로그, 0으로 나누기, 넘치는 exp 등). 초기화를 누르고 모델과 손실을 살펴보십시오.",
+        "gd_not_finite_start": "한 단계도 가기 전에 손실이 {loss:이} 됩니다. 처음 매개변수에서 모델이나 손실이 유한하지 "
+                               "않은 수를 내므로 경사 하강법을 시작할 수 없습니다.",
+        "gd_data_empty": "{name}에 행이 없습니다. 경사 하강법에는 표본 (x, y)가 하나 이상 필요합니다.",
+        "gd_data_not_finite": "{name}[{row}]에 {value:이} 들어 있습니다. 경사 하강법에는 모든 행이 유한한 수여야 "
+                              "합니다. 먼저 그 행을 고치거나 빼십시오. 예: keep = np.isfinite(X).all(axis=1) & "
+                              "np.isfinite(y); X, y = X[keep], y[keep].",
+        "gd_no_graph": "단계의 그래프는 보여 드릴 수 없습니다. 그래프를 그리려면 Graphviz가 필요한데 여기에는 설치되어 "
+                       "있지 않습니다(`pip install pygraphviz` 또는 시스템 패키지 `graphviz`를 설치하고 커널을 다시 "
+                       "시작하십시오). 위의 나머지는 Graphviz 없이도 모두 동작합니다.",
         "q_total": "손실 {root}의 {node}에 대한 기울기 {d:은} 얼마입니까?",
         "q_local": "간선 {node} → {child}의 국소 미분 {d:은} 얼마입니까?",
         "q_answer": "답", "q_answer_tip": "숫자를 입력하십시오. 예: -3, 0.5, 1/4",
@@ -212,6 +278,8 @@ WORDS = {
         "q_new": "새 문제", "q_new_tip": "그래프의 다른 노드로 새 문제",
         "q_empty": "먼저 답을 입력하십시오 (예: -3, 0.5).",
         "q_not_number": "입력한 값이 숫자가 아닙니다: “{text}”. -3, 0.5, 1/4처럼 숫자를 입력하십시오.",
+        "q_too_big": "{quoted:는} 기울기라고 하기에는 너무 큰 수입니다(약 10³⁰⁸ 이상). -3, 0.5, 1/4처럼 보통의 "
+                     "수를 입력하십시오.",
         "q_right": "정답입니다! {d} = {answer}.",
         "q_wrong": "아쉽습니다. {given:은} {d:이} 아닙니다. 다시 해 보거나 힌트를 보십시오.",
         "q_sign": "아쉽습니다. {given:은} 부호가 반대입니다. 곱하는 값들의 부호를 확인하십시오.",
@@ -306,6 +374,10 @@ PICTURE = {
         "output": "the output",
         "summary_focus": "Still too big to draw ({n} nodes): showing a shortest path from {name} and the values "
                          "nearest the output, {shown} in all. Left out: {left} nodes ({ops}).",
+        "too_big_layout": "This picture would have {n} nodes, more than the {limit} that Graphviz lays out in a few "
+                          "seconds (with max_nodes={max_nodes} it would take minutes), so it is not drawn. Draw "
+                          "less: focus='w1' keeps only the paths from one value to the loss, and a smaller "
+                          "max_nodes (200 by default) draws neurons and sums as one node each.",
     },
     "ko": {
         "data": "값", "grad": "기울기", "mean": "평균", "range": "범위",
@@ -331,6 +403,10 @@ PICTURE = {
         "output": "출력",
         "summary_focus": "그래도 너무 커서({n}개 노드) {name}에서 가는 가장 짧은 경로와 출력에 가까운 값, 모두 "
                          "{shown}개만 그렸습니다. 생략한 노드: {left}개 ({ops}).",
+        "too_big_layout": "이 그림은 노드가 {n}개로, Graphviz가 몇 초 안에 배치할 수 있는 {limit}개보다 많습니다"
+                          "(max_nodes={max_nodes}이면 몇 분이 걸립니다). 그래서 그리지 않습니다. 더 적게 그리십시오: "
+                          "focus='w1'이면 한 값에서 손실까지 가는 경로만 그리고, max_nodes를 줄이면(기본값 200) "
+                          "뉴런과 합을 노드 하나로 그립니다.",
     },
 }
 
@@ -443,7 +519,6 @@ def _templates(table):
 
 WORDS, PICTURE, SENTENCES, PAGE, PLOTS, COST_TABLE = map(_templates, (WORDS, PICTURE, SENTENCES, PAGE, PLOTS,
                                                                      COST_TABLE))
-STEP_COUNTS = _templates(STEP_COUNTS)
 
 
 def check_lang(lang):
@@ -456,16 +531,6 @@ def check_lang(lang):
 def words(lang):
     """The widgets' words in `lang`."""
     return WORDS[check_lang(lang)]
-
-# ---- naive.step_counts: backprop and the path-by-path method stepping through one graph ----
-STEP_COUNTS = {
-    "en": (("step", "edge", "backprop: multiplications so far", "path by path: multiplications so far"),
-           "running count of multiplications: backprop re-uses ∂L/∂child, the path-by-path method multiplies "
-           "along every path from the loss again"),
-    "ko": (("단계", "간선", "역전파: 지금까지의 곱셈", "경로별 연쇄 법칙: 지금까지의 곱셈"),
-           "곱셈 횟수 누적: 역전파는 ∂L/∂child를 다시 쓰고, 경로별 방법은 손실에서 오는 모든 경로를 따라 "
-           "처음부터 다시 곱합니다"),
-}
 
 
 def phase_key(snapshot):

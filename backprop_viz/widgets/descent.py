@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import io
 import math
+import numbers
 import re
 import threading
 import time
@@ -15,6 +16,7 @@ import numpy as np
 from backprop_viz import nn, plots
 from backprop_viz.engine import Value
 from backprop_viz.optim import _unrecorded
+from backprop_viz.render import DotNotFoundError
 from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import trace_of
 from backprop_viz.widgets.player import BackpropPlayer, _button
@@ -97,6 +99,25 @@ def _nice_above(x, smallest=10):
     return top
 
 
+def _check_data(a, name, w):
+    """ValueError with a sentence when `a` (X or y) has no rows or a row with nan or ±inf in it."""
+    if a.ndim == 0 or len(a) == 0:
+        raise ValueError(w["gd_data_empty"].format(name=name))
+    bad = ~np.isfinite(a)
+    if bad.any():
+        row = int(np.argwhere(bad)[0][0])
+        value = a[row] if a.ndim == 1 else a[row][~np.isfinite(a[row])].flat[0]
+        raise ValueError(w["gd_data_not_finite"].format(name=name, row=row, value=fmt(float(value))))
+
+
+def _growing(losses):
+    """Whether the losses were growing before the last of them: the latest above the one before,
+    or above the first."""
+    if len(losses) < 2:
+        return False
+    return losses[-1] > losses[-2] or losses[-1] > losses[0]
+
+
 def _backward_start(trace):
     """The step where the backward pass begins: forward done, the next press sends the first gradient."""
     kinds = [ev.kind for ev in trace.events]
@@ -165,11 +186,17 @@ class GradientDescentView(widgets.VBox):
             loss = LOSSES[loss]
         elif not callable(loss):
             raise TypeError(f"loss must be a name ('mse', 'bce', 'hinge') or a function (pred, y) -> Value, not {loss!r}.")
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 < lr < math.inf:
+        if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, numbers.Real) or not 0 < lr < math.inf:
             raise ValueError(f"lr (the learning rate) must be a positive number, not {lr!r}.")
+        lr = float(lr)  # np.float32(0.1) as SGD takes it
+        if isinstance(explode, (bool, np.bool_)) or not isinstance(explode, numbers.Real) or not explode > 1:
+            raise ValueError(f"explode must be a number above 1 (how many times max(L(θ_0), 1) the loss may grow "
+                             f"before a run stops), or math.inf for no limit, not {explode!r}.")
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
             raise ValueError(f"steps must be a positive int (how many steps 'run' takes), not {steps!r}.")
         self.model, self.X, self.y, self.loss = model, np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64), loss
+        _check_data(self.X, "X", w)
+        _check_data(self.y, "y", w)
         self.lang, self.explode = lang, float(explode)
         self.params = model.parameters()
         self._start = [p.data if type(p.data) is float else p.data.copy() for p in self.params]
@@ -177,6 +204,8 @@ class GradientDescentView(widgets.VBox):
         first = loss(model(self.X), self.y)  # bad shapes or labels fail here, with the loss's own sentence
         if first.shape != ():
             raise ValueError(f"the loss must be one number (a scalar Value), not an array of shape {first.shape}.")
+        if not math.isfinite(float(first.data)):
+            raise ValueError(w["gd_not_finite_start"].format(loss=fmt(float(first.data))))
         self._two = model.num_parameters() == 2 if hasattr(model, "num_parameters") else False
         n_in = getattr(model, "n_in", None)
         self._fit = {1: "line", 2: "boundary"}.get(n_in) if hasattr(model, "predict") else None
@@ -215,6 +244,7 @@ class GradientDescentView(widgets.VBox):
         self.landscape_image = widgets.Image(format="png")
         self.params_table = widgets.HTML()
         self.graph_title = widgets.HTML()
+        self.graph_note = widgets.HTML()  # where the graph would be, when it cannot be drawn
         self.player = None
         self.step_button.on_click(lambda _: self.step())
         self.run_button.on_click(lambda _: self.run(background=True))
@@ -241,13 +271,18 @@ class GradientDescentView(widgets.VBox):
         ]
         if sample is not None:
             trace = self._sample_trace()
-            self.player = BackpropPlayer(trace, lang=lang, start=_backward_start(trace), focus=focus)
-            children += [self.graph_title, self.player]
+            try:
+                self.player = BackpropPlayer(trace, lang=lang, start=_backward_start(trace), focus=focus)
+            except DotNotFoundError:  # only the graph needs Graphviz: the rest of the view works without
+                self.graph_note.value = f'<span style="color:#b35900">{html.escape(w["gd_no_graph"])}</span>'
+                children.append(self.graph_note)
+            else:
+                children += [self.graph_title, self.player]
         super().__init__(children)
         self.add_class("bpv-descent")
         for name in ("step_button", "run_button", "steps_box", "stop_button", "reset_button", "lr_slider", "log_box",
                      "progress", "progress_text", "message", "status", "curve_image", "fit_image",
-                     "landscape_image", "params_table", "graph_title"):  # hooks for page styles and browser tests
+                     "landscape_image", "params_table", "graph_title", "graph_note"):  # hooks for page styles and browser tests
             getattr(self, name).add_class("bpv-gd-" + re.sub("_(button|box|slider|image)$", "", name).replace("_", "-"))
         self._busy = threading.Lock()
         self._stop = threading.Event()
@@ -388,7 +423,11 @@ class GradientDescentView(widgets.VBox):
         self.diverged = True
         lr = self.opt.lr
         loss, smaller = self.losses[t], f"{lr / 10:.3g}"
-        if math.isfinite(loss):
+        if not math.isfinite(loss) and not _growing(self.losses[:t]) and (t >= 2 or math.isnan(loss)):
+            # finite data (checked up front), a loss that was not growing, then not finite in one
+            # step: the model or the loss broke (log 0, 0/0), not a step too long
+            text = self._w["gd_nan_jump"].format(loss=fmt(loss), t=t, prev=t - 1, before=fmt(self.losses[t - 1]))
+        elif math.isfinite(loss):
             text = self._w["gd_exploded"].format(first=fmt(self.losses[0]), loss=fmt(loss), t=t,
                                                  lr=f"{lr:.3g}", smaller=smaller)
         else:

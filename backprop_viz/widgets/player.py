@@ -8,6 +8,7 @@ import re
 
 import ipywidgets as widgets
 
+from backprop_viz.text.names import TOOLTIP_CHARS, short
 from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import Trace
 from backprop_viz.text.words import phase_key, words
@@ -65,7 +66,7 @@ def _made_by(trace, nid, w):
         return w[f"kind_{kind}"]
     op = trace.op(nid)
     names = [trace.name(p).replace("−", "-") if trace.kind(p) == "constant" and not trace.label(p)
-             else trace.name(p) for p in trace.parents(nid)]
+             else short(trace.name(p)) for p in trace.parents(nid)]
     names = [f"({n})" if n.startswith("-") else n for n in names]  # a - (-0.5), not a - -0.5
     if len(names) == 2:
         return f"{names[0]} {op} {names[1]}"
@@ -202,7 +203,7 @@ class BackpropPlayer(widgets.VBox):
                 control.value = start
                 control.max = n
             self.pass_select.options = [(w["pass_option"].format(p=p + 1, n=trace.passes), p)
-                                        for p in range(trace.passes)]
+                                        for p in range(trace.passes)] or [(w["pass_none"], 0)]
         finally:
             self._quiet = False
         self._pass_box.layout.display = "flex" if trace.passes > 1 else "none"
@@ -262,6 +263,10 @@ class BackpropPlayer(widgets.VBox):
         if isinstance(p, bool) or not hasattr(p, "__index__"):
             raise TypeError(f"goto_pass() takes a pass number (an int), not {type(p).__name__}.")
         p = p.__index__()
+        if not self.trace.passes:  # an empty recording: pass 0 is its only step, step 0
+            if p != 0:
+                raise IndexError(self._w["no_passes"].format(p=p))
+            return self.goto(0)
         if not 0 <= p < self.trace.passes:
             raise IndexError(f"pass {p} does not exist: this recording has passes 0 to {self.trace.passes - 1}.")
         start, _ = self.trace.pass_range(p)
@@ -278,6 +283,8 @@ class BackpropPlayer(widgets.VBox):
     def previous_pass(self):
         """The start of this pass, or of the previous one when already at its start."""
         p = self.pass_index
+        if not self.trace.passes:
+            return self.goto(0)
         start, _ = self.trace.pass_range(p)
         at_start = self.index == (start if p == 0 else start + 1)
         return self.goto_pass(max(p - 1, 0) if at_start else p)
@@ -411,7 +418,10 @@ class BackpropPlayer(widgets.VBox):
         rows = []
         for nid in ids:
             value, grad = snap.values[nid], snap.grads[nid]
-            cells = (html.escape(trace.name(nid)), html.escape(_made_by(trace, nid, w)),
+            name = trace.name(nid)
+            # a long label cut as in the picture, the full one (up to TOOLTIP_CHARS) in a tooltip
+            cut = f'<span title="{html.escape(short(name, TOOLTIP_CHARS))}">{html.escape(short(name))}</span>'
+            cells = (html.escape(name) if len(name) == len(short(name)) else cut, html.escape(_made_by(trace, nid, w)),
                      unknown if value is None else html.escape(fmt(value)),
                      html.escape(fmt(grad)) if grad is not None
                      else no_grad if trace.kind(nid) == "constant" else unknown)

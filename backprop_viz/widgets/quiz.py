@@ -23,18 +23,28 @@ KINDS = ("total", "local", "mixed")
 
 
 def parse_number(text):
-    """The number a student typed: '-3', '−3', ' 0.5 ', '1/4', '2e-3'; None if it is not one."""
+    """The number a student typed: '-3', '−3', ' 0.5 ', '1/4', '2e-3'; None if it is not one
+    (or is too large for a float, such as '1e999' or '9…9/1')."""
+    return _read_number(text)[0]
+
+
+def _read_number(text):
+    """(number, None), or (None, why): 'q_empty', 'q_not_number' or 'q_too_big'."""
     t = str(text).strip().replace("−", "-").replace("–", "-").replace(" ", "")
     if not t:
-        return None
+        return None, "q_empty"
     try:
         x = float(t)
     except ValueError:
         try:
             x = float(Fraction(t))  # '1/4', '-3/2'
-        except (ValueError, ZeroDivisionError):
-            return None
-    return x if math.isfinite(x) else None
+        except OverflowError:  # a fraction beyond the floats, '9…9/1'
+            return None, "q_too_big"
+        except (ValueError, ZeroDivisionError):  # also a text of more digits than int() reads
+            return None, "q_not_number"
+    if math.isnan(x):
+        return None, "q_not_number"
+    return (x, None) if math.isfinite(x) else (None, "q_too_big")
 
 
 def example_graph(seed=0):
@@ -189,10 +199,11 @@ class GradientQuiz(widgets.VBox):
         if text is not None:
             self._quiet_set(str(text))
         text = self.answer_box.value
-        x = parse_number(text)
+        x, why = _read_number(text)
         if x is None:
-            key = "q_empty" if not text.strip() else "q_not_number"
-            self._say(w[key].format(text=text.strip()), "#b35900")
+            shown = text.strip()
+            shown = shown if len(shown) <= 24 else shown[:23] + "…"  # a 400-digit answer is not repeated whole
+            self._say(w[why].format(text=shown, quoted=f"“{shown}”"), "#b35900")
             return None
         if self._checked is not None and self._checked[:2] == (self.current, x):
             self.feedback.value = self._checked[3]  # already counted: say again what was said
