@@ -27,7 +27,7 @@ from backprop_viz.engine.recording import unrecorded
 from backprop_viz.engine.rules import contributions
 from backprop_viz.trace.events import BACKWARD, FORWARD, GRAD, SEED, ArraySummary, _store
 
-__all__ = ["replay", "editable_leaves", "LeafError"]
+__all__ = ["replay", "editable_leaves", "leaf_id", "LeafError"]
 
 
 class LeafError(KeyError, ValueError):
@@ -63,8 +63,9 @@ def _leaf_list(trace, ids):
     return ", ".join(names) if names else "(none)"
 
 
-def _resolve(trace, key):
-    """The node id that `key` (a leaf's label or its node id) names."""
+def leaf_id(trace, key):
+    """The node id of the input or parameter leaf `key` names (its label or node id); a LeafError
+    naming the leaves one can change otherwise."""
     leaves = editable_leaves(trace)
     known = _leaf_list(trace, leaves)
     if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
@@ -116,7 +117,7 @@ def replay(trace, values):
         raise TypeError("replay() takes a dict of new leaf values, e.g. trace.replay({'a': 0.5}).")
     changes = {}
     for key, x in values.items():
-        nid = _resolve(trace, key)
+        nid = leaf_id(trace, key)
         changes[nid] = _checked(trace, nid, x)
     for i in range(len(trace)):
         if trace.kind_at(i) == "update":

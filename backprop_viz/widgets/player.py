@@ -13,6 +13,8 @@ from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import Trace
 from backprop_viz.text.words import phase_key, words
 from backprop_viz.widgets.predict import PredictPanel, mode_of
+from backprop_viz.trace.replay import leaf_id
+from backprop_viz.widgets.editor import ValueEditors
 
 __all__ = ["BackpropPlayer"]
 
@@ -94,6 +96,11 @@ class BackpropPlayer(widgets.VBox):
     first(), last(), goto(k), next_pass(), previous_pass(), goto_pass(p), play() and pause();
     `index` is the step shown.
 
+    Edit mode (`editable=True`): a box per input and parameter leaf (and a slider for a number);
+    a new value replays the trace (`set_value(name, value)` from code), so `trace` is then the
+    replayed one: the picture keeps its layout, the step stays, and caption, table and picture show
+    the new numbers. A trace with training steps cannot be replayed: the editors say so.
+
     Predict mode (`predict=True`; `predict="all"` asks for forward values too): before the player
     shows a backward step (or the seed) it asks for the number that step produces, upstream ×
     local; `predict(text)` (the box, Enter or the check button) returns True (right: the step is
@@ -105,12 +112,13 @@ class BackpropPlayer(widgets.VBox):
     """
 
     def __init__(self, trace, lang="en", *, start=0, speed=2, rankdir="LR", max_nodes=None, focus=None,
-                 predict=False):
+                 predict=False, editable=False):
         w = words(lang)
         self._predict = PredictPanel(mode_of(predict), lang, w, _button)
         if speed not in SPEEDS:
             raise ValueError(f"speed must be one of {', '.join(map(str, SPEEDS))} steps per second, not {speed!r}.")
         self.lang, self._w = lang, w
+        self._editors = ValueEditors(w, self._on_editor_change) if editable else None
         self._frame_options = {"rankdir": rankdir, "lang": lang}
         if max_nodes is not None:
             self._frame_options["max_nodes"] = max_nodes
@@ -168,6 +176,10 @@ class BackpropPlayer(widgets.VBox):
                           layout=widgets.Layout(justify_content="space-between", flex_flow="row wrap")),
                           self.note, self.frame, *self._predict.shown, self.caption, self.table])
         self.add_class("bpv-player")
+        if self._editors is not None:  # edit mode: the editors just above the picture
+            kids = list(self.children)
+            kids.insert(kids.index(self.note), self._editors)
+            self.children = kids
         for name, css in (("first_button", "first"), ("back_button", "back"), ("next_button", "next"),
                           ("last_button", "last"), ("play_control", "play"), ("speed", "speed"), ("slider", "slider"),
                           ("pass_select", "pass"), ("prev_pass_button", "prev-pass"),
@@ -208,8 +220,36 @@ class BackpropPlayer(widgets.VBox):
             self._quiet = False
         self._pass_box.layout.display = "flex" if trace.passes > 1 else "none"
         self._show_note()
+        if self._editors is not None:
+            self._editors.show(trace)
         self._show(start)
         return self
+
+    # ---- edit mode ----
+    def set_value(self, name, value):
+        """Give the input or parameter `name` (its label or node id) a new value: `trace` becomes
+        trace.replay({name: value}), every value and gradient computed again; the picture keeps its
+        layout and the player stays on the step it shows. A KeyError names the leaves one can change."""
+        from backprop_viz.render import frames
+
+        nid = leaf_id(self.trace, name)
+        new = self.trace.replay({nid: value})
+        k = self.index
+        self.trace = new
+        self.frames = frames(new, **self._frame_options)  # the same structure: the same layout, no dot run
+        self._show_note()
+        self._show(k)
+        if self._editors is not None:
+            self._editors.sync(new, nid)
+            self._editors.say(self._w["ed_changed"].format(name=new.name(nid), value=fmt(new.initial(nid))))
+        return self
+
+    def _on_editor_change(self, nid, value):
+        try:
+            self.set_value(nid, value)
+        except (ValueError, TypeError) as e:  # the sentence of the refusal, where the student typed
+            self._editors.say(self._w["ed_failed"].format(reason=str(e)), "#b35900")
+            self._editors.sync(self.trace, nid)
 
     def _show_note(self):
         """The trace's note (trace.note(lang)), above the picture, when it has one: e.g. which nodes'
