@@ -29,7 +29,7 @@ from .optim import _unrecorded
 
 __all__ = [
     "Cost", "Gradients", "backprop", "finite_differences", "path_gradients", "count_paths",
-    "path_cost", "CostRow", "CostTable", "cost_table",
+    "path_cost", "CostRow", "CostTable", "cost_table", "StepCount", "StepCounts", "step_counts",
 ]
 
 
@@ -348,3 +348,80 @@ def cost_table(widths=(2, 4, 8), depths=(1, 2, 4, 8), n_in=2, activation="tanh",
                 fd = Cost(2 * len(params), 2 * len(params) * nodes)
                 table.append(CostRow(width, depth, len(params), nodes, edges, bp, fd, path_cost(loss, params)))
     return table
+
+
+# ---- backprop and the path-by-path method, step by step on one recorded graph
+
+from .text.words import STEP_COUNTS as _STEP_WORDS  # noqa: E402
+
+
+class StepCount(NamedTuple):
+    """After backward step `step` (a player's step number) along the edge child → parent: the
+    multiplications backprop has done so far, and those the path-by-path method would have done
+    for the same numbers."""
+
+    step: int
+    child: int
+    parent: int
+    backprop: int
+    paths: int
+
+
+class StepCounts(list):
+    """A list of StepCount that prints as a table (text, and HTML in a notebook), in `lang`."""
+
+    lang = "en"
+    trace = None
+
+    def _cells(self):
+        for r in self:
+            yield (str(r.step), f"{self.trace.name(r.child)} → {self.trace.name(r.parent)}", f"{r.backprop:,}",
+                   f"{r.paths:,}")
+
+    def __str__(self):
+        head = _STEP_WORDS[self.lang][0]
+        rows = [head] + list(self._cells())
+        widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
+        return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows)
+
+    def _repr_html_(self):
+        import html
+
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in _STEP_WORDS[self.lang][0])
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+                       for cells in self._cells())
+        return (f"<table><caption>{html.escape(_STEP_WORDS[self.lang][1])}</caption><thead><tr>{head}</tr></thead>"
+                f"<tbody>{body}</tbody></table>")
+
+
+def step_counts(trace, pass_index=0, lang="en"):
+    """Per backward step of one pass of a Trace, the running count of multiplications of both methods.
+
+    Backprop: one per step, ∂L/∂parent += ∂L/∂child · ∂child/∂parent, with ∂L/∂child already known
+    (computed once, re-used for every parent of child). Path by path, nothing is re-used: the same
+    number is the sum over every path L → … → child → parent of the product of its local
+    derivatives, a path of k edges costing k multiplications (from dL/dL = 1, as backprop's first
+    edges). With P(c) paths from L to c of E(c) edges in all, that step costs E(c) + P(c)."""
+    if lang not in _STEP_WORDS:
+        raise ValueError(f"lang must be 'en' or 'ko', not {lang!r}.")
+    out = StepCounts()
+    out.lang, out.trace = lang, trace
+    if not len(trace):
+        return out
+    start, stop = trace.pass_range(pass_index)
+    backprop = paths = 0
+    count = length = None
+    for i, ev in trace.events_between(start, stop):
+        if ev.kind == "seed":  # a new backward run: paths from its loss, by one sweep down the ids
+            count, length = {ev.node: 1}, {ev.node: 0}
+            for v in range(ev.node, -1, -1):  # a node's inputs were met before it: lower ids
+                c = count.get(v, 0)
+                if c:
+                    for p in trace.parents(v):
+                        count[p] = count.get(p, 0) + c
+                        length[p] = length.get(p, 0) + length[v] + c
+        elif ev.kind == "backward" and count is not None:
+            backprop += 1
+            paths += length.get(ev.child, 0) + count.get(ev.child, 0)
+            out.append(StepCount(i + 1, ev.child, ev.node, backprop, paths))
+    return out

@@ -193,3 +193,62 @@ def test_cost_table_speaks_korean():
     assert f"{table[0].backprop.operations:,}" in html
     with pytest.raises(ValueError, match="lang must be"):
         naive.cost_table(widths=(2,), depths=(1,), lang="fr")
+
+
+# ---- step_counts: backprop and the path-by-path method, step by step on one recorded graph
+
+
+def _recorded_mlp():
+    from backprop_viz import record
+
+    with record() as t:
+        model = nn.MLP(2, [3, 3, 1], seed=0)
+        loss = (model([0.5, -1.0]) - 1.0) ** 2
+        loss.backward()
+    return t, loss, model
+
+
+def test_step_counts_of_a_chain():
+    from backprop_viz import record
+
+    a = Value(0.5, "a")
+    with record() as t:
+        b = (a * 2.0).tanh()
+        b.label = "b"
+        c = b.exp()
+        c.label = "c"
+        L = c * 3.0
+        L.label = "L"
+        L.backward()
+    counts = naive.step_counts(t)
+    # a chain: backprop 1, 2, 3, 4; path by path the k-th step walks a path of k edges again
+    assert [r.backprop for r in counts] == [1, 2, 3, 4]
+    assert [r.paths for r in counts] == [1, 3, 6, 10]
+    assert [t.event(r.step - 1).kind for r in counts] == ["backward"] * 4
+
+
+def test_step_counts_diverge_and_agree_with_path_cost():
+    t, loss, model = _recorded_mlp()
+    counts = naive.step_counts(t)
+    assert len(counts) == sum(1 for _, _ in t.events_between(0, len(t), "backward"))
+    assert [r.backprop for r in counts] == list(range(1, len(counts) + 1))
+    assert all(r.paths >= r.backprop for r in counts) and counts[-1].paths > 10 * counts[-1].backprop
+    assert all(x.paths <= y.paths for x, y in zip(counts, counts[1:]))
+    # the steps into the parameters cost, path by path, exactly what path_cost counts
+    params = {t.node(n).id for n in range(t.num_nodes) if t.kind(n) == "parameter"}
+    into_params, before = 0, 0
+    for r in counts:
+        if r.parent in params:
+            into_params += r.paths - before
+        before = r.paths
+    assert into_params == naive.path_cost(loss, model.parameters()).multiplications
+    assert counts[-1].backprop == naive.backprop(loss, model.parameters()).cost.multiplications
+
+
+def test_step_counts_table_in_both_languages():
+    t, _, _ = _recorded_mlp()
+    en, ko = naive.step_counts(t), naive.step_counts(t, lang="ko")
+    assert "backprop" in str(en) and "→" in str(en) and "<table>" in en._repr_html_()
+    assert "역전파" in str(ko) and "경로별" in ko._repr_html_()
+    with pytest.raises(ValueError, match="lang"):
+        naive.step_counts(t, lang="fr")
