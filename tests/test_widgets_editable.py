@@ -121,3 +121,43 @@ def test_a_player_without_edit_mode_has_no_editors():
     p = BackpropPlayer(neuron())
     assert p._editors is None
     assert not any(type(c).__name__ == "ValueEditors" for c in p.children)
+
+
+def test_descent_starts_again_from_a_typed_theta0():
+    from backprop_viz import GradientDescentView, nn
+
+    X = np.linspace(-1.0, 1.0, 20)[:, None]
+    y = 2.0 * X[:, 0] + 0.5
+    v = GradientDescentView(nn.LinearRegression(w=-1.0, b=2.0), X, y, lr=0.1, sample=None, lang="ko")
+    assert len(v.start_boxes) == 2 and HANGUL.search(v.start_boxes[0].tooltip)
+    v.run(5)
+    v.set_start((3.0, -2.0))
+    assert v.t == 0 and list(v._theta()) == [3.0, -2.0] and np.array_equal(v.thetas[0], [3.0, -2.0])
+    assert (v.start_boxes[0].value, v.start_sliders[1].value) == (3.0, -2.0)
+    v.start_sliders[1].value = 1.0  # a slider moves θ_0 too
+    assert list(v._theta()) == [3.0, 1.0] and v.start_boxes[1].value == 1.0
+    v.start_boxes[0].value = 40.0  # beyond the slider and the view: both widen to hold it
+    assert v.start_sliders[0].max >= 40.0 and v._inside(np.array([[40.0, 1.0]]))
+    v.run(3)
+    v.reset()  # reset goes back to the new θ_0
+    assert list(v._theta()) == [40.0, 1.0] and v.t == 0
+    first = v.losses[0]
+    v.set_start((2.0, 0.5))  # the minimum: the loss is 0
+    assert v.losses[0] < first and v.losses[0] < 1e-20
+    with pytest.raises(ValueError, match="2 numbers"):
+        v.set_start([1.0])
+    with pytest.raises(ValueError, match="finite"):
+        v.set_start([float("nan"), 1.0])
+
+
+def test_descent_view_of_a_bigger_model_has_no_start_boxes_but_set_start():
+    from backprop_viz import GradientDescentView, nn
+
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([1.0, 0.0, 1.0])
+    model = nn.LogisticRegression(n_in=2)
+    v = GradientDescentView(model, X, y, loss="bce", lr=0.1, sample=None)
+    assert not hasattr(v, "start_boxes")
+    n = model.num_parameters()
+    v.set_start(np.ones(n))
+    assert np.array_equal(v._theta(), np.ones(n))

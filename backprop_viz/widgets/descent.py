@@ -173,6 +173,10 @@ class GradientDescentView(widgets.VBox):
     with the path θ_0, θ_1, …, and the graph of the current step for one sample (`sample`: its
     index, "auto" for small models, None for none). A loss that stops being finite or grows
     `explode` times above max(L(θ_0), 1) stops the run with a message.
+
+    set_start(θ) starts again from another θ_0. For a two-parameter model a box and a slider per
+    parameter set θ_0 too: the landscape is a picture (an Image widget has no click events), so θ_0
+    is typed or slid there rather than dragged on it.
     """
 
     def __init__(self, model, X, y, loss="mse", lr=0.1, *, steps=100, sample="auto", lang="en",
@@ -269,6 +273,8 @@ class GradientDescentView(widgets.VBox):
             widgets.HBox(pictures, layout=widgets.Layout(flex_flow="row wrap")),
             self.params_table,
         ]
+        if self._two:  # θ_0 typed or slid, beside the landscape (see set_start)
+            children.insert(children.index(self.params_table), self._start_controls(w))
         if sample is not None:
             trace = self._sample_trace()
             try:
@@ -359,6 +365,80 @@ class GradientDescentView(widgets.VBox):
             first = float(self.loss(self.model(self.X), self.y).data)
         self._restart(first)
         return self
+
+    def set_start(self, theta):
+        """Start again from θ_0 = theta: one number per parameter entry, in parameters() order (for a
+        line, (w, b)). Stops any run, goes back to step 0 there; the landscape's view moves only when
+        θ_0 is outside it (and was not given as landscape_lims)."""
+        n = sum(np.size(d) for d in self._start)
+        try:
+            flat = np.asarray(theta, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise TypeError(f"set_start() takes {n} numbers (θ_0, one per parameter entry), not {theta!r}.") from None
+        if flat.size != n:
+            raise ValueError(f"set_start() takes {n} numbers (θ_0, one per parameter entry), not {flat.size}.")
+        if not np.isfinite(flat).all():
+            raise ValueError(f"θ_0 must be finite numbers, not {flat.tolist()}.")
+        start, k = [], 0
+        for d in self._start:
+            size = np.size(d)
+            start.append(float(flat[k]) if type(d) is float else flat[k:k + size].reshape(np.shape(d)).copy())
+            k += size
+        self._start = start
+        if self._two and not self._fixed_lims and not self._inside(flat[None, :]):
+            self._lims = None  # _restart frames the landscape around descent from the new θ_0
+        self.reset()
+        self._show_start()
+        return self
+
+    def _start_controls(self, w):
+        """A FloatText and a FloatSlider per entry of θ_0 (two-parameter models)."""
+        self._fixed_lims = self._lims is not None
+        names = [f"{p.label or f'θ{i}'}[{j}]" if np.size(p.data) > 1 else (p.label or f"θ{i}")
+                 for i, p in enumerate(self.params) for j in range(np.size(p.data))]
+        theta = self._theta()
+        self.start_boxes, self.start_sliders = [], []
+        self._start_quiet = False
+        for i, (name, v) in enumerate(zip(names, theta)):
+            tip = w["gd_start_tip"].format(name=name)
+            r = float(max(3.0, math.ceil(2.0 * abs(v))))
+            box = widgets.FloatText(value=float(v), description=f"{name}₀", tooltip=tip,
+                                    style={"description_width": "auto"}, layout=widgets.Layout(width="150px"))
+            slider = widgets.FloatSlider(value=float(v), min=-r, max=r, step=r / 300, readout_format=".3g",
+                                         continuous_update=False, tooltip=tip, layout=widgets.Layout(width="260px"))
+            for control in (box, slider):
+                control.observe(lambda ch, i=i: self._on_start_change(i, ch["new"]), names="value")
+            self.start_boxes.append(box)
+            self.start_sliders.append(slider)
+        rows = [widgets.HBox([b, s], layout=widgets.Layout(align_items="center"))
+                for b, s in zip(self.start_boxes, self.start_sliders)]
+        note = widgets.HTML(f'<span style="color:#6b6b6b">{html.escape(w["gd_start_note"])}</span>')
+        box = widgets.VBox([note, *rows])
+        box.add_class("bpv-gd-start")
+        return box
+
+    def _on_start_change(self, i, value):
+        if self._start_quiet or not math.isfinite(value):
+            return
+        theta = np.concatenate([np.ravel(d) for d in self._start])
+        theta[i] = value
+        self.set_start(theta)
+
+    def _show_start(self):
+        """θ_0 in its boxes and sliders (a slider's range widens to hold a number typed beyond it)."""
+        if not self._two:
+            return
+        self._start_quiet = True
+        try:
+            for v, box, slider in zip(np.concatenate([np.ravel(d) for d in self._start]), self.start_boxes,
+                                      self.start_sliders):
+                v = float(v)
+                if not slider.min <= v <= slider.max:
+                    r = float(max(3.0, math.ceil(2.0 * abs(v))))
+                    slider.min, slider.max, slider.step = -r, r, r / 300
+                slider.value = box.value = v
+        finally:
+            self._start_quiet = False
 
     # ---- the work ----
     def _run(self, n):
