@@ -216,7 +216,7 @@ WORDS = {
         "ed_none": "이 기록에는 바꿀 입력이나 매개변수가 없습니다.",
         "ed_failed": "이 값으로는 그래프를 다시 계산할 수 없습니다: {reason}",
         "gd_start": "시작점", "gd_start_tip": "{name}의 시작점 θ₀입니다. 바꾸면 0단계로 돌아가 그곳에서부터 내려갑니다",
-        "gd_start_note": "시작점 θ₀ 값을 입력하거나 슬라이더를 움직이면 그곳에서부터 경사 하강법을 다시 시작합니다.",
+        "gd_start_note": "시작점 θ₀를 입력하거나 슬라이더를 움직이면 그곳에서부터 경사 하강법을 다시 시작합니다.",
         "back": "이전", "back_tip": "한 단계 뒤로",
         "next": "다음", "next_tip": "한 단계 앞으로",
         "last": "마지막", "last_tip": "마지막 단계로",
@@ -520,7 +520,6 @@ def _templates(table):
 
 WORDS, PICTURE, SENTENCES, PAGE, PLOTS, COST_TABLE = map(_templates, (WORDS, PICTURE, SENTENCES, PAGE, PLOTS,
                                                                      COST_TABLE))
-STEP_COUNTS = _templates(STEP_COUNTS)
 
 
 def check_lang(lang):
@@ -543,6 +542,7 @@ STEP_COUNTS = {
            "곱셈 횟수 누적: 역전파는 ∂L/∂child를 다시 쓰고, 경로별 방법은 손실에서 오는 모든 경로를 따라 "
            "처음부터 다시 곱합니다"),
 }
+STEP_COUNTS = _templates(STEP_COUNTS)
 
 
 def phase_key(snapshot):
