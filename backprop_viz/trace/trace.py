@@ -346,4 +346,3 @@ class Trace:
         every value and gradient recomputed (see replay.py)."""
         from backprop_viz.trace.replay import replay
         return replay(self, values)
-
