@@ -7,7 +7,7 @@ import hashlib
 from array import array
 
 from backprop_viz.export.common import LANGS, _bare_svg, _check_lang, _check_path, _check_steps, _check_trace, _svg_frames
-from backprop_viz.text.words import PAGE, phase_key
+from backprop_viz.text.words import PAGE, WORDS, phase_key
 
 __all__ = ["export_html"]
 
@@ -78,7 +78,8 @@ def _edits(prev, cur):
     return [[i1, i2 - i1, *cur[j1:j2]] for tag, i1, i2, j1, j2 in reversed(ops) if tag != "equal"]
 
 
-def export_html(trace, path, lang="en", *, steps=None, title=None, start=0, max_frames=5000, focus=None):
+def export_html(trace, path, lang="en", *, steps=None, title=None, start=0, max_frames=5000, focus=None,
+                predict=False):
     """Write one self-contained HTML page that steps through the trace: every frame of
     frames(trace), captions in English and Korean (switchable), first/previous/play/next/last
     buttons, a slider and arrow keys. It needs no server and no network (it opens from file://).
@@ -86,7 +87,11 @@ def export_html(trace, path, lang="en", *, steps=None, title=None, start=0, max_
     lang: the language of the pictures and the page's first language ("en" or "ko"; captions and
     buttons switch); steps: which snapshots to include (default all, 0..len(trace)); start: the
     position shown first; max_frames: more frames than this are refused with a hint to pass steps;
-    focus: a label or node id, to draw only the paths from that value to the loss (see frames()).
+    focus: a label or node id, to draw only the paths from that value to the loss (see frames());
+    predict: True (the seed and backward steps) or "all" (forward values too), as
+    BackpropPlayer(predict=...): the page asks for each such step's number before showing it and
+    checks it in JavaScript (the expected numbers are in the page), with the same feedback, hint,
+    reveal button and score; steps up to `start` count as shown.
     Frames share most of their SVG, so the page stores each distinct SVG group once and every
     frame as the few groups it changes. Returns the path written."""
     _check_trace(trace, "export_html")
@@ -118,6 +123,7 @@ def export_html(trace, path, lang="en", *, steps=None, title=None, start=0, max_
         for code in LANGS:
             captions[code].append(snap.caption(code, fmt="text"))
         del snap
+    asks = _asks(trace, chosen, predict)
     tags, chunks, first, edits = dedup.result()
     del dedup
     data = {
@@ -125,10 +131,37 @@ def export_html(trace, path, lang="en", *, steps=None, title=None, start=0, max_
         "interval": PLAY_INTERVAL_MS, "tags": tags, "chunks": chunks, "first": first, "edits": edits,
         "phases": phases, "kinds": kinds, "pass": passes, "captions": captions,
     }
+    if asks is not None:
+        data["predict"] = asks
+        data["predict_ui"] = {code: {k[3:]: str(v) for k, v in WORDS[code].items() if k.startswith("pr_")}
+                              for code in LANGS}
     if title is None:
         title = PAGE[lang]["title"]
     write_page(path, title, lang, data)
     return path
+
+
+def _asks(trace, chosen, predict):
+    """Per exported step, what the page asks before showing it (None: nothing): the expected
+    number and, in each language, the question, what to multiply, the hint and what to say when
+    it is right or shown. None when predict is off."""
+    from backprop_viz.text.captions import asked, predict_mode, prediction
+
+    mode = predict_mode(predict)
+    if mode is None:
+        return None
+    asks = []
+    for k in chosen:
+        ask = None
+        if k > 0 and asked(trace, k - 1, mode):
+            by_lang = {code: prediction(trace, k - 1, code) for code in LANGS}
+            if by_lang["en"] is not None:
+                ask = {"x": by_lang["en"].expected,
+                       **{part: {code: str(getattr(p, part)() if callable(getattr(p, part)) else getattr(p, part))
+                                 for code, p in by_lang.items()}
+                          for part in ("question", "advice", "hint", "right", "revealed")}}
+        asks.append(ask)
+    return asks
 
 
 # -- GIF ----------------------------------------------------------------------------------

@@ -42,6 +42,13 @@ button[aria-pressed="true"] { border-color: var(--accent); box-shadow: inset 0 0
 #bpv-figure svg { display: block; margin: 0 auto; }
 .bpv-keys { font-size: .85rem; opacity: .75; margin: 6px 0 0; }
 .bpv-error { color: #b00020; }
+#bpv-predict { border-left: 4px solid var(--accent); padding: 4px 10px; margin: 6px 0; }
+#bpv-predict[hidden] { display: none; }
+#bpv-pq { font-weight: 600; margin: 0 0 4px; }
+#bpv-pin { font: inherit; padding: 4px 8px; width: 12em; border: 1px solid var(--line); border-radius: 6px;
+           background: var(--panel); color: var(--fg); }
+#bpv-pfeedback { margin: 4px 0 0; min-height: 1.4em; }
+#bpv-pfeedback.bpv-right { color: #007a4d; } #bpv-pfeedback.bpv-wrong { color: #b30000; }
 """
 
 # The player. Frames arrive as `chunks` (unique SVG pieces, each a list of ids into `tags`, the unique
@@ -133,6 +140,7 @@ _JS = r"""
       b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
     });
     if (cur >= 0) words(cur);
+    predictTexts();
   }
   function words(f) {
     var t = UI[lang], step = D.steps[f];
@@ -142,14 +150,86 @@ _JS = r"""
       (D.passes > 1 ? " · " + t.pass + " " + (D.pass[f] + 1) + " " + t.of + " " + D.passes : "");
     $("bpv-caption").textContent = D.captions[lang][f];
   }
+  // Predict mode: D.predict[f] is what to ask before frame f is shown (null: nothing). Frames are
+  // revealed in order, as in the notebook player: every move stops just before the first frame
+  // still to predict; frames already revealed are passed freely.
+  var P = D.predict || null, PU = D.predict_ui || null, done = {}, tries = {}, right = 0, asked = 0;
+  var lastAnswer = null;
+  function frontier() {
+    if (!P) return n;
+    for (var j = 0; j < n; j++) if (P[j] && !done[j] && j > D.start) return j;
+    return n;
+  }
+  function allowed(f) { var fr = frontier(); return f >= fr ? fr - 1 : f; }
+  function pending() { var fr = frontier(); return fr < n && cur === fr - 1 ? fr : -1; }
+  function say(text, cls) { var fb = $("bpv-pfeedback"); fb.textContent = text; fb.className = cls || ""; }
+  function predictTexts() {
+    if (!P) return;
+    var u = PU[lang], k = pending();
+    $("bpv-pin").setAttribute("aria-label", u.answer); $("bpv-pin").title = u.answer_tip;
+    $("bpv-pin-label").textContent = u.answer;
+    $("bpv-pcheck").textContent = u.check; $("bpv-pcheck").title = u.check_tip;
+    $("bpv-preveal").textContent = u.reveal; $("bpv-preveal").title = u.reveal_tip;
+    $("bpv-pscore").textContent = u.score.replace("{right}", right).replace("{asked}", asked);
+    $("bpv-pq").textContent = k >= 0 ? P[k].question[lang] : (frontier() >= n ? u.done : "");
+    $("bpv-pin").disabled = $("bpv-pcheck").disabled = $("bpv-preveal").disabled = k < 0;
+  }
+  function readNumber(text) {
+    var s = String(text).trim().replace(/[\u2212\u2013]/g, "-").replace(/\s+/g, "");
+    var num = "[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][-+]?\\d+)?";
+    var m = new RegExp("^(" + num + ")(?:/(" + num + "))?$").exec(s);
+    if (!m) return null;
+    var x = Number(m[1]);
+    if (m[2] !== undefined) { var d = Number(m[2]); if (d === 0) return null; x = x / d; }
+    return isFinite(x) ? x : null;
+  }
+  function check() {
+    var k = pending(), u = PU[lang];
+    if (k < 0) return null;
+    var text = $("bpv-pin").value, x = readNumber(text);
+    if (x === null) {
+      say(text.trim() ? u.not_number_page : u.empty_page, "bpv-wrong");
+      return null;
+    }
+    if (lastAnswer && lastAnswer[0] === k && lastAnswer[1] === x) return lastAnswer[2];
+    var a = P[k], e = a.x, ok = Math.abs(x - e) <= 0.01 * Math.max(1, Math.abs(e));
+    if (!tries[k]) { tries[k] = 0; asked++; }
+    if (ok) {
+      right++; done[k] = true; $("bpv-pin").value = "";
+      show(k);
+      say(a.right[lang], "bpv-right");
+    } else {
+      tries[k]++;
+      var sign = e !== 0 && Math.abs(x + e) <= 1e-9 * Math.max(1, Math.abs(e));
+      say((sign ? u.sign_page : u.not_page + " " + a.advice[lang]) + (tries[k] >= 2 ? " " + a.hint[lang] : ""),
+          "bpv-wrong");
+    }
+    lastAnswer = [k, x, ok];
+    predictTexts();
+    return ok;
+  }
+  function reveal() {
+    var k = pending();
+    if (k < 0) return;
+    done[k] = true; $("bpv-pin").value = "";
+    show(k);
+    say(P[k].revealed[lang], "");
+    predictTexts();
+  }
   function show(f) {
     f = Math.max(0, Math.min(n - 1, f | 0));
+    if (P && allowed(f) !== f) {
+      f = allowed(f);
+      if (timer) stop();
+      if (f === cur) say(PU[lang].blocked, "");
+    } else if (P && f !== cur) { say("", ""); lastAnswer = null; }
     if (f !== cur) { cur = f; drawFrame(f); }
     slider.value = String(f);
     words(f);
     $("bpv-first").disabled = $("bpv-prev").disabled = f === 0;
     $("bpv-next").disabled = $("bpv-last").disabled = f === n - 1;
     document.body.dataset.frame = String(f);
+    predictTexts();
   }
   function stop() { if (timer) { clearInterval(timer); timer = null; } playBtn.setAttribute("aria-pressed", "false"); texts(); }
   function play() {
@@ -176,6 +256,10 @@ _JS = r"""
     if (e.altKey || e.ctrlKey || e.metaKey) return;
     var tag = (e.target.tagName || "").toLowerCase();
     if (tag === "select" || (tag === "input" && e.target.type === "range")) return;  // native keys
+    if (tag === "input" && e.target.type === "text") {  // the prediction box: Enter checks it
+      if (e.key === "Enter") { check(); e.preventDefault(); }
+      return;
+    }
     var go = {ArrowRight: 1, ArrowDown: 1, PageDown: 1, ArrowLeft: -1, ArrowUp: -1, PageUp: -1};
     if (e.key in go) { stop(); show(cur + go[e.key]); }
     else if (e.key === "Home") { stop(); show(0); }
@@ -184,6 +268,11 @@ _JS = r"""
     else return;
     e.preventDefault();
   });
+  if (P) {
+    $("bpv-predict").hidden = false;
+    $("bpv-pcheck").addEventListener("click", check);
+    $("bpv-preveal").addEventListener("click", reveal);
+  }
   slider.max = String(n - 1);
   texts();
   show(D.start);
@@ -216,6 +305,11 @@ def _body(title, lang):
 </div>
 <p id="bpv-phase"></p>
 <p id="bpv-caption" aria-live="polite"></p>
+<div id="bpv-predict" hidden><p id="bpv-pq" aria-live="polite"></p>
+<label><span id="bpv-pin-label"></span> <input id="bpv-pin" type="text" inputmode="decimal" autocomplete="off"
+placeholder="-3, 0.5, 1/4"></label> <button id="bpv-pcheck" type="button"></button>
+<button id="bpv-preveal" type="button"></button> <span id="bpv-pscore"></span>
+<p id="bpv-pfeedback" aria-live="polite"></p></div>
 <figure id="bpv-figure" class="bpv-fit"></figure>
 <p id="bpv-keys" class="bpv-keys"></p>
 <noscript><p>{html.escape(t["noscript"])}</p></noscript>

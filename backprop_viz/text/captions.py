@@ -14,7 +14,7 @@ from backprop_viz.text.numbers import fmt as fmt_number
 from backprop_viz.text.words import SENTENCES, WORDS
 from backprop_viz.trace.events import ArraySummary
 
-__all__ = ["caption", "LANGS", "upstream_uses", "Prediction", "prediction"]
+__all__ = ["caption", "LANGS", "upstream_uses", "Prediction", "prediction", "predict_mode", "asked"]
 
 LANGS = ("en", "ko")
 
@@ -324,7 +324,11 @@ class Prediction(NamedTuple):
         shown = fmt_number(x)
         if truth != 0 and math.isclose(x, -truth, rel_tol=1e-9, abs_tol=1e-12):
             return words["pr_sign"].format(given=shown)
-        return words[f"pr_wrong_{self.kind}"].format(given=shown, **self.fields)
+        return f'{words["pr_not"].format(given=shown)} {self.advice()}'
+
+    def advice(self):
+        """What to multiply (or compute) for this step, without any number."""
+        return WORDS[self.lang][f"pr_wrong_{self.kind}"].format(**self.fields)
 
     def right(self):
         return WORDS[self.lang]["pr_right"].format(formula=self.formula, answer=fmt_number(self.expected))
@@ -394,3 +398,25 @@ def prediction(trace, i, lang="en"):
     return Prediction("backward", wide["pr_backward"].format(child=c, parent=p, formula=formula), expected, formula,
                       wide["pr_hint_backward"].format(rule=rule, up=up, upv=fmt_number(ev.upstream)), lang,
                       {"up": up, "local": d_local})
+
+
+_MODES = {False: None, None: None, True: "backward", "backward": "backward", "all": "all"}
+
+
+def predict_mode(predict):
+    """'backward' (predict=True), 'all' (forward steps too) or None (off); a ValueError otherwise."""
+    if isinstance(predict, (bool, str, type(None))) and predict in _MODES:
+        return _MODES[predict]
+    raise ValueError(f"predict must be False, True (backward steps) or 'all' (forward steps too), not {predict!r}.")
+
+
+def asked(trace, i, mode):
+    """True when predict mode `mode` asks for event i's number: the seed and backward steps (and in
+    mode 'all' the forward steps), when that number is one float (array steps are shown as usual)."""
+    kind = trace.kind_at(i)
+    if mode is None or kind not in (("seed", "backward", "forward") if mode == "all" else ("seed", "backward")):
+        return False
+    ev = trace.event(i)
+    if kind == "forward" and not trace.parents(ev.node):
+        return False
+    return type(ev.contribution if kind == "backward" else ev.value) is float

@@ -182,13 +182,14 @@ WORDS = {
         "pr_seed": "Backward starts at the loss {root}. What is {formula}?",
         "pr_forward": "What value does {out} take? {formula} = ?",
         "pr_right": "Right! {formula} = {answer}.",
-        "pr_wrong_backward": "Not quite: {given} is not it. Multiply the upstream gradient {up} by the local "
-                             "derivative {local}. Try again.",
-        "pr_wrong_seed": "Not quite: {given} is not it. How much does {root} change when {root} changes by a "
-                         "little? Try again.",
-        "pr_wrong_forward": "Not quite: {given} is not it. Compute {definition} with the values of the inputs. "
-                            "Try again.",
+        "pr_not": "Not quite: {given} is not it.", "pr_not_page": "Not quite.",
+        "pr_wrong_backward": "Multiply the upstream gradient {up} by the local derivative {local}. Try again.",
+        "pr_wrong_seed": "How much does {root} change when {root} changes by a little? Try again.",
+        "pr_wrong_forward": "Compute {definition} with the values of the inputs. Try again.",
         "pr_sign": "Not quite: {given} has the wrong sign. Check the signs of the factors.",
+        "pr_sign_page": "Not quite: the sign is wrong. Check the signs of the factors.",
+        "pr_not_number_page": "That is not a number. Type a number such as -3, 0.5 or 1/4.",
+        "pr_empty_page": "Type your prediction first (a number such as -3 or 0.5).",
         "pr_hint_backward": "Hint: {rule}; multiply the upstream gradient {up} = {upv} by it.",
         "pr_hint_seed": "Hint: anything changes exactly as much as itself, so the rate is the same number "
                         "for every loss.",
@@ -331,13 +332,14 @@ WORDS = {
         "pr_seed": "역전파는 손실 {root}에서 시작합니다. {formula:은} 얼마입니까?",
         "pr_forward": "{out:은} 어떤 값이 됩니까? {formula} = ?",
         "pr_right": "정답입니다! {formula} = {answer}.",
-        "pr_wrong_backward": "아쉽습니다. {given:은} 답이 아닙니다. 위에서 온 기울기 {up}에 국소 미분 {local:을} "
-                             "곱하십시오. 다시 해 보십시오.",
-        "pr_wrong_seed": "아쉽습니다. {given:은} 답이 아닙니다. {root:이} 조금 변하면 {root:은} 얼마나 변합니까? "
-                         "다시 해 보십시오.",
-        "pr_wrong_forward": "아쉽습니다. {given:은} 답이 아닙니다. 입력값으로 {definition:을} 계산하십시오. "
-                            "다시 해 보십시오.",
+        "pr_not": "아쉽습니다. {given:은} 답이 아닙니다.", "pr_not_page": "아쉽습니다.",
+        "pr_wrong_backward": "위에서 온 기울기 {up}에 국소 미분 {local:을} 곱하십시오. 다시 해 보십시오.",
+        "pr_wrong_seed": "{root:이} 조금 변하면 {root:은} 얼마나 변합니까? 다시 해 보십시오.",
+        "pr_wrong_forward": "입력값으로 {definition:을} 계산하십시오. 다시 해 보십시오.",
         "pr_sign": "아쉽습니다. {given:은} 부호가 반대입니다. 곱하는 값들의 부호를 확인하십시오.",
+        "pr_sign_page": "아쉽습니다. 부호가 반대입니다. 곱하는 값들의 부호를 확인하십시오.",
+        "pr_not_number_page": "숫자가 아닙니다. -3, 0.5, 1/4처럼 숫자를 입력하십시오.",
+        "pr_empty_page": "먼저 예측한 값을 입력하십시오 (예: -3, 0.5).",
         "pr_hint_backward": "힌트: {rule}. 위에서 온 기울기 {up} = {upv}에 이 값을 곱하십시오.",
         "pr_hint_seed": "힌트: 어떤 값이든 자기 자신만큼 변하므로, 어느 손실이든 이 값은 같습니다.",
         "pr_hint_forward": "힌트: {values}일 때 {definition}.",

@@ -8,19 +8,11 @@ import importlib
 
 import ipywidgets as widgets
 
-from backprop_viz.text.captions import prediction
+from backprop_viz.text.captions import asked, predict_mode as mode_of, prediction
 
-__all__ = ["PredictPanel", "MODES"]
+__all__ = ["PredictPanel", "mode_of"]
 
-MODES = {False: None, None: None, True: "backward", "backward": "backward", "all": "all"}
 TOLERANCE = 0.01  # relative, as the quiz: 0.333 for 1/3 is right; 1 % of 1 at least near 0
-
-
-def mode_of(predict):
-    """'backward' (predict=True), 'all' (forward steps too) or None (off); a ValueError otherwise."""
-    if isinstance(predict, (bool, str, type(None))) and predict in MODES:
-        return MODES[predict]
-    raise ValueError(f"predict must be False, True (backward steps) or 'all' (forward steps too), not {predict!r}.")
 
 
 class PredictPanel:
@@ -65,10 +57,7 @@ class PredictPanel:
         self.steps = []  # step numbers k (snapshot after event k - 1) whose number is asked
         self._questions = {}
         if trace is not None and self.mode:
-            kinds = ("seed", "backward", "forward") if self.mode == "all" else ("seed", "backward")
-            for i in range(len(trace)):
-                if trace.kind_at(i) in kinds and _one_number(trace.event(i)):
-                    self.steps.append(i + 1)
+            self.steps = [i + 1 for i in range(len(trace)) if asked(trace, i, self.mode)]
         self.done = bisect.bisect_right(self.steps, start)  # steps[:done] are revealed
         self.right = self.asked = self.attempts = 0
         self._tries = {}  # step -> wrong answers given
@@ -176,7 +165,3 @@ class PredictPanel:
         self._last = (k, None, None, self.feedback.value)
         return k
 
-
-def _one_number(ev):
-    x = ev.contribution if ev.kind == "backward" else ev.value
-    return type(x) is float
