@@ -510,6 +510,16 @@ COST_TABLE = {
            "모든 기울기를 한 번 구하는 데 드는 연산 수 (노드 계산 + 곱셈 + 덧셈)"),
 }
 
+# ---- naive.step_counts: backprop and the path-by-path method stepping through one graph ----
+STEP_COUNTS = {
+    "en": (("step", "edge", "backprop: multiplications so far", "path by path: multiplications so far"),
+           "running count of multiplications: backprop re-uses ∂L/∂child, the path-by-path method multiplies "
+           "along every path from the loss again"),
+    "ko": (("단계", "간선", "역전파: 지금까지의 곱셈", "경로별 연쇄 법칙: 지금까지의 곱셈"),
+           "곱셈 횟수 누적: 역전파는 ∂L/∂child를 다시 쓰고, 경로별 방법은 손실에서 오는 모든 경로를 따라 "
+           "처음부터 다시 곱합니다"),
+}
+
 
 def _templates(table):
     """Every string of a table as a Template, so that .format() resolves {name:을} fields."""
@@ -522,6 +532,7 @@ def _templates(table):
 
 WORDS, PICTURE, SENTENCES, PAGE, PLOTS, COST_TABLE = map(_templates, (WORDS, PICTURE, SENTENCES, PAGE, PLOTS,
                                                                      COST_TABLE))
+STEP_COUNTS = _templates(STEP_COUNTS)
 
 
 def check_lang(lang):
@@ -534,17 +545,6 @@ def check_lang(lang):
 def words(lang):
     """The widgets' words in `lang`."""
     return WORDS[check_lang(lang)]
-
-# ---- naive.step_counts: backprop and the path-by-path method stepping through one graph ----
-STEP_COUNTS = {
-    "en": (("step", "edge", "backprop: multiplications so far", "path by path: multiplications so far"),
-           "running count of multiplications: backprop re-uses ∂L/∂child, the path-by-path method multiplies "
-           "along every path from the loss again"),
-    "ko": (("단계", "간선", "역전파: 지금까지의 곱셈", "경로별 연쇄 법칙: 지금까지의 곱셈"),
-           "곱셈 횟수 누적: 역전파는 ∂L/∂child를 다시 쓰고, 경로별 방법은 손실에서 오는 모든 경로를 따라 "
-           "처음부터 다시 곱합니다"),
-}
-STEP_COUNTS = _templates(STEP_COUNTS)
 
 
 def phase_key(snapshot):
