@@ -81,8 +81,8 @@ def test_the_fast_path_gives_the_readable_paths_gradients_and_events_bit_for_bit
 
 
 def test_backward_without_a_recorder_gives_the_recorded_gradients_bit_for_bit():
-    """With no recorder, scalar + * ** tanh relu add in place (fast.SCALAR_STEPS); every other op, every
-    array and every recorded pass goes through the rules. Both must give identical gradients."""
+    """With no recorder, scalar + * ** tanh relu add in place (fast.SCALAR_STEPS), and array + * @ relu sum
+    by fast._ARRAY_STEPS; recorded passes go through the rules. Both must give identical gradients."""
     fast_ran = {}
 
     @_graph_settings
@@ -94,10 +94,14 @@ def test_backward_without_a_recorder_gives_the_recorded_gradients_bit_for_bit():
         for v in plain:
             if v.op in FAST_OPS and v.shape == ():
                 fast_ran[v.op] = fast_ran.get(v.op, 0) + 1
+            if v.op in fast._ARRAY_STEPS and v.shape != ():
+                array_ran[v.op] = array_ran.get(v.op, 0) + 1
 
+    array_ran = {}
     check()
     # each fast step ran on scalars (how often varies with what hypothesis draws; the next test covers each op)
     assert set(fast_ran) == FAST_OPS, fast_ran
+    assert set(array_ran) == set(fast._ARRAY_STEPS), array_ran  # and each array step on arrays
 
 
 @pytest.mark.parametrize("op", ["+", "*", "**", "tanh", "relu"])

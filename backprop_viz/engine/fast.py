@@ -9,8 +9,10 @@ gradients and events bit for bit; `use(False)` runs the readable path instead, f
 - the graph is searched without a set: each computed node met has its gradient reset to one fresh
   float zero object, so `p._grad is zero` tells a node already met; a leaf whose gradient is +0.0
   gets that same object (the same number), so it too is tested once, not once per use;
-- scalar + * relu are added in place inside the backward loop, and ** tanh by small steps, without
-  building the rule's tuples; every other op, and every array, goes through rules.py;
+- scalar + * relu are added in place inside the backward loop (while recording too, each
+  contribution written as its event row), and ** tanh by small steps, without building the rule's
+  tuples; array + * @ relu sum compute rules.py's contributions only for the parents that take
+  them (not for constants) when nothing records; every other op goes through rules.py;
 - constants are not tested for on every edge: they take gradients like any leaf, which are
   taken back at the end;
 - while recording, a scalar step writes its backward event straight into the recorder's event list.
@@ -24,9 +26,9 @@ from operator import attrgetter
 import numpy as np
 
 from backprop_viz.engine import recording as _recording
-from backprop_viz.engine.numeric import _pow, _quiet
+from backprop_viz.engine.numeric import _pow, _quiet, _shape, _unbroadcast
 from backprop_viz.engine.recording import BACKWARD
-from backprop_viz.engine.rules import RULES
+from backprop_viz.engine.rules import RULES, _spread
 
 __all__ = ["enabled", "use", "backward", "interior_order", "STEPS", "SCALAR_STEPS", "FORWARD_OPS"]
 
@@ -79,16 +81,19 @@ def _node(data, a, b, op):
 
 
 def _constant(x):
-    """value.py's _constant(x) for a plain int or float (a new constant leaf), else None."""
-    if type(x) not in _NUMBERS:
-        return None
-    try:
-        d = float(x)
-    except OverflowError:  # the readable path says what is wrong
+    """value.py's _constant(x) for a plain int or float or a float64 array (a new constant leaf), else None."""
+    if type(x) in _NUMBERS:
+        try:
+            d = float(x)
+        except OverflowError:  # the readable path says what is wrong
+            return None
+    elif type(x) is np.ndarray and x.dtype == np.float64:
+        d = x.copy() if x.ndim else float(x)
+    else:
         return None
     c = _new(Value)
     c._data = d
-    c._grad = 0.0
+    c._grad = 0.0 if type(d) is float else np.zeros(d.shape)
     c.op = ""
     c._a = c._b = None
     c._label = None
@@ -132,8 +137,10 @@ def _add(self, other):
 def _radd(self, other):
     c = _constant(other)  # number + Value: the number becomes a constant on the left
     x = self._data
-    if c is None or type(x) is not float:
+    if c is None:
         return _READABLE["__radd__"](self, other)
+    if type(x) is not float or type(c._data) is not float:
+        return _READABLE["__add__"](c, self)
     return _node(c._data + x, c, self, "+")
 
 
@@ -153,8 +160,10 @@ def _sub(self, other):
 def _rsub(self, other):
     c = _constant(other)
     x = self._data
-    if c is None or type(x) is not float:
+    if c is None:
         return _READABLE["__rsub__"](self, other)
+    if type(x) is not float or type(c._data) is not float:
+        return _READABLE["__sub__"](c, self)
     return _node(c._data - x, c, self, "-")
 
 
@@ -190,8 +199,10 @@ def _mul(self, other):
 def _rmul(self, other):
     c = _constant(other)
     x = self._data
-    if c is None or type(x) is not float:
+    if c is None:
         return _READABLE["__rmul__"](self, other)
+    if type(x) is not float or type(c._data) is not float:
+        return _READABLE["__mul__"](c, self)
     return _node(c._data * x, c, self, "*")
 
 
@@ -232,8 +243,7 @@ def backward(root, seed, recorder):
             if recorder is None:
                 _run(order)
             else:
-                for node in order:
-                    STEPS[node.op](node, recorder)
+                _run_recorded(order, recorder)
     finally:  # constants took gradients like any leaf; they have none
         for c, g in zip(constants, saved):
             c._grad = g
@@ -260,7 +270,93 @@ def _run(order):
                 a = node._a
                 a._grad = a._grad + g * (1.0 if a._data > 0 else 0.0)  # 1 where a > 0, else 0
                 continue
+        elif node.op in _ARRAY_STEPS:
+            _ARRAY_STEPS[node.op](node, g)
+            continue
         steps[node.op](node, None)
+
+
+# Array steps with no recorder: rules.py's contributions for + * @ relu sum, computed only for the
+# parents that take them (a constant's would be thrown away), added as the readable loop adds them.
+def _add_arrays(node, g):
+    for p in (node._a, node._b):
+        if p._role != "constant":
+            p._grad = p._grad + _unbroadcast(g, _shape(p._data))  # d(a+b)/da = d(a+b)/db = 1
+
+
+def _mul_arrays(node, g):
+    a, b = node._a, node._b
+    x, y = a._data, b._data
+    if a._role != "constant":
+        a._grad = a._grad + _unbroadcast(g * y, _shape(x))  # d(a·b)/da = b
+    if b._role != "constant":
+        b._grad = b._grad + _unbroadcast(g * x, _shape(y))  # d(a·b)/db = a
+
+
+def _matmul_arrays(node, g):
+    a, b = node._a, node._b
+    x, y = a._data, b._data
+    if type(x) is not np.ndarray or type(y) is not np.ndarray or x.ndim != 2 or y.ndim != 2:
+        return _general(node, None)
+    if a._role != "constant":
+        a._grad = a._grad + g @ y.T  # dL/dA = dL/dC @ Bᵀ
+    if b._role != "constant":
+        b._grad = b._grad + x.T @ g  # dL/dB = Aᵀ @ dL/dC
+
+
+def _relu_arrays(node, g):
+    a = node._a
+    if a._role != "constant":
+        a._grad = a._grad + g * (a._data > 0).astype(np.float64)  # 1 where a > 0, else 0
+
+
+def _sum_arrays(node, g):
+    a = node._a
+    if a._role != "constant" and type(a._data) is np.ndarray:
+        a._grad = a._grad + _spread(g, a._data.shape, node._arg)  # every element's local derivative is 1
+    elif a._role != "constant":
+        a._grad = a._grad + g
+
+
+_ARRAY_STEPS = {"+": _add_arrays, "*": _mul_arrays, "@": _matmul_arrays, "relu": _relu_arrays, "sum": _sum_arrays}
+
+
+def _run_recorded(order, recorder):
+    """_run while recording: each contribution also becomes a backward event row (recording.py), the
+    scalar + * written in place, appended straight to the recorder's event list."""
+    steps = STEPS
+    events = recorder.events
+    for node in order:
+        g = node._grad
+        if type(g) is float:
+            op = node.op
+            if op == "*":
+                a, b = node._a, node._b
+                y = b._data
+                before = a._grad
+                c = g * y  # d(a·b)/da = b
+                a._grad = after = before + c
+                if a._role != "constant":
+                    events += (BACKWARD, a._tid, node._tid, 0, g, y, c, before, after)
+                x = a._data
+                before = b._grad
+                c = g * x  # d(a·b)/db = a
+                b._grad = after = before + c
+                if b._role != "constant":
+                    events += (BACKWARD, b._tid, node._tid, 1, g, x, c, before, after)
+                continue
+            if op == "+":
+                a, b = node._a, node._b
+                before = a._grad
+                a._grad = after = before + g  # d(a+b)/da = 1
+                if a._role != "constant":
+                    events += (BACKWARD, a._tid, node._tid, 0, g, 1.0, g, before, after)
+                before = b._grad
+                b._grad = after = before + g
+                if b._role != "constant":
+                    events += (BACKWARD, b._tid, node._tid, 1, g, 1.0, g, before, after)
+                continue
+        steps[node.op](node, recorder)
 
 
 def interior_order(root):
@@ -311,7 +407,7 @@ def interior_order(root):
                     if p._role == "constant":
                         constants.append(p)
     for node in arrays:
-        node._grad = np.zeros_like(node._data)
+        node._grad = np.zeros(node._data.shape)
     interior.sort(key=_creation, reverse=True)
     return interior, constants
 

@@ -14,6 +14,8 @@ def _as_data(data):
         return data
     if type(data) is np.float64:  # a numpy row's elements: a float subclass
         return float(data)
+    if type(data) is np.ndarray and data.dtype == np.float64:  # a copy: the caller's array stays the caller's
+        return data.copy() if data.ndim else float(data)
     if isinstance(data, (bool, np.bool_)):
         raise TypeError(f"Value data must be a number, not the truth value {data!r}; write 1.0 or 0.0.")
     if isinstance(data, (int, float, np.integer, np.floating)):

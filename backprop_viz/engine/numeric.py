@@ -12,7 +12,7 @@ def _shape(x):
 
 
 def _zero_like(data):
-    return 0.0 if type(data) is float else np.zeros_like(data)
+    return 0.0 if type(data) is float else np.zeros(data.shape)
 
 
 def _quiet():

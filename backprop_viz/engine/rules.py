@@ -112,9 +112,9 @@ def _matmul_rule(node, g):
 
 def _spread(g, shape, axis):
     """Copy a reduced gradient back over the axes that were summed away."""
-    if axis is not None:
-        g = np.expand_dims(g, axis)
-    return np.broadcast_to(g, shape).astype(np.float64)
+    if axis is None:
+        return np.full(shape, g)  # g is one number: every element gets it
+    return np.broadcast_to(np.expand_dims(g, axis), shape).astype(np.float64)
 
 
 def _sum_rule(node, g):

@@ -42,7 +42,7 @@ class Value:
         if role != "input":
             _check_role(role)
         self._data = data = _as_data(data)  # a plain float passes at once; anything else is checked
-        self._grad = 0.0 if type(data) is float else np.zeros_like(data)
+        self._grad = 0.0 if type(data) is float else np.zeros(data.shape)
         self.op = ""
         self._a = self._b = None
         self._label = None if label is None else _label_text(label)
@@ -320,11 +320,11 @@ def _result(data, a, b, op, arg=None):
     v = _new_value(Value)
     if type(data) is float:
         v._grad = 0.0
-    elif np.ndim(data) == 0:
+    elif type(data) is not np.ndarray or data.ndim == 0:  # a numpy number (a sum, a mean) becomes a float
         data = float(data)
         v._grad = 0.0
     else:
-        v._grad = np.zeros_like(data)
+        v._grad = np.zeros(data.shape)
     v._data = data
     v.op = op
     v._a = a

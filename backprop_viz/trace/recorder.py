@@ -86,18 +86,17 @@ class _Recorder(recording.Recorder):
         if self._ends_on_forward:
             self._start_pass()
         a, b = v._a, v._b
+        if a._trec is not self:
+            self._register(a)
+        nodes = self._nodes  # a local: `+=` then extends the list in place, with no attribute store
         if b is None:
-            if a._trec is not self:
-                self._register(a)
-            nid = len(self._nodes) // NODE_ROW
-            self._nodes += (v.op, a._tid, -1, self._pass)
+            nid = len(nodes) // NODE_ROW
+            nodes += (v.op, a._tid, -1, self._pass)
         elif type(b) is not tuple:
-            if a._trec is not self:
-                self._register(a)
             if b._trec is not self:
                 self._register(b)
-            nid = len(self._nodes) // NODE_ROW
-            self._nodes += (v.op, a._tid, b._tid, self._pass)
+            nid = len(nodes) // NODE_ROW
+            nodes += (v.op, a._tid, b._tid, self._pass)
         else:  # stack(): one or more parents
             for p in b:
                 if p._trec is not self:
@@ -108,11 +107,12 @@ class _Recorder(recording.Recorder):
         if v._arg is not None:
             self._args[nid] = v._arg
         d = v._data
+        events = self.events
         if type(d) is float:
-            self.events += (FORWARD, nid, d, None, None, None, None, None, None)
+            events += (FORWARD, nid, d, None, None, None, None, None, None)
         else:
             self._shapes[nid] = d.shape
-            self.events += (FORWARD, nid, _store(d), None, None, None, None, None, None)
+            events += (FORWARD, nid, _store(d), None, None, None, None, None, None)
 
     def seed(self, root, seed):
         """A backward pass starts: the root is registered with all its ancestors, so every node the
