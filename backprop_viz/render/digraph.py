@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 
 import graphviz
 
@@ -139,6 +140,25 @@ def _edge_id(scene, edge, k):
     return f"r{edge.child}" if edge.kind == "out" else f"m{k}"
 
 
+_VIEWS = OrderedDict()  # (trace id, pass, scene id) -> (trace, scene, PassView): the last few drawn
+_MAX_VIEWS = 4
+
+
+def _view(trace, pass_index, scene):
+    """The PassView of one pass on one scene, kept for the next draw() of the same pass (reading a
+    big pass's gradients from its events costs more than drawing it)."""
+    key = (id(trace), pass_index, id(scene), trace.num_nodes, len(trace))
+    hit = _VIEWS.get(key)
+    if hit is not None and hit[0] is trace and hit[1] is scene:
+        _VIEWS.move_to_end(key)
+        return hit[2]
+    view = PassView(trace, pass_index, scene)
+    _VIEWS[key] = (trace, scene, view)
+    while len(_VIEWS) > _MAX_VIEWS:
+        _VIEWS.popitem(last=False)
+    return view
+
+
 def draw(snapshot, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES, focus=None):
     """The picture of one snapshot as a graphviz.Digraph (display it, restyle it with .attr(),
     save it with .render()). Same scene, sizes and colours as the frames of frames(trace);
@@ -154,7 +174,7 @@ def draw(snapshot, rankdir="LR", lang="en", max_nodes=DEFAULT_MAX_NODES, focus=N
     trace = snapshot.trace
     focus = check_focus(trace, focus)
     scene, _ = scene_and_template(trace, snapshot.pass_index, rankdir, lang, max_nodes, layout=False, focus=focus)
-    nodes, edges, labels = PassView(trace, snapshot.pass_index, scene).state(snapshot, lang)
+    nodes, edges, labels = _view(trace, snapshot.pass_index, scene).state(snapshot, lang)
     words = PICTURE[lang]
     head = _font(status_text(snapshot, lang), style.INK, bold=True) + _LEFT
     if scene.note:
