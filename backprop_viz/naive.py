@@ -372,14 +372,25 @@ class StepCounts(list):
 
     lang = "en"
     trace = None
+    edges = True  # the edge column (names such as v17 say little in a network of unnamed values)
+
+    def every(self, k):
+        """Every k-th row and the last one: a table short enough to read."""
+        out = StepCounts(r for i, r in enumerate(self) if i % k == k - 1 or i == len(self) - 1)
+        out.lang, out.trace, out.edges = self.lang, self.trace, self.edges
+        return out
+
+    def _head(self):
+        head = _STEP_WORDS[self.lang][0]
+        return head if self.edges else (head[0],) + head[2:]
 
     def _cells(self):
         for r in self:
-            yield (str(r.step), f"{self.trace.name(r.child)} → {self.trace.name(r.parent)}", f"{r.backprop:,}",
-                   f"{r.paths:,}")
+            edge = (f"{self.trace.name(r.child)} → {self.trace.name(r.parent)}",) if self.edges else ()
+            yield (str(r.step), *edge, f"{r.backprop:,}", f"{r.paths:,}")
 
     def __str__(self):
-        head = _STEP_WORDS[self.lang][0]
+        head = self._head()
         rows = [head] + list(self._cells())
         widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
         return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows)
@@ -387,25 +398,26 @@ class StepCounts(list):
     def _repr_html_(self):
         import html
 
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in _STEP_WORDS[self.lang][0])
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self._head())
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
                        for cells in self._cells())
         return (f"<table><caption>{html.escape(_STEP_WORDS[self.lang][1])}</caption><thead><tr>{head}</tr></thead>"
                 f"<tbody>{body}</tbody></table>")
 
 
-def step_counts(trace, pass_index=0, lang="en"):
+def step_counts(trace, pass_index=0, lang="en", edges=True):
     """Per backward step of one pass of a Trace, the running count of multiplications of both methods.
 
     Backprop: one per step, ∂L/∂parent += ∂L/∂child · ∂child/∂parent, with ∂L/∂child already known
     (computed once, re-used for every parent of child). Path by path, nothing is re-used: the same
     number is the sum over every path L → … → child → parent of the product of its local
     derivatives, a path of k edges costing k multiplications (from dL/dL = 1, as backprop's first
-    edges). With P(c) paths from L to c of E(c) edges in all, that step costs E(c) + P(c)."""
+    edges). With P(c) paths from L to c of E(c) edges in all, that step costs E(c) + P(c).
+    The table shows each step's edge unless edges=False."""
     if lang not in _STEP_WORDS:
         raise ValueError(f"lang must be 'en' or 'ko', not {lang!r}.")
     out = StepCounts()
-    out.lang, out.trace = lang, trace
+    out.lang, out.trace, out.edges = lang, trace, bool(edges)
     if not len(trace):
         return out
     start, stop = trace.pass_range(pass_index)

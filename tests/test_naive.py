@@ -252,3 +252,17 @@ def test_step_counts_table_in_both_languages():
     assert "역전파" in str(ko) and "경로별" in ko._repr_html_()
     with pytest.raises(ValueError, match="lang"):
         naive.step_counts(t, lang="fr")
+
+
+def test_step_counts_every():
+    t, _, _ = _recorded_mlp()
+    counts = naive.step_counts(t, lang="ko")
+    short = counts.every(8)
+    assert short[-1] == counts[-1] and short[0] == counts[7] and len(short) == len(counts) // 8 + (len(counts) % 8 > 0)
+    assert short.lang == "ko" and "역전파" in str(short)
+
+
+def test_step_counts_without_edges():
+    t, _, _ = _recorded_mlp()
+    short = naive.step_counts(t, edges=False).every(10)
+    assert "→" not in str(short) and "→" not in short._repr_html_() and str(short).count("\n") == len(short)
