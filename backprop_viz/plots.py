@@ -20,7 +20,7 @@ from backprop_viz import fonts
 from backprop_viz.text.words import PLOTS
 
 __all__ = ["loss_curve", "landscape_grid", "loss_landscape", "descent_path", "fitted_line", "decision_boundary",
-           "model_label", "update_fitted_line", "update_decision_boundary"]
+           "model_label", "update_fitted_line", "update_decision_boundary", "use_language"]
 
 # Colour-blind-safe pair (Okabe–Ito blue / vermillion) for the two classes.
 _CLASS_STYLE = ({"color": "#0072B2", "marker": "o"}, {"color": "#D55E00", "marker": "s"})
@@ -46,6 +46,24 @@ def _language(lang):
         return _TEXT["en"], {}
     # the usual font first (Latin, Greek, maths), the Hangul font for the glyphs it lacks
     return _TEXT["ko"], {"fontfamily": [*rcParams["font.family"], family]}
+
+
+def use_language(lang):
+    """Make the figures a notebook draws itself (plt.title, ax.set_xlabel, …) able to show `lang`:
+    for "ko", matplotlib's sans-serif font is followed by a Hangul font — a system CJK font when
+    there is one, else the NanumGothic that `pip install` brought. Returns the font family used
+    for Hangul (None for English, or when no Hangul font exists: a warning says what to install)."""
+    if lang not in _TEXT:
+        raise ValueError(f"lang must be 'en' (English) or 'ko' (Korean), not {lang!r}.")
+    if lang == "en":
+        return None
+    _, style = _language(lang)
+    if not style:
+        return None
+    family = style["fontfamily"][-1]
+    current = [f for f in rcParams["font.family"] if f != family]
+    rcParams["font.family"] = [*current, family]
+    return family
 
 
 def _legend(ax, style, **kwargs):

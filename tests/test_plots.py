@@ -299,3 +299,24 @@ def test_descent_path_labels_face_the_middle_of_the_view():
     assert start.get_ha() == "left" and start.get_va() == "top"   # top left corner: right of and below it
     assert end.get_ha() == "right" and end.get_va() == "bottom"  # bottom right corner: left of and above it
     assert {a.get_gid() for a in artists} >= {"descent-path"}
+
+
+def test_use_language_lets_a_notebook_draw_its_own_korean_titles(monkeypatch):
+    """A lesson's own plt.title("…") in Korean draws every Hangul glyph after use_language("ko")."""
+    import io
+    import warnings
+
+    from matplotlib.figure import Figure
+
+    monkeypatch.setitem(matplotlib.rcParams, "font.family", ["sans-serif"])
+    assert plots.use_language("en") is None and matplotlib.rcParams["font.family"] == ["sans-serif"]
+    family = plots.use_language("ko")
+    assert family and matplotlib.rcParams["font.family"] == ["sans-serif", family]
+    assert plots.use_language("ko") == family and matplotlib.rcParams["font.family"].count(family) == 1
+    fig = Figure()
+    fig.add_subplot().set_title("손실 함수와 경사 하강법 (loss)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Glyph … missing from font(s)" would fail here
+        fig.savefig(io.BytesIO(), format="png")
+    with pytest.raises(ValueError, match="lang must be 'en'"):
+        plots.use_language("fr")
