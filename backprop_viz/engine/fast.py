@@ -3,9 +3,9 @@
 What it does differently (tests/test_engine_fast.py proves it gives the readable path's values,
 gradients and events bit for bit; `use(False)` runs the readable path instead, forward and backward):
 
-- forward: + - * neg relu tanh of two numbers (and a number with a plain int or float, which
-  becomes a constant leaf) build their node directly, without value.py's checks and helpers; any
-  other case (arrays, other types) is handed to value.py's readable method;
+- forward: + - * neg relu tanh of numbers (and a number with a plain int or float, which becomes a
+  constant leaf), + - * relu of arrays and sum() of a whole array build their node directly,
+  without value.py's checks and helpers; any other case is handed to value.py's readable method;
 - the graph is searched without a set: each computed node met has its gradient reset to one fresh
   float zero object, so `p._grad is zero` tells a node already met; a leaf whose gradient is +0.0
   gets that same object (the same number), so it too is tested once, not once per use;
@@ -21,6 +21,7 @@ gradients and events bit for bit; `use(False)` runs the readable path instead, f
 from __future__ import annotations
 
 import math
+import operator
 from operator import attrgetter
 
 import numpy as np
@@ -60,10 +61,10 @@ def use(on=True):
 
 
 # ---- forward: the node value.py's _result would make, built in place ----
-def _node(data, a, b, op):
+def _node(data, a, b, op, grad=0.0):
     v = _new(Value)
     v._data = data
-    v._grad = 0.0
+    v._grad = grad
     v.op = op
     v._a = a
     v._b = b
@@ -131,7 +132,7 @@ def _add(self, other):
             if recorder is not None:
                 recorder.forward(v)
         return v
-    return _READABLE["__add__"](self, other)
+    return _arrays(operator.add, "+", "__add__", self, other, x, y)
 
 
 def _radd(self, other):
@@ -140,7 +141,7 @@ def _radd(self, other):
     if c is None:
         return _READABLE["__radd__"](self, other)
     if type(x) is not float or type(c._data) is not float:
-        return _READABLE["__add__"](c, self)
+        return _add(c, self)
     return _node(c._data + x, c, self, "+")
 
 
@@ -154,7 +155,7 @@ def _sub(self, other):
     x, y = self._data, other._data
     if type(x) is float and type(y) is float:
         return _node(x - y, self, other, "-")
-    return _READABLE["__sub__"](self, other)
+    return _arrays(operator.sub, "-", "__sub__", self, other, x, y)
 
 
 def _rsub(self, other):
@@ -163,7 +164,7 @@ def _rsub(self, other):
     if c is None:
         return _READABLE["__rsub__"](self, other)
     if type(x) is not float or type(c._data) is not float:
-        return _READABLE["__sub__"](c, self)
+        return _sub(c, self)
     return _node(c._data - x, c, self, "-")
 
 
@@ -193,7 +194,7 @@ def _mul(self, other):
             if recorder is not None:
                 recorder.forward(v)
         return v
-    return _READABLE["__mul__"](self, other)
+    return _arrays(operator.mul, "*", "__mul__", self, other, x, y)
 
 
 def _rmul(self, other):
@@ -202,8 +203,35 @@ def _rmul(self, other):
     if c is None:
         return _READABLE["__rmul__"](self, other)
     if type(x) is not float or type(c._data) is not float:
-        return _READABLE["__mul__"](c, self)
+        return _mul(c, self)
     return _node(c._data * x, c, self, "*")
+
+
+def _arrays(fn, symbol, name, self, other, x, y):
+    """x fn y with an array among them: value.py's op and _result() without their checks; shapes
+    that do not broadcast go the readable way, which says which shapes."""
+    try:
+        with _quiet():  # overflow gives inf quietly, as for numbers
+            d = fn(x, y)
+    except ValueError:
+        return _READABLE[name](self, other)
+    v = _new(Value)
+    v._data = d
+    v._grad = np.zeros(d.shape)
+    v.op = symbol
+    v._a = self
+    v._b = other
+    v._label = None
+    v._role = "input"
+    v._arg = None
+    v._seq = _next_seq()
+    v._trec = None
+    v._tid = -1
+    if _recording.active:
+        recorder = _recording.slot_value()
+        if recorder is not None:
+            recorder.forward(v)
+    return v
 
 
 def _neg(self):
@@ -217,7 +245,16 @@ def _relu(self):
     x = self._data
     if type(x) is float:
         return _node(0.0 if x < 0 else x, self, None, "relu")
-    return _READABLE["relu"](self)
+    return _node(np.maximum(x, 0.0), self, None, "relu", np.zeros(x.shape))  # nan stays nan
+
+
+def _sum(self, axis=None):
+    """Sum of the elements (along `axis`); each element's local derivative is 1."""
+    x = self._data
+    if axis is None and type(x) is np.ndarray:
+        with _quiet():  # overflow gives inf, as for numbers
+            return _node(float(x.sum()), self, None, "sum")
+    return _READABLE["sum"](self, axis)
 
 
 def _tanh_op(self):
@@ -227,7 +264,7 @@ def _tanh_op(self):
 
 
 FORWARD_OPS = {"__add__": _add, "__radd__": _radd, "__sub__": _sub, "__rsub__": _rsub, "__mul__": _mul,
-               "__rmul__": _rmul, "__neg__": _neg, "relu": _relu, "tanh": _tanh_op}
+               "__rmul__": _rmul, "__neg__": _neg, "relu": _relu, "tanh": _tanh_op, "sum": _sum}
 
 
 # ---- backward ----

@@ -17,7 +17,33 @@ def _zero_like(data):
 
 def _quiet():
     """Silence numpy's warnings: log(0), x/0 and overflow give -inf/inf/nan as values."""
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore")
+    return _Quiet() if _errstate_slot is not None else np.errstate(divide="ignore", invalid="ignore", over="ignore")
+
+
+class _Quiet:
+    """np.errstate(divide="ignore", invalid="ignore", over="ignore") without its cost (more than a
+    small array op's): numpy >= 2 keeps its error settings in a context variable, which this sets to
+    the caller's settings with those three ignored (derived again whenever the caller's change)."""
+
+    __slots__ = ("_token",)
+
+    def __enter__(self):
+        global _quiet_for
+        cached = _quiet_for  # one read: another thread may replace it
+        current = _errstate_slot.get()
+        if current is not cached[0] and current is not cached[1]:  # (inside a _quiet block: already quiet)
+            cached = _quiet_for = (current, _make_errstate(divide="ignore", invalid="ignore", over="ignore"))
+        self._token = _errstate_slot.set(cached[1])
+
+    def __exit__(self, *exc):
+        _errstate_slot.reset(self._token)
+
+
+try:  # the context variable np.errstate sets (numpy >= 2)
+    from numpy._core.umath import _extobj_contextvar as _errstate_slot, _make_extobj as _make_errstate
+except ImportError:  # pragma: no cover - older numpy: np.errstate itself
+    _errstate_slot = None
+_quiet_for = (None, None)  # (the caller's numpy settings, the same with overflow & co. ignored)
 
 
 def _arith(op, a, b):
