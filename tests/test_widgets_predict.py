@@ -190,3 +190,36 @@ def test_load_starts_again():
     p.predict("1")
     p.load(graph())
     assert p.score == (0, 0) and p.index == 0
+
+
+def test_play_stops_before_a_step_to_predict():
+    t, p = at_seed()
+    p.first()
+    p.play()
+    assert p.playing
+    p.slider.value = len(t)  # the browser's timer moves the slider on
+    assert p.index == t.seed_steps()[0] and not p.playing
+
+
+def test_export_embeds_the_numbers_only_in_predict_mode(tmp_path):
+    import json
+    import re
+
+    from backprop_viz import export_html
+
+    t = graph()
+
+    def data(**kw):
+        text = open(export_html(t, tmp_path / "p.html", **kw), encoding="utf-8").read()
+        return json.loads(re.search(r'id="bpv-data">(.*?)</script>', text, re.S).group(1))
+
+    assert "predict" not in data()
+    asks = data(predict=True)["predict"]
+    seed = t.seed_steps()[0]
+    assert asks[seed + 1]["x"] == 1.0 and all(a is None for a in asks[:seed + 1])
+    assert [a["x"] for a in asks[seed + 1:]] == [1.0] + [ev.contribution for _, ev in
+                                                      t.events_between(seed + 1, len(t), "backward")]
+    assert "d가" in asks[-1]["question"]["ko"] or "e가" in asks[-1]["question"]["ko"]
+    assert data(predict="all")["predict"][1]["x"] == -6.0
+    with pytest.raises(ValueError, match="predict must be"):
+        export_html(t, tmp_path / "q.html", predict="yes")
