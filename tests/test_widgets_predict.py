@@ -223,3 +223,15 @@ def test_export_embeds_the_numbers_only_in_predict_mode(tmp_path):
     assert data(predict="all")["predict"][1]["x"] == -6.0
     with pytest.raises(ValueError, match="predict must be"):
         export_html(t, tmp_path / "q.html", predict="yes")
+
+
+def test_a_long_label_is_cut_in_the_question():
+    a, b = Value(2.0, "a" * 200), Value(-3.0, "b")
+    with record() as t:
+        L = a * b
+        L.label = "L"
+        L.backward()
+    p = BackpropPlayer(t, predict=True)
+    p.last()
+    p.predict("1")
+    assert "…" in p._predict.question.value and "a" * 200 not in p._predict.question.value

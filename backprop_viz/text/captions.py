@@ -354,7 +354,7 @@ def prediction(trace, i, lang="en"):
     def term(nid):
         if trace.kind(nid) == "constant" and not trace.label(nid):
             return style.num(trace.initial(nid), paren=True)
-        return trace.name(nid)
+        return _name(trace, nid)  # a long label cut with …, as in the caption
 
     def atom(nid):
         text = term(nid)
@@ -384,7 +384,7 @@ def prediction(trace, i, lang="en"):
     op, inputs = trace.op(child), trace.parents(child)
     names = [atom(q) for q in inputs]
     expr = expression(op, names, trace.arg(child), style)
-    own = bool(trace.label(child)) and trace.name(child) != root_name
+    own = bool(trace.label(child)) and _name(trace, child) != root_name
     d_local = style.d(c, p) if own else style.d(f"({expr})", p)
     up = style.d(root_name, c)
     formula = f"{up} · {d_local}"
