@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import bisect
 import html
-import importlib
 
 import ipywidgets as widgets
 
 from backprop_viz.text.captions import asked, predict_mode as mode_of, prediction
+from backprop_viz.widgets.answers import _read_number
 
 __all__ = ["PredictPanel", "mode_of"]
 
@@ -120,17 +120,11 @@ class PredictPanel:
         if k is None:
             self.say(w["pr_nothing"], "#6b6b6b")
             return None, None
-        try:
-            # the quiz's reader, one way to read a number; looked up when used, since the quiz module
-            # imports the player (which imports this one)
-            x = importlib.import_module("backprop_viz.widgets.quiz").parse_number(text)
-        except Exception:  # the quiz's parser, whatever it meets, is never the student's problem here
-            x = None
+        x, why = _read_number(text)
         if x is None:
             shown = str(text).strip()
             shown = shown if len(shown) <= 24 else shown[:23] + "…"  # a 400-digit answer is not repeated whole
-            self.say(w["q_empty" if not shown else "q_not_number"].format(text=shown, quoted=f"“{shown}”"),
-                     "#b35900")
+            self.say(w[why].format(text=shown, quoted=f"“{shown}”"), "#b35900")
             return None, None
         if self._last is not None and self._last[:2] == (k, x):
             self.feedback.value = self._last[3]  # the same answer again (Enter, then the button): counted once
