@@ -4,7 +4,7 @@ What it does differently (tests/test_engine_fast.py proves it gives the readable
 gradients and events bit for bit; `use(False)` runs the readable path instead, forward and backward):
 
 - forward: + - * neg relu tanh of numbers (and a number with a plain int or float, which becomes a
-  constant leaf), + - * relu of arrays and sum() of a whole array build their node directly,
+  constant leaf), + - * @ relu of arrays and sum() of a whole array build their node directly,
   without value.py's checks and helpers; any other case is handed to value.py's readable method;
 - the graph is searched without a set: each computed node met has its gradient reset to one fresh
   float zero object, so `p._grad is zero` tells a node already met; a leaf whose gradient is +0.0
@@ -234,6 +234,18 @@ def _arrays(fn, symbol, name, self, other, x, y):
     return v
 
 
+def _matmul(self, other):
+    """A @ B for two 2-D arrays of matching inner sizes; anything else goes the readable way."""
+    if type(other) is Value:
+        x, y = self._data, other._data
+        if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim == 2 \
+                and x.shape[1] == y.shape[0]:
+            with _quiet():
+                d = x @ y
+            return _node(d, self, other, "@", np.zeros(d.shape))
+    return _READABLE["__matmul__"](self, other)
+
+
 def _neg(self):
     """-a; d/da = -1."""
     x = self._data
@@ -264,13 +276,14 @@ def _tanh_op(self):
 
 
 FORWARD_OPS = {"__add__": _add, "__radd__": _radd, "__sub__": _sub, "__rsub__": _rsub, "__mul__": _mul,
-               "__rmul__": _rmul, "__neg__": _neg, "relu": _relu, "tanh": _tanh_op, "sum": _sum}
+               "__rmul__": _rmul, "__matmul__": _matmul, "__neg__": _neg, "relu": _relu, "tanh": _tanh_op,
+               "sum": _sum}
 
 
 # ---- backward ----
 def backward(root, seed, recorder):
     """root.grad += seed, then every contribution back to the leaves, as Value.backward does."""
-    order, constants = interior_order(root)
+    order, constants = interior_order(root, arrays_zeroed=recorder is not None)
     root._grad = root._grad + seed
     if recorder is not None:
         recorder.seed(root, seed)
@@ -306,6 +319,9 @@ def _run(order):
             if op == "relu":
                 a = node._a
                 a._grad = a._grad + g * (1.0 if a._data > 0 else 0.0)  # 1 where a > 0, else 0
+                continue
+            if op == "sum":  # an array summed to one number
+                _sum_arrays(node, g)
                 continue
         elif node.op in _ARRAY_STEPS:
             _ARRAY_STEPS[node.op](node, g)
@@ -396,13 +412,15 @@ def _run_recorded(order, recorder):
         steps[node.op](node, recorder)
 
 
-def interior_order(root):
+def interior_order(root, arrays_zeroed=True):
     """The computed nodes root depends on, children before parents (the reverse of creation
     order), and the constants among its leaves.
 
     Interior gradients belong to one backward pass: each computed node met is reset to zero, to
     one fresh zero object while searching, so `is` tells a node already met without a set. A leaf
     holding +0.0 gets the same object (the same number, so the same sums), and is met once.
+    An array node is then given zeros of its shape, unless `arrays_zeroed` is False (nothing
+    records what its gradient was before the first +=): 0.0 + c is zeros + c, bit for bit.
     """
     if root._a is None:  # a leaf: nothing flows further back
         return [], []
@@ -443,8 +461,9 @@ def interior_order(root):
                         p._grad = zero
                     if p._role == "constant":
                         constants.append(p)
-    for node in arrays:
-        node._grad = np.zeros(node._data.shape)
+    if arrays_zeroed:
+        for node in arrays:
+            node._grad = np.zeros(node._data.shape)
     interior.sort(key=_creation, reverse=True)
     return interior, constants
 

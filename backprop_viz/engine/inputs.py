@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_viz.engine.numeric import _shape
+from backprop_viz.engine.numeric import _filled, _shape
 
 
 def _as_data(data):
@@ -159,7 +159,7 @@ def _checked_grad(new, data):
         return new
     new = _as_data(new)
     if type(new) is float and type(data) is not float:
-        new = np.full(data.shape, new)
+        new = _filled(data.shape, new)
     if _shape(new) != _shape(data):
         raise ValueError(f"a gradient must have the shape of its value: {_shape(data)}, not {_shape(new)}.")
     return new
@@ -170,9 +170,11 @@ def _checked_data(new, data):
     (the graph's gradients have the old shape)."""
     if type(new) is float and type(data) is float:
         return new
+    if new is data:  # `v.data -= ...` changed the value's own array in place: it is already the value's
+        return new
     new = _as_data(new)
     if type(new) is float and type(data) is not float:
-        new = np.full(data.shape, new)
+        new = _filled(data.shape, new)
     if _shape(new) != _shape(data):
         raise ValueError(f"new data must have the shape of the value's data: {_shape(data)}, not {_shape(new)}; "
                          "make a new Value for data of another shape.")

@@ -11,6 +11,13 @@ def _shape(x):
     return () if type(x) is float else x.shape
 
 
+def _filled(shape, x):
+    """A float64 array of `shape` holding the number x everywhere (np.full, in fewer steps)."""
+    out = np.empty(shape)
+    out.fill(x)
+    return out
+
+
 def _zero_like(data):
     return 0.0 if type(data) is float else np.zeros(data.shape)
 
@@ -120,8 +127,8 @@ def _unbroadcast(g, shape):
         return g
     extra = g.ndim - len(shape)
     if extra > 0:
-        g = g.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if axes:
+        g = g.sum(axis=0) if extra == 1 else g.sum(axis=tuple(range(extra)))
+    if g.shape != shape:
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
         g = g.sum(axis=axes, keepdims=True)
     return float(g) if shape == () else g

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backprop_viz.engine.numeric import _div, _pow, _shape, _unbroadcast, _zero_like
+from backprop_viz.engine.numeric import _div, _filled, _pow, _shape, _unbroadcast, _zero_like
 
 
 # ---- each rule takes (node, upstream = dL/dnode) and returns, per parent,
@@ -113,7 +113,7 @@ def _matmul_rule(node, g):
 def _spread(g, shape, axis):
     """Copy a reduced gradient back over the axes that were summed away."""
     if axis is None:
-        return np.full(shape, g)  # g is one number: every element gets it
+        return _filled(shape, g)  # g is one number: every element gets it
     return np.broadcast_to(np.expand_dims(g, axis), shape).astype(np.float64)
 
 
