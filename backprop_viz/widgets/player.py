@@ -27,7 +27,7 @@ PICTURE_MAX_HEIGHT = "62vh"  # controls, picture and caption fit one screen toge
 # The frame's content may not widen the widget (a flex item's min-width is its content's), and the
 # box shows that it scrolls: always-visible scroll bars, also where the system hides them.
 _SCROLL_CSS = (".bpv-frame>.widget-html-content{min-width:0}"
-               ".bpv-scroll{scrollbar-width:auto;scrollbar-color:#8c8c8c #ececec}"
+               ".bpv-scroll{scrollbar-width:auto;scrollbar-color:#8c8c8c #ececec;color-scheme:light}"
                ".bpv-scroll-hint{color:#6b6b6b;font-size:13px;margin-top:2px}"
                ".bpv-scroll::-webkit-scrollbar{width:12px;height:12px}"
                ".bpv-scroll::-webkit-scrollbar-track{background:#ececec;border-radius:6px}"

@@ -115,18 +115,21 @@ def test_jupyterlab_dark_theme_does_not_restyle_the_frame(browser_context, jupyt
     page.locator(".ko .bpv-last").click()  # two players on one page in different states
     expect(frames["ko"]).to_contain_text("7단계 중 7")
     _theme_is(page, True)
+    # The picture sits in a box that scrolls when it is wider: what the student sees is the box.
+    boxes = {name: page.locator(f".{name} .bpv-frame .bpv-scroll") for name in frames}
     light = {}
-    for name, loc in frames.items():
+    for name, loc in boxes.items():
         loc.scroll_into_view_if_needed()
         light[name] = loc.screenshot(path=str(pages.SCREENSHOTS / f"frame-css-lab-light-{name}.png"))
     page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
     _theme_is(page, False)
     background = page.evaluate("() => getComputedStyle(document.querySelector('.jp-Notebook')).backgroundColor")
     assert background not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)"), background  # the page did go dark
-    for name, loc in frames.items():
+    for name, loc in boxes.items():
         loc.scroll_into_view_if_needed()
         dark = loc.screenshot(path=str(pages.SCREENSHOTS / f"frame-css-lab-dark-{name}.png"))
-        corner = int(loc.evaluate("svg => 8 * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width")) + 1
+        corner = int(frames[name].evaluate(
+            "svg => 8 * svg.getBoundingClientRect().width / svg.viewBox.baseVal.width")) + 1
         assert _same(light[name], dark, corner), f"the dark theme changed the {name} player's frame"
     card = page.evaluate("() => getComputedStyle(document.querySelector('.small .bpv-frame svg rect.bv-card')).fill")
     assert card == "rgb(255, 255, 255)"
