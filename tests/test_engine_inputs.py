@@ -131,6 +131,16 @@ def test_a_label_with_a_lone_surrogate_keeps_a_replacement_character():
     assert [n.label for n in trace.nodes][:2] == ["\U0001F600", "x\ufffd"]
 
 
+def test_a_page_of_a_trace_with_a_lone_surrogate_in_a_label_is_written(tmp_path):
+    from backprop_viz import export_html
+
+    a = Value(1.0, "a\ud800b")
+    with record() as trace:
+        (a * Value(2.0, "x")).backward()
+    export_html(trace, tmp_path / "page.html")
+    assert "a\ufffdb" in (tmp_path / "page.html").read_text(encoding="utf-8")
+
+
 def test_a_role_is_checked_when_set_later():
     a = Value(1.0)
     with pytest.raises(ValueError, match="role must be 'input', 'parameter' or 'constant', not 'banana'"):
