@@ -3,9 +3,9 @@
 What it does differently (tests/test_engine_fast.py proves it gives the readable path's values,
 gradients and events bit for bit; `use(False)` runs the readable path instead, forward and backward):
 
-- forward: + - * neg relu tanh of numbers (and a number with a plain int or float, which becomes a
-  constant leaf), + - * @ relu of arrays and sum() of a whole array build their node directly,
-  without value.py's checks and helpers; any other case is handed to value.py's readable method;
+- forward (fast_forward.py): + - * neg relu tanh of numbers (and a number with a plain int or
+  float, which becomes a constant leaf), + - * @ relu of arrays and sum() of a whole array build
+  their node directly, without value.py's checks and helpers; any other case goes the readable way;
 - the graph is searched without a set: each computed node met has its gradient reset to one fresh
   float zero object, so `p._grad is zero` tells a node already met; a leaf whose gradient is +0.0
   gets that same object (the same number), so it too is tested once, not once per use;
@@ -21,34 +21,25 @@ gradients and events bit for bit; `use(False)` runs the readable path instead, f
 from __future__ import annotations
 
 import math
-import operator
 from operator import attrgetter
 
 import numpy as np
 
-from backprop_viz.engine import recording as _recording
+from backprop_viz.engine import fast_forward
 from backprop_viz.engine.numeric import _pow, _quiet, _shape, _unbroadcast
 from backprop_viz.engine.recording import BACKWARD
 from backprop_viz.engine.rules import RULES, _spread
 
-__all__ = ["enabled", "use", "backward", "interior_order", "STEPS", "SCALAR_STEPS", "FORWARD_OPS"]
+__all__ = ["enabled", "use", "backward", "interior_order", "STEPS", "SCALAR_STEPS"]
+
+_copysign = math.copysign
 
 enabled = True
-Value = None  # value.py's Value, set by install()
-_READABLE = {}  # Value's readable methods, by name, for what the fast ones do not handle
-_new = object.__new__
-_next_seq = None
-_copysign = math.copysign
-_tanh = math.tanh
-_NUMBERS = frozenset({int, float, np.float64, np.int64})  # types whose float(x) is the readable path's (not bool)
 
 
 def install(value_type, creation):
     """Put the fast forward ops on value_type (value.py calls this once it has defined Value)."""
-    global Value, _next_seq
-    Value, _next_seq = value_type, creation.__next__
-    for name in FORWARD_OPS:
-        _READABLE[name] = value_type.__dict__[name]
+    fast_forward.install(value_type, creation)
     use(enabled)
 
 
@@ -56,228 +47,7 @@ def use(on=True):
     """Run the fast path (True) or value.py's readable code (False), forward and backward."""
     global enabled
     enabled = bool(on)
-    for name, fn in FORWARD_OPS.items():
-        setattr(Value, name, fn if enabled else _READABLE[name])
-
-
-# ---- forward: the node value.py's _result would make, built in place ----
-def _node(data, a, b, op, grad=0.0):
-    v = _new(Value)
-    v._data = data
-    v._grad = grad
-    v.op = op
-    v._a = a
-    v._b = b
-    v._label = None
-    v._role = "input"
-    v._arg = None
-    v._seq = _next_seq()
-    v._trec = None
-    v._tid = -1
-    if _recording.active:  # a record() block is open in some thread: is it this one's?
-        recorder = _recording.slot_value()
-        if recorder is not None:
-            recorder.forward(v)
-    return v
-
-
-def _constant(x):
-    """value.py's _constant(x) for a plain int or float or a float64 array (a new constant leaf), else None."""
-    if type(x) in _NUMBERS:
-        try:
-            d = float(x)
-        except OverflowError:  # the readable path says what is wrong
-            return None
-    elif type(x) is np.ndarray and x.dtype == np.float64:
-        d = x.copy() if x.ndim else float(x)
-    else:
-        return None
-    c = _new(Value)
-    c._data = d
-    c._grad = 0.0 if type(d) is float else np.zeros(d.shape)
-    c.op = ""
-    c._a = c._b = None
-    c._label = None
-    c._role = "constant"
-    c._arg = None
-    c._seq = _next_seq()
-    c._trec = None
-    c._tid = -1
-    return c
-
-
-def _add(self, other):
-    """a + b; d/da = 1, d/db = 1."""
-    if type(other) is not Value:
-        c = _constant(other)
-        if c is None:
-            return _READABLE["__add__"](self, other)
-        other = c
-    x, y = self._data, other._data
-    if type(x) is float and type(y) is float:  # _node(), written out: this runs once per node
-        v = _new(Value)
-        v._data = x + y
-        v._grad = 0.0
-        v.op = "+"
-        v._a = self
-        v._b = other
-        v._label = None
-        v._role = "input"
-        v._arg = None
-        v._seq = _next_seq()
-        v._trec = None
-        v._tid = -1
-        if _recording.active:
-            recorder = _recording.slot_value()
-            if recorder is not None:
-                recorder.forward(v)
-        return v
-    return _arrays(operator.add, "+", "__add__", self, other, x, y)
-
-
-def _radd(self, other):
-    c = _constant(other)  # number + Value: the number becomes a constant on the left
-    x = self._data
-    if c is None:
-        return _READABLE["__radd__"](self, other)
-    if type(x) is not float or type(c._data) is not float:
-        return _add(c, self)
-    return _node(c._data + x, c, self, "+")
-
-
-def _sub(self, other):
-    """a - b; d/da = 1, d/db = -1."""
-    if type(other) is not Value:
-        c = _constant(other)
-        if c is None:
-            return _READABLE["__sub__"](self, other)
-        other = c
-    x, y = self._data, other._data
-    if type(x) is float and type(y) is float:
-        return _node(x - y, self, other, "-")
-    return _arrays(operator.sub, "-", "__sub__", self, other, x, y)
-
-
-def _rsub(self, other):
-    c = _constant(other)
-    x = self._data
-    if c is None:
-        return _READABLE["__rsub__"](self, other)
-    if type(x) is not float or type(c._data) is not float:
-        return _sub(c, self)
-    return _node(c._data - x, c, self, "-")
-
-
-def _mul(self, other):
-    """a · b; d/da = b, d/db = a."""
-    if type(other) is not Value:
-        c = _constant(other)
-        if c is None:
-            return _READABLE["__mul__"](self, other)
-        other = c
-    x, y = self._data, other._data
-    if type(x) is float and type(y) is float:  # _node(), written out: this runs once per node
-        v = _new(Value)
-        v._data = x * y
-        v._grad = 0.0
-        v.op = "*"
-        v._a = self
-        v._b = other
-        v._label = None
-        v._role = "input"
-        v._arg = None
-        v._seq = _next_seq()
-        v._trec = None
-        v._tid = -1
-        if _recording.active:
-            recorder = _recording.slot_value()
-            if recorder is not None:
-                recorder.forward(v)
-        return v
-    return _arrays(operator.mul, "*", "__mul__", self, other, x, y)
-
-
-def _rmul(self, other):
-    c = _constant(other)
-    x = self._data
-    if c is None:
-        return _READABLE["__rmul__"](self, other)
-    if type(x) is not float or type(c._data) is not float:
-        return _mul(c, self)
-    return _node(c._data * x, c, self, "*")
-
-
-def _arrays(fn, symbol, name, self, other, x, y):
-    """x fn y with an array among them: value.py's op and _result() without their checks; shapes
-    that do not broadcast go the readable way, which says which shapes."""
-    try:
-        with _quiet():  # overflow gives inf quietly, as for numbers
-            d = fn(x, y)
-    except ValueError:
-        return _READABLE[name](self, other)
-    v = _new(Value)
-    v._data = d
-    v._grad = np.zeros(d.shape)
-    v.op = symbol
-    v._a = self
-    v._b = other
-    v._label = None
-    v._role = "input"
-    v._arg = None
-    v._seq = _next_seq()
-    v._trec = None
-    v._tid = -1
-    if _recording.active:
-        recorder = _recording.slot_value()
-        if recorder is not None:
-            recorder.forward(v)
-    return v
-
-
-def _matmul(self, other):
-    """A @ B for two 2-D arrays of matching inner sizes; anything else goes the readable way."""
-    if type(other) is Value:
-        x, y = self._data, other._data
-        if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim == 2 \
-                and x.shape[1] == y.shape[0]:
-            with _quiet():
-                d = x @ y
-            return _node(d, self, other, "@", np.zeros(d.shape))
-    return _READABLE["__matmul__"](self, other)
-
-
-def _neg(self):
-    """-a; d/da = -1."""
-    x = self._data
-    return _node(-x, self, None, "neg") if type(x) is float else _READABLE["__neg__"](self)
-
-
-def _relu(self):
-    """max(0, a); d/da = 1 where a > 0, else 0."""
-    x = self._data
-    if type(x) is float:
-        return _node(0.0 if x < 0 else x, self, None, "relu")
-    return _node(np.maximum(x, 0.0), self, None, "relu", np.zeros(x.shape))  # nan stays nan
-
-
-def _sum(self, axis=None):
-    """Sum of the elements (along `axis`); each element's local derivative is 1."""
-    x = self._data
-    if axis is None and type(x) is np.ndarray:
-        with _quiet():  # overflow gives inf, as for numbers
-            return _node(float(x.sum()), self, None, "sum")
-    return _READABLE["sum"](self, axis)
-
-
-def _tanh_op(self):
-    """tanh a; d/da = 1 - tanh(a)²."""
-    x = self._data
-    return _node(_tanh(x), self, None, "tanh") if type(x) is float else _READABLE["tanh"](self)
-
-
-FORWARD_OPS = {"__add__": _add, "__radd__": _radd, "__sub__": _sub, "__rsub__": _rsub, "__mul__": _mul,
-               "__rmul__": _rmul, "__matmul__": _matmul, "__neg__": _neg, "relu": _relu, "tanh": _tanh_op,
-               "sum": _sum}
+    fast_forward.use(enabled)
 
 
 # ---- backward ----
