@@ -130,7 +130,7 @@ def _matmul_arrays(node, g):
 def _relu_arrays(node, g):
     a = node._a
     if a._role != "constant":
-        a._grad = a._grad + g * (a._data > 0).astype(np.float64)  # 1 where a > 0, else 0
+        a._grad = a._grad + g * (a._data > 0)  # 1 where a > 0, else 0 (the truth values as 1.0 and 0.0)
 
 
 def _sum_arrays(node, g):

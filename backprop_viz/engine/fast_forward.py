@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from backprop_viz.engine import recording as _recording
-from backprop_viz.engine.numeric import _quiet
+from backprop_viz.engine.numeric import _quiet, _quiet_off, _quiet_on
 
 __all__ = ["FORWARD_OPS", "install"]
 
@@ -188,11 +188,13 @@ def _rmul(self, other):
 def _arrays(fn, symbol, name, self, other, x, y):
     """x fn y with an array among them: value.py's op and _result() without their checks; shapes
     that do not broadcast go the readable way, which says which shapes."""
+    token = _quiet_on()  # overflow gives inf quietly, as for numbers (numeric._quiet, without a with block)
     try:
-        with _quiet():  # overflow gives inf quietly, as for numbers
-            d = fn(x, y)
+        d = fn(x, y)
     except ValueError:
         return _READABLE[name](self, other)
+    finally:
+        _quiet_off(token)
     v = _new(Value)
     v._data = d
     v._grad = np.zeros(d.shape)
@@ -218,8 +220,11 @@ def _matmul(self, other):
         x, y = self._data, other._data
         if type(x) is np.ndarray and type(y) is np.ndarray and x.ndim == 2 and y.ndim == 2 \
                 and x.shape[1] == y.shape[0]:
-            with _quiet():
+            token = _quiet_on()
+            try:
                 d = x @ y
+            finally:
+                _quiet_off(token)
             return _node(d, self, other, "@", np.zeros(d.shape))
     return _READABLE["__matmul__"](self, other)
 

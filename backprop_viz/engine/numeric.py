@@ -6,6 +6,12 @@ import math
 
 import numpy as np
 
+try:  # the context variable np.errstate sets (numpy >= 2)
+    from numpy._core.umath import _extobj_contextvar as _errstate_slot, _make_extobj as _make_errstate
+except ImportError:  # pragma: no cover - older numpy: np.errstate itself
+    _errstate_slot = None
+_quiet_for = (None, None)  # (the caller's numpy settings, the same with overflow & co. ignored)
+
 
 def _shape(x):
     return () if type(x) is float else x.shape
@@ -35,22 +41,34 @@ class _Quiet:
     __slots__ = ("_token",)
 
     def __enter__(self):
-        global _quiet_for
-        cached = _quiet_for  # one read: another thread may replace it
-        current = _errstate_slot.get()
-        if current is not cached[0] and current is not cached[1]:  # (inside a _quiet block: already quiet)
-            cached = _quiet_for = (current, _make_errstate(divide="ignore", invalid="ignore", over="ignore"))
-        self._token = _errstate_slot.set(cached[1])
+        self._token = _quiet_on()
 
     def __exit__(self, *exc):
         _errstate_slot.reset(self._token)
 
 
-try:  # the context variable np.errstate sets (numpy >= 2)
-    from numpy._core.umath import _extobj_contextvar as _errstate_slot, _make_extobj as _make_errstate
-except ImportError:  # pragma: no cover - older numpy: np.errstate itself
-    _errstate_slot = None
-_quiet_for = (None, None)  # (the caller's numpy settings, the same with overflow & co. ignored)
+def _quiet_on():
+    """What entering _quiet() does (numpy >= 2), for the hot path: the token `_quiet_off` takes."""
+    global _quiet_for
+    cached = _quiet_for  # one read: another thread may replace it
+    current = _errstate_slot.get()
+    if current is not cached[0] and current is not cached[1]:  # (inside a _quiet block: already quiet)
+        cached = _quiet_for = (current, _make_errstate(divide="ignore", invalid="ignore", over="ignore"))
+    return _errstate_slot.set(cached[1])
+
+
+def _quiet_off(token):
+    _errstate_slot.reset(token)
+
+
+if _errstate_slot is None:  # pragma: no cover - numpy < 2: np.errstate itself
+    def _quiet_on():
+        state = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+        state.__enter__()
+        return state
+
+    def _quiet_off(state):
+        state.__exit__(None, None, None)
 
 
 def _arith(op, a, b):
