@@ -44,10 +44,10 @@ REQUIRED = [
 PUBLIC_NAMES = {
     "Value", "record", "trace_of", "Trace", "draw", "frames",
     "BackpropPlayer", "GradientDescentView", "GradientQuiz",
-    "export_html", "export_gif", "nn", "data", "naive", "plots", "__version__",
+    "export_html", "export_gif", "expression", "Sandbox", "nn", "data", "naive", "plots", "__version__",
 }
 PUBLIC_MODULES = {"nn", "data", "naive", "plots"}
-WIDGETS = {"BackpropPlayer", "GradientDescentView", "GradientQuiz"}
+WIDGETS = {"BackpropPlayer", "GradientDescentView", "GradientQuiz", "Sandbox"}
 LANG_LINE = re.compile(r'^LANG = "(en|ko)"  # or "(en|ko)"$', re.M)
 LINK = re.compile(r"\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 CELL_TIMEOUT = 180  # seconds per cell: generous, the ≤ 30 s goal is measured and printed, not timed here
