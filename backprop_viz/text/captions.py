@@ -172,7 +172,7 @@ def _named_chain(trace, i, ev, style, term):
     """(h, '∂y/∂x = ∂y/∂h · ∂h/∂x = 6 × 2 = 12') when the gradient reaches a named value x through
     values without names (2·x, then h = 2·x + 1) from a named h, by one path only; else None."""
     parent, child = ev.node, ev.child
-    if trace.label(child) or not trace.label(parent) or type(ev.local) is not float:
+    if not trace.label(parent) or type(ev.local) is not float:
         return None
     seed = _seed_of(trace, i)
     if seed is None:
@@ -182,16 +182,21 @@ def _named_chain(trace, i, ev, style, term):
     if len(into.get(parent, ())) != 1:
         return None  # more than one path into x: ∂h/∂x would not be the product along this one
     factor, cur, up = ev.local, child, ev.upstream
-    while not trace.label(cur):
+    # Through values without names up to the first named one; from a named child, on up to the
+    # loss's own input (y = g(h), h = f(…) = …: the lecture's ∂y/∂x = ∂y/∂h · ∂h/∂x).
+    named_child = bool(trace.label(child))
+    while not trace.label(cur) or named_child:
         js = into.get(cur, ())
         if cur == root or len(js) != 1:
             return None
         step = trace.event(js[0])
+        if named_child and step.child == root:
+            break  # cur is the loss's input
         if type(step.local) is not float or type(step.upstream) is not float:
             return None
         factor, cur, up = factor * step.local, step.child, step.upstream
-    if cur == root or cur == parent:
-        return None  # through the loss itself the chain says nothing new
+    if cur == root or cur == parent or cur == child:
+        return None  # through the loss itself, or no value in between: the chain says nothing new
     r, h, x = style.name(_root_name(trace, i)), term(cur), term(parent)
     return cur, (f"{style.d(r, x)} = {style.d(r, h)} {style.cdot} {style.d(h, x)} = {style.num(up, True)} "
                  f"{style.times} {style.num(factor, True)} = {style.num(ev.contribution)}")
