@@ -112,3 +112,26 @@ def test_a_value_used_twice_by_one_op():
     assert (2, 2) in uses  # s = a · a reads ∂L/∂s twice
     fr, marks = badged(t)
     assert sum(len(m) for m in marks.values()) == 1
+
+
+def test_the_picture_counts_uses_as_the_captions_do():
+    """A pass view counts re-uses in one sweep; every badge it plans is upstream_uses' (k, n)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from render_graphs import random_graph
+
+    from backprop_viz import trace_of
+    from backprop_viz.render.collapse import scene_for
+    from backprop_viz.render.scene import structure_of
+    from backprop_viz.render.state import PassView
+
+    for seed in range(4):
+        t = trace_of(random_graph(60, seed=seed))
+        view = PassView(t, 0, scene_for(structure_of(t, 0), "en"))
+        expected = {i for i, _ in t.events_between(0, len(t), "backward") if upstream_uses(t, i)[0] > 1}
+        drawn = {i for i in expected if t.event(i).child in view.local
+                 and view.scene.value_of.get(view.local[t.event(i).child]) is not None}
+        assert set(view.reuse) == drawn and drawn
+        assert all(view.reuse[i][1:] == upstream_uses(t, i) for i in view.reuse)

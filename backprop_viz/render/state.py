@@ -33,11 +33,22 @@ class PassView:
         # re-use: backward event -> (drawn value node of the child, k, n) when ∂L/∂child, computed
         # once, is read by n > 1 steps of this pass (one per edge out of child) and this is the k-th
         self.reuse = {}
-        for i, ev in trace.events_between(self.start, self.stop, "backward"):
+        events = list(trace.events_between(self.start, self.stop, "backward"))
+        seeds = [j for j in trace.seed_steps() if self.start <= j < self.stop]
+        if len(seeds) == 1:  # the usual pass: one backward run, counted here in one sweep
+            root, uses = trace.node_at(seeds[0]), {}
+            for i, ev in events:
+                if ev.child != root and i > seeds[0]:
+                    uses.setdefault(ev.child, []).append(i)
+            places = {j: (k + 1, len(js)) for js in uses.values() if len(js) > 1 for k, j in enumerate(js)}
+            use_of = lambda i: places.get(i, (1, 1))  # noqa: E731  (the same answer as upstream_uses)
+        else:
+            use_of = lambda i: upstream_uses(trace, i)  # noqa: E731
+        for i, ev in events:
             c = local.get(ev.child)
             if c is None:
                 continue
-            k, n = upstream_uses(trace, i)
+            k, n = use_of(i)
             if k > 1 and scene.value_of.get(c) is not None:
                 self.reuse[i] = (scene.value_of[c], k, n)
             e = edge_of.get((c, ev.slot))

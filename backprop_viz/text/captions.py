@@ -295,17 +295,15 @@ def upstream_uses(trace, i):
     if hit is None or hit[0] != n_events:
         hit = _USES[trace] = (n_events, {})
     runs = hit[1]
-    by_child = runs.get(seed)
-    if by_child is None:
-        by_child = runs[seed] = {}
+    places = runs.get(seed)
+    if places is None:  # once per backward run: every step's (k, n), so a picture of a big pass stays linear
+        by_child, root = {}, trace.node_at(seed)
         stop = next((s for s in trace.seed_steps() if s > seed), n_events)
         for j, ev in trace.events_between(seed + 1, stop, "backward"):
-            by_child.setdefault(ev.child, []).append(j)
-    child = trace.event(i).child
-    if child == trace.node_at(seed):
-        return 1, 1
-    uses = by_child.get(child, [i])
-    return (uses.index(i) + 1 if i in uses else 1), len(uses)
+            if ev.child != root:
+                by_child.setdefault(ev.child, []).append(j)
+        places = runs[seed] = {j: (k + 1, len(uses)) for uses in by_child.values() for k, j in enumerate(uses)}
+    return places.get(i, (1, 1))
 
 
 # ---- predict mode: the number a step produces, asked before the step is shown ----
