@@ -66,13 +66,15 @@ class ExpressionError(ValueError):
         return f"{text} {w['ex_allowed']}" if self.key in _WITH_ALLOWED else text
 
 
-def expression(text, **values):
+def expression(text, *, label_steps=False, **values):
     """The Value of `text` computed from labelled leaves: expression("tanh(x*w + b)", x=0.5, w=-1.5, b=0.2).
 
     Each name becomes one leaf Value labelled with that name (used twice, it is the same leaf,
-    so its gradient adds up over both uses); each number becomes a constant. Call it inside
-    record() to watch it, or pass the result to trace_of(). Raises ExpressionError (a ValueError)
-    for a text that is not allowed or a name without a value.
+    so its gradient adds up over both uses); each number becomes a constant. With
+    label_steps=True every value computed on the way is labelled by how it reads (x·w, x·w + b;
+    the result itself stays unlabelled), so pictures and captions use the typed expression's
+    own words. Call it inside record() to watch it, or pass the result to trace_of(). Raises
+    ExpressionError (a ValueError) for a text that is not allowed or a name without a value.
     """
     tree, names = _read(text)
     lookup = {unicodedata.normalize("NFKC", k): k for k in values}  # the parser reads names in NFKC form: ｘ is x
@@ -84,7 +86,10 @@ def expression(text, **values):
         if not is_number(given):
             raise ExpressionError("ex_bad_value", name=name, given=type(given).__name__)
         leaves[name] = Value(float(given), label=lookup[name])
-    return _build(tree, leaves)
+    out = _build(tree, leaves, {} if label_steps else None)
+    if label_steps and isinstance(out, Value) and out.op:
+        out.label = None  # the result is named by whoever asked for it (the sandbox calls it f)
+    return out
 
 
 def variables(text):
@@ -253,19 +258,65 @@ _CONSTANT_FUNCTIONS = {"exp": math.exp, "log": math.log, "tanh": math.tanh, "sig
 
 
 # ---- building: the small tree -> Values, with the engine's own ops ----
-def _build(tree, leaves):
+def _build(tree, leaves, names=None):
+    """The Value of the small tree; with `names` (a dict), each computed Value labelled by _text."""
     if isinstance(tree, float):
         return tree
     op = tree[0]
     if op == "name":
         return leaves[tree[1]]
     if op == "neg":
-        return -_build(tree[1], leaves)
+        out = -_build(tree[1], leaves, names)
+    elif op == "**":
+        out = _build(tree[1], leaves, names) ** tree[2]
+    elif op in FUNCTIONS:
+        out = getattr(_build(tree[1], leaves, names), op)()
+    else:  # a number on one side: a constant
+        out = _ARITHMETIC[op](_build(tree[1], leaves, names), _build(tree[2], leaves, names))
+    if names is not None and isinstance(out, Value) and out.label is None:
+        text = _text(tree, leaves)
+        if len(text) <= STEP_LABEL_CHARS:
+            out.label = text
+    return out
+
+
+STEP_LABEL_CHARS = 24  # a longer step keeps a generated name (pictures cut long names anyway)
+_SYMBOLS = {"+": " + ", "-": " − ", "*": "·", "/": "/"}
+
+
+def _text(tree, leaves):
+    """How a part of the expression reads: x·w + b, tanh(x·w + b), (a + b)², −x."""
+    if isinstance(tree, float):
+        return fmt(tree)
+    op = tree[0]
+    if op == "name":
+        return leaves[tree[1]].label
+    sums = (" + ", " − ")
+    if op == "neg":
+        inner = _text(tree[1], leaves)
+        return f"−({inner})" if any(s in inner for s in sums) else f"−{inner}"
     if op == "**":
-        return _build(tree[1], leaves) ** tree[2]
+        base = _text(tree[1], leaves)
+        if any(c in base for c in " ·/−"):
+            base = f"({base})"
+        return f"{base}{_power(tree[2])}"
     if op in FUNCTIONS:
-        return getattr(_build(tree[1], leaves), op)()
-    return _ARITHMETIC[op](_build(tree[1], leaves), _build(tree[2], leaves))  # a number on one side: a constant
+        return f"{op}({_text(tree[1], leaves)})"
+    a, b = _text(tree[1], leaves), _text(tree[2], leaves)
+    if op in ("*", "/"):
+        a = f"({a})" if any(s in a for s in sums) else a
+        b = f"({b})" if any(s in b for s in sums) or (op == "/" and ("·" in b or "/" in b)) else b
+    elif op == "-" and any(s in b for s in sums):
+        b = f"({b})"
+    return a + _SYMBOLS[op] + b
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
+
+
+def _power(c):
+    """x², x⁻¹, x^0.5: a whole exponent as superscript digits, any other after ^."""
+    return fmt(c).replace("−", "-").translate(_SUPERSCRIPT) if float(c).is_integer() else f"^{fmt(c)}"
 
 
 def is_number(x):

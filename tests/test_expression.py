@@ -364,3 +364,15 @@ def test_huge_exponents_do_not_hang_a_fresh_interpreter():
     assert done.returncode == 0, done.stderr
     results = json.loads(done.stdout)
     assert all(key != "ok" and seconds < 1.0 for key, seconds in results), list(zip(texts, results))
+
+
+def test_label_steps_names_every_value_computed_on_the_way_by_how_it_reads():
+    out = expression("tanh(x*w + b)", label_steps=True, x=0.5, w=-1.5, b=0.2)
+    n = out.parents[0]
+    xw = n.parents[0]
+    assert (xw.label, n.label, out.label) == ("x·w", "x·w + b", None)  # the result is named by its caller
+    assert expression("tanh(x*w + b)", x=0.5, w=-1.5, b=0.2).parents[0].label is None  # off by default
+    sq = expression("(a + b)**2 / (a*b)", label_steps=True, a=2.0, b=3.0)
+    assert [p.label for p in sq.parents] == ["(a + b)²", "a·b"]
+    assert expression("x - (y + 1)", label_steps=True, x=1.0, y=2.0).parents[1].label == "y + 1"
+    assert expression("-x * 2", label_steps=True, x=1.0).parents[0].label == "−x"

@@ -23,11 +23,11 @@ def test_the_default_sandbox_draws_its_expression_from_the_start():
     assert isinstance(s.player, BackpropPlayer) and s.player in s.children
     assert s.error is None and s.error_line.layout.display == "none"
     assert boxes(s) == {"a": 2.0, "b": -3.0} and s.values == {"a": 2.0, "b": -3.0}
-    assert ops(s) == ["*", "+"] and [n.label for n in s.trace.nodes] == ["a", "b", None, "f"]
+    assert ops(s) == ["*", "+"] and [n.label for n in s.trace.nodes] == ["a", "b", "a·b", "f"]  # a step is named by how it reads
     assert isinstance(s.value, Value) and s.value.data == -4.0 and s.value.label == "f"
     assert s.player.trace is s.trace and s.player.index == 0
     s.player.last()
-    assert "the gradient flows from v1 back to b" in s.player.caption.value
+    assert "the gradient flows from a·b back to b" in s.player.caption.value
     a, b = s.value.parents[0].parents
     assert (a.grad, b.grad) == (-2.0, 2.0)  # ∂f/∂a = b + 1, ∂f/∂b = a
 

@@ -97,7 +97,7 @@ class Sandbox(widgets.VBox):
             names = variables(text)
             self._show_boxes(names)
             with record() as trace:
-                value = expression(text, **{n: self._values[n] for n in names})
+                value = expression(text, label_steps=True, **{n: self._values[n] for n in names})
                 if value.op and RESULT not in names:
                     value.label = RESULT
                 value.backward()
