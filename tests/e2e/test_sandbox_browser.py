@@ -40,7 +40,7 @@ def test_sandbox_in_jupyterlab(browser_context, jupyter_lab, screenshot, report_
     expect(svg).to_contain_text("step 0 of 6")
     report_latency("Lab: sandbox Enter → new picture (seen from Python)", [(time.perf_counter() - start) * 1000])
     assert svg.inner_html() != before
-    expect(sb.locator("table.bpv-table")).to_contain_text("tanh(v1)")
+    expect(sb.locator("table.bpv-table")).to_contain_text("tanh(a·b)")  # a step is named by how it reads
 
     text.fill("a*c")  # a new name: its box appears at 1.0, b's box goes
     text.press("Enter")
@@ -68,7 +68,7 @@ def test_sandbox_in_jupyterlab(browser_context, jupyter_lab, screenshot, report_
     text.fill("a*c + c")
     text.blur()  # leaving the box draws too
     expect(error).to_be_hidden()
-    expect(sb.locator("table.bpv-table")).to_contain_text("v1 + c")
+    expect(sb.locator("table.bpv-table")).to_contain_text("a·c + c")
 
     ko = page.locator(".sb-ko")
     ko.scroll_into_view_if_needed()
