@@ -19,7 +19,7 @@ from backprop_viz import draw, frames, trace_of  # noqa: E402
 from backprop_viz.render import clear_layout_cache  # noqa: E402
 from backprop_viz.render import layout  # noqa: E402
 from backprop_viz.render.layout import run_dot  # noqa: E402
-from render_graphs import micrograd_demo_loss, random_graph  # noqa: E402
+from render_graphs import micrograd_demo_loss, mse_chain, ones_chain, random_graph  # noqa: E402
 
 SIZES = (10, 50, 200, 1000)
 GOALS = {"ratio_200": 100.0, "frame_200_ms": 1.0, "frame_1000_ms": 5.0, "layout_ms": 50.0, "big_s": 2.0,
@@ -126,29 +126,6 @@ def big():
                 focus_shown=focused[0].count('class="bv-value"'), focus_note="Only the paths from" in focused[0])
 
 
-def _mse(n):
-    """A scalar MSE over n samples of a line: one long chain of + that is not a neuron."""
-    from backprop_viz import Value
-
-    w, b = Value(0.5, "w", role="parameter"), Value(0.1, "b", role="parameter")
-    total = Value(0.0)
-    for i in range(n):
-        e = w * Value(0.01 * i) + b - Value(0.02 * i)
-        total = total + e * e
-    return total * (1.0 / n)
-
-
-def _ones(n):
-    """x·1.0 summed n times (a sum of products that are not w·x)."""
-    from backprop_viz import Value
-
-    x = Value(2.0, "x")
-    total = x * 1.0
-    for _ in range(n - 1):
-        total = total + x * 1.0
-    return total
-
-
 def _picture(trace):
     """(wall, cpu) of the first draw() of the last snapshot and its SVG (nothing cached), and of a second draw()."""
     snap = trace.snapshot(len(trace))
@@ -165,9 +142,9 @@ def scale():
 
     rows = []
     for n in MSE_SIZES:
-        trace = trace_of(_mse(n))
+        trace = trace_of(mse_chain(n))
         rows.append((f"MSE over {n:,} samples", trace.num_nodes, *_picture(trace)))
-    trace = trace_of(_ones(16000))
+    trace = trace_of(ones_chain(16000))
     rows.append(("x·1.0 summed 16,000 times", trace.num_nodes, *_picture(trace)))
     trace = trace_of(micrograd_demo_loss(n_points=150))
     rows.append(("micrograd demo loss, 150 points", trace.num_nodes, *_picture(trace)))

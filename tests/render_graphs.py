@@ -79,6 +79,23 @@ def micrograd_demo_loss(n_points=100, seed=1337):
     return sum(losses) * (1.0 / len(losses)) + 1e-4 * sum(p * p for p in params)
 
 
+def micrograd_first_recorded():
+    """L = (a·b + c)·f, named e = a·b, d = e + c, recorded live with every leaf an input: the trace
+    and its Values by label. ∂L/∂d is used for e and c, ∂L/∂e for a and b."""
+    from backprop_viz.trace import record
+
+    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
+    with record() as t:
+        e = a * b
+        e.label = "e"
+        d = e + c
+        d.label = "d"
+        L = d * f
+        L.label = "L"
+        L.backward()
+    return t, {v.label: v for v in (a, b, c, d, e, f, L)}
+
+
 def micrograd_first_example():
     """L = (a·b + c)·f with b a parameter, micrograd's first example: ids a0 b1 e2 c3 d4 f5 L6."""
     from backprop_viz.trace import trace_of
@@ -107,3 +124,22 @@ def weighted_sum_trace(n):
         loss.label = "L"
         loss.backward()
     return trace
+
+
+def mse_chain(n):
+    """A scalar MSE over n samples of a line w·x + b: one long chain of + that is not a neuron."""
+    w, b = Value(0.5, "w", role="parameter"), Value(0.1, "b", role="parameter")
+    total = Value(0.0)
+    for i in range(n):
+        e = w * Value(0.01 * i) + b - Value(0.02 * i)
+        total = total + e * e
+    return total * (1.0 / n)
+
+
+def ones_chain(n):
+    """x·1.0 summed n times (a sum of products that are not w·x)."""
+    x = Value(2.0, "x")
+    total = x * 1.0
+    for _ in range(n - 1):
+        total = total + x * 1.0
+    return total

@@ -7,6 +7,7 @@ import pytest
 
 from backprop_viz import Value, frames, record
 from backprop_viz.text.captions import upstream_uses
+from render_graphs import micrograd_first_recorded
 
 pytestmark = pytest.mark.dot
 
@@ -15,17 +16,7 @@ _NODE = re.compile(r'<g class="bv-(?:value|op|const)" data-node="(\d+)" transfor
 
 
 def graph():
-    """L = (a·b + c)·f, named e = a·b, d = e + c: ∂L/∂d is used for e and c, ∂L/∂e for a and b."""
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    with record() as t:
-        e = a * b
-        e.label = "e"
-        d = e + c
-        d.label = "d"
-        L = d * f
-        L.label = "L"
-        L.backward()
-    return t, {v.label: v for v in (a, b, c, d, e, f, L)}
+    return micrograd_first_recorded()
 
 
 def badged(t, lang="en"):
@@ -116,10 +107,6 @@ def test_a_value_used_twice_by_one_op():
 
 def test_the_picture_counts_uses_as_the_captions_do():
     """A pass view counts re-uses in one sweep; every badge it plans is upstream_uses' (k, n)."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent))
     from render_graphs import random_graph
 
     from backprop_viz import trace_of

@@ -11,30 +11,11 @@ from backprop_viz.render import collapse, layout
 from backprop_viz.render.frames import LAYOUT_MAX_NODES, GraphTooBigError
 from backprop_viz.text.names import NAME_CHARS
 from backprop_viz.render import style
-from render_graphs import micrograd_first_example, random_graph
+from render_graphs import micrograd_first_example, mse_chain as mse, ones_chain as ones, random_graph
 
 import importlib
 
 frames_module = importlib.import_module("backprop_viz.render.frames")
-
-
-def mse(n):
-    """A scalar MSE over n samples of a line w·x + b: one long + chain that is not a neuron."""
-    w, b = Value(0.5, "w", role="parameter"), Value(0.1, "b", role="parameter")
-    total = Value(0.0)
-    for i in range(n):
-        e = w * Value(0.01 * i) + b - Value(0.02 * i)
-        total = total + e * e
-    return total * (1.0 / n)
-
-
-def ones(n):
-    """x·1.0 summed n times."""
-    x = Value(2.0, "x")
-    total = x * 1.0
-    for _ in range(n - 1):
-        total = total + x * 1.0
-    return total
 
 
 def _walked(monkeypatch, loss):

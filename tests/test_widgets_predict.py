@@ -4,6 +4,7 @@ import pytest
 
 from backprop_viz import BackpropPlayer, Value, record
 from backprop_viz.text.numbers import fmt
+from render_graphs import micrograd_first_recorded
 from widget_tools import HANGUL, controls
 
 pytestmark = pytest.mark.dot
@@ -11,16 +12,7 @@ pytestmark = pytest.mark.dot
 
 def graph():
     """L = (a·b + c)·f: e = a·b, d = e + c; ∂L/∂d and ∂L/∂e are each used for two parents."""
-    a, b, c, f = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(-2.0, "f")
-    with record() as t:
-        e = a * b
-        e.label = "e"
-        d = e + c
-        d.label = "d"
-        L = d * f
-        L.label = "L"
-        L.backward()
-    return t
+    return micrograd_first_recorded()[0]
 
 
 def at_seed(lang="en", predict=True):
