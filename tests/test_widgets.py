@@ -12,6 +12,7 @@ from backprop_viz import BackpropPlayer, Value, data, frames, nn, record, trace_
 from backprop_viz.text.numbers import fmt
 from backprop_viz.widgets.player import MAX_ROWS
 from render_graphs import random_graph, two_products
+from player_view import shown_picture, shown_table, shows
 from widget_tools import HANGUL, controls
 
 pytestmark = pytest.mark.dot
@@ -51,26 +52,26 @@ def test_player_buttons_step_through_every_frame():
     t = small_trace()
     f = frames(t)
     p = BackpropPlayer(t)
-    assert p.index == 0 and p.picture == f[0] and f[0] in p.frame.value
+    assert p.index == 0 and p.picture == f[0] and shows(p, f[0])
     assert p.first_button.disabled and p.back_button.disabled and not p.next_button.disabled
-    seen = [p.frame.value]
+    seen = [shown_picture(p)]
     for k in range(1, len(t) + 1):
         p.next_button.click()
         assert p.index == k and p.slider.value == k
-        assert p.picture == f[k] and f[k] in p.frame.value
+        assert p.picture == f[k] and shows(p, f[k])
         lines = html.escape(t.snapshot(k).caption("en", fmt="latex"), quote=False).split("\n")
         assert p.caption.value == "<br>".join(lines)  # each line of the caption on a line of its own
-        seen.append(p.frame.value)
+        seen.append(shown_picture(p))
     assert len(set(seen)) == len(seen)  # every step changes the picture
     assert p.next_button.disabled and p.last_button.disabled
     p.next_button.click()  # at the end: stays
     assert p.index == len(t)
     p.back_button.click()
-    assert p.index == len(t) - 1 and p.picture == f[len(t) - 1] and f[len(t) - 1] in p.frame.value
+    assert p.index == len(t) - 1 and p.picture == f[len(t) - 1] and shows(p, f[len(t) - 1])
     p.first_button.click()
-    assert p.index == 0 and p.picture == f[0] and f[0] in p.frame.value
+    assert p.index == 0 and p.picture == f[0] and shows(p, f[0])
     p.last_button.click()
-    assert p.index == len(t) and p.picture == f[len(t)] and f[len(t)] in p.frame.value
+    assert p.index == len(t) and p.picture == f[len(t)] and shows(p, f[len(t)])
 
 
 def test_player_methods_and_slider_agree_with_snapshots():
@@ -82,7 +83,7 @@ def test_player_methods_and_slider_agree_with_snapshots():
         assert p.index == k
         assert snap.phase in p.status.value and f"step {k} of {len(t)}" in p.status.value
     p.slider.value = 4  # what dragging the slider does
-    assert p.index == 4 and p.picture == frames(t)[4] and frames(t)[4] in p.frame.value
+    assert p.index == 4 and p.picture == frames(t)[4] and shows(p, frames(t)[4])
     assert p.step().index == 5 and p.back().index == 4 and p.last().index == len(t) and p.first().index == 0
     with pytest.raises(IndexError, match="steps 0 to 7"):
         p.goto(8)
@@ -102,7 +103,7 @@ def test_table_shows_every_value_and_gradient_and_marks_the_active_row():
     for k in range(len(t) + 1):
         p.goto(k)
         snap = t.snapshot(k)
-        found = rows(p.table.value)
+        found = rows(shown_table(p))
         assert [int(n) for n, _, _ in found] == list(snap.nodes)
         for n, mark, cells in found:
             tds = re.findall(r"<td>(.*?)</td>", cells)
@@ -133,7 +134,7 @@ def test_constants_show_no_gradient_and_negative_names_get_parentheses():
         L.label = "L"
         L.backward()
     p = BackpropPlayer(t, start=len(t))
-    cells = {t.name(int(n)): re.findall(r"<td>(.*?)</td>", c) for n, _, c in rows(p.table.value)}
+    cells = {t.name(int(n)): re.findall(r"<td>(.*?)</td>", c) for n, _, c in rows(shown_table(p))}
     assert cells["−0.5"][1] == "constant" and cells["−0.5"][3].endswith(">–</i>")
     assert cells["L"][1] == "a - (-0.5)" and cells["a"][3] == fmt(1.0)
 
@@ -194,7 +195,7 @@ def test_big_pass_table_shows_the_rows_around_the_active_node():
     t = trace_of(random_graph(320, seed=3))
     p = BackpropPlayer(t)
     p.goto(len(t) - 1)
-    found = rows(p.table.value)
+    found = rows(shown_table(p))
     assert len(found) == MAX_ROWS and "more rows not shown" in p.table.value
     active = t.snapshot(len(t) - 1).active_node
     assert any(int(n) == active and "active" in mark for n, mark, _ in found)
@@ -205,7 +206,7 @@ def test_load_switches_to_another_trace():
     t2 = training_trace(2)
     p.load(t2, start=5)
     assert p.trace is t2 and p.index == 5 and p.slider.max == len(t2) and p.play_control.max == len(t2)
-    assert p.picture == frames(t2)[5] and frames(t2)[5] in p.frame.value and len(p.pass_select.options) == 2
+    assert p.picture == frames(t2)[5] and shows(p, frames(t2)[5]) and len(p.pass_select.options) == 2
 
 
 def value_titles(svg):
@@ -221,7 +222,7 @@ def test_focus_shows_only_the_paths_from_one_value_to_the_loss():
     assert value_titles(whole.picture) == sorted("a b c d e g L".split())
     assert value_titles(p.picture) == sorted("a b e g L".split())  # c and d are off a's path
     assert "Only the paths from a to L" in p.frame.value and "Only the paths" not in whole.frame.value
-    assert p.picture == frames(t, focus="a", rankdir="TB")[len(t)] and frames(t, focus="a", rankdir="TB")[len(t)] in p.frame.value
+    assert p.picture == frames(t, focus="a", rankdir="TB")[len(t)] and shows(p, frames(t, focus="a", rankdir="TB")[len(t)])
     for k in range(len(t) + 1):  # every step is drawn on the focused picture, and the still picture too
         assert value_titles(p.goto(k).picture) == sorted("a b e g L".split())
     src = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', p.static_html()).group(1)
@@ -288,9 +289,9 @@ def test_zoom_never_shrinks_the_picture_below_readable_and_is_kept_across_steps(
     t = small_trace()
     p = BackpropPlayer(t)
     width = float(re.search(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"', p.picture).group(1))
-    shown = lambda: float(re.search(r"\.bpv-scroll-\w+>svg\{width:([\d.]+)pt", p.frame.value).group(1))  # noqa: E731
+    shown = lambda: float(re.search(r"\.bpv-scroll-\w+>svg\{width:([\d.]+)pt", p.look.value).group(1))  # noqa: E731
     assert p.zoom == 1.0 and shown() == pytest.approx(width, abs=0.1)
-    assert "overflow:auto" in p.frame.value and "max-width:none" in p.frame.value
+    assert "overflow:auto" in p.frame.value and "max-width:none" in p.look.value
     p.zoom_in().zoom_in()
     assert p.zoom == ZOOMS[ZOOMS.index(1.0) + 2] and shown() == pytest.approx(width * p.zoom, abs=0.1)
     p.step().step()  # the size stays while stepping

@@ -9,6 +9,7 @@ from backprop_viz import BackpropPlayer, Value, record
 from backprop_viz.render import layout_runs
 from backprop_viz.text.numbers import fmt
 from backprop_viz.text.words import words
+from player_view import shown_table
 from widget_tools import HANGUL
 
 pytestmark = pytest.mark.dot
@@ -42,16 +43,16 @@ def test_set_value_shows_the_new_numbers_on_the_same_picture_and_step():
     p = BackpropPlayer(trace, editable=True)
     step = next(i for i, e in enumerate(trace.events) if e.kind == "backward" and e.node == n["w2"]) + 1
     p.goto(step)
-    before_svg, before_table = p.picture, p.table.value
+    before_svg, before_table = p.picture, shown_table(p)
     runs = layout_runs()
     p.set_value("x2", 0.0)
     assert p.index == step
     assert p.trace is not trace and p.trace.initial(n["x2"]) == 0.0
     # w2's gradient vanishes: table, caption and picture all say so
     assert p.trace.snapshot(len(p.trace)).grads[n["w2"]] == 0.0
-    row = re.search(rf'<tr data-node="{n["w2"]}"[^>]*>(.*?)</tr>', p.table.value)[1]
+    row = re.search(rf'<tr data-node="{n["w2"]}"[^>]*>(.*?)</tr>', shown_table(p))[1]
     assert row.endswith(f"<td>{fmt(0.0)}</td>")
-    assert p.table.value != before_table
+    assert shown_table(p) != before_table
     assert "1.5" in trace.snapshot(step).caption("en", fmt="latex") and "1.5" not in p.caption.value
     assert p.picture != before_svg
     # no node moved, and no new layout was needed

@@ -10,6 +10,7 @@ from backprop_viz import GradientQuiz, Value
 from backprop_viz.text.numbers import fmt
 from backprop_viz.widgets.quiz import example_graph, parse_number
 from strategies import build_scalar_graph, scalar_graphs
+from player_view import shown_table
 from widget_tools import HANGUL
 
 pytestmark = pytest.mark.dot
@@ -77,7 +78,7 @@ def test_quiz_buttons_hint_and_show_me():
     assert sum(ev.upstream * ev.local for ev in edges) == pytest.approx(q.answer)
     q.show_button.click()
     assert q.player.index == i + 1 and t.snapshot(i + 1).grads[nid] == pytest.approx(q.answer)
-    assert re.search(rf'<tr data-node="{nid}" class="bpv-active">', q.player.table.value)
+    assert re.search(rf'<tr data-node="{nid}" class="bpv-active">', shown_table(q.player))
     assert fmt(q.answer) in q.feedback.value
     before = q.current
     q.new_button.click()

@@ -96,16 +96,20 @@ class Template:
         self.oy = MARGIN + HEADER_H + note_h - y0
         self.height = round(self.oy + y1 + legend_h + MARGIN, 2)
         w, h = _f(self.width), _f(self.height)
-        self.pre = (
+        # head, the status line's element (status_open + text + </text>), then after_status
+        self.head = (
             f'<svg xmlns="http://www.w3.org/2000/svg" class="{css.ROOT}" width="{w}pt" height="{h}pt" '
             f'viewBox="0 0 {w} {h}"><style>{css.STYLESHEET}</style>'
             f'<rect class="bv-card" x="0.5" y="0.5" width="{_f(self.width - 1)}" height="{_f(self.height - 1)}" '
-            f'rx="6"/><text class="bv-status" x="{_f(MARGIN + 2)}" y="{_f(MARGIN + 12)}">'
+            f'rx="6"/>'
         )
+        self.status_open = f'<text class="bv-status" x="{_f(MARGIN + 2)}" y="{_f(MARGIN + 12)}">'
+        self.pre = self.head + self.status_open
         notes = "".join(
             f'<text class="bv-note" x="{_f(MARGIN + 2)}" y="{_f(MARGIN + HEADER_H + 11 + 15 * i)}">'
             f'{xml_text(line)}</text>' for i, line in enumerate(note_lines))
-        self.mid = f'</text>{notes}<g class="bv-graph" transform="translate({_f(self.ox)} {_f(self.oy)})">'
+        self.after_status = f'{notes}<g class="bv-graph" transform="translate({_f(self.ox)} {_f(self.oy)})">'
+        self.mid = "</text>" + self.after_status
         ly = self.oy + y1 + 8
         self.post = f'</g><g class="bv-legend lg" transform="translate({_f(MARGIN + 2)} {_f(ly)})">{legend}</g></svg>'
 

@@ -8,13 +8,14 @@ import re
 
 import ipywidgets as widgets
 
-from backprop_viz.text.names import TOOLTIP_CHARS, short
+from backprop_viz.render.sheet import VARIANT, Sheet, steps_of_pass
 from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import Trace
 from backprop_viz.text.words import phase_key, words
 from backprop_viz.widgets.predict import PredictPanel, mode_of
 from backprop_viz.trace.replay import leaf_id
 from backprop_viz.widgets.editor import ValueEditors
+from backprop_viz.widgets.table import ACTIVE_ROW, MAX_ROWS, SOURCE_ROW, TableSheet, table_html  # noqa: F401 (MAX_ROWS)
 
 __all__ = ["BackpropPlayer"]
 
@@ -34,51 +35,28 @@ _SCROLL_CSS = (".bpv-frame>.widget-html-content{min-width:0}"
                ".bpv-scroll::-webkit-scrollbar-thumb{background:#8c8c8c;border-radius:6px;border:2px solid #ececec}")
 _SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"')
 # Scrolls the picture's box so the active node (or edge) is in view after each step: a one-pixel
-# image's onload runs in the browser where the frame is shown (Lab, Notebook, Voilà); where no
-# script runs (a sanitised static view) the picture is simply not scrolled.
+# image's onload runs in the browser where the player is shown (Lab, Notebook, Voilà); where no
+# script runs (a sanitised static view) the picture is simply not scrolled. The image comes with each
+# step's look, beside the picture: it finds the player's box, and there the active look shown.
 _FOLLOW = ("<img alt=\"\" class=\"bpv-follow\" style=\"display:none\" "
            "src=\"data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==\" onload=\"(function(i){"
-           "var b=i.closest('.bpv-scroll');if(!b)return;"
-           "var a=b.querySelector('svg .bv-graph .s2')||b.querySelector('svg .bv-graph .e2');if(!a)return;"
+           "var p=i.closest('.bpv-player'),b=p&&p.querySelector('.bpv-scroll');if(!b)return;"
+           "var f=function(s){var l=b.querySelectorAll(s);for(var j=0;j<l.length;j++){"
+           "var r=l[j].getBoundingClientRect();if(r.width||r.height)return l[j];}return null;};"
+           "var a=f('svg .bv-graph .s2')||f('svg .bv-graph .e2');if(a){"
            "var o=b.getBoundingClientRect(),r=a.getBoundingClientRect();"
            "if(r.top<o.top||r.bottom>o.bottom)b.scrollTop+=r.top-o.top-(o.height-r.height)/2;"
-           "if(r.left<o.left||r.right>o.right)b.scrollLeft+=r.left-o.left-(o.width-r.width)/2;"
-           "})(this);(function(i){var b=i.closest('.bpv-scroll'),h=b&&b.nextElementSibling;if(!h)return;"
+           "if(r.left<o.left||r.right>o.right)b.scrollLeft+=r.left-o.left-(o.width-r.width)/2;}"
+           "var h=b.nextElementSibling;if(h)"
            "h.style.display=b.scrollWidth>b.clientWidth+1||b.scrollHeight>b.clientHeight+1?'block':'none';"
            "})(this)\">")
-MAX_ROWS = 200  # a bigger pass shows the rows around the active node (sending 65k rows would freeze the page)
-# The active row in Okabe–Ito yellow, as the active node in the picture; the node the active
-# gradient comes from in a light blue. Numbers right-aligned, "not yet" greyed.
-_TABLE_CSS = (".bpv-table{border-collapse:collapse;font-size:13px}"
-              ".bpv-table td,.bpv-table th{padding:1px 8px;border-bottom:1px solid #e2e2e2;text-align:left}"
-              ".bpv-table td:nth-child(n+3),.bpv-table th:nth-child(n+3){text-align:right;"
-              "font-family:monospace}.bpv-table i{color:#8a8a8a}"
-              ".bpv-table tr.bpv-active{background:#f0e442;color:#000;font-weight:bold}"
-              ".bpv-table tr.bpv-source{background:#d6e9f5;color:#000}")
-
+# A sheet (the picture's and the table's every look over a run of steps) is sent once; a step
+# then sends only its look: which looks to show. Up to this many (elements drawn × steps) go on one
+# sheet: a ~200-node graph's whole pass; a longer pass gets sheets of a window of steps. In predict
+# mode a sheet ends at the step still to predict, so the page never holds a number to be predicted.
+SHEET_BUDGET = 1_000_000
 # The phase as a coloured pill (Okabe–Ito): forward blue, backward vermillion, update green.
 _PHASE_COLORS = {"forward": "#0072b2", "backward": "#d55e00", "update": "#009e73"}
-
-
-def _made_by(trace, nid, w):
-    """How a node was made, in the names the student sees: 'a * b', 'tanh(n)', or 'input'.
-    This is the code that made it, so a constant's minus is the '-' typed there: a - (-0.5)."""
-    kind = trace.kind(nid)
-    if kind != "computed":
-        return w[f"kind_{kind}"]
-    op = trace.op(nid)
-    names = [trace.name(p).replace("−", "-") if trace.kind(p) == "constant" and not trace.label(p)
-             else short(trace.name(p)) for p in trace.parents(nid)]
-    names = [f"({n})" if n.startswith("-") else n for n in names]  # a - (-0.5), not a - -0.5
-    if len(names) == 2:
-        return f"{names[0]} {op} {names[1]}"
-    if op == "neg":
-        return f"-{names[0]}"
-    if op == "**":
-        return f"{names[0]} ** {fmt(trace.arg(nid)).replace('−', '-')}"
-    if op == "T":
-        return f"{names[0]}.T"
-    return f"{op}({', '.join(names)})"
 
 
 def _button(text, tip, icon="", width="auto"):
@@ -149,6 +127,8 @@ class BackpropPlayer(widgets.VBox):
         self.zoom_text = widgets.HTML()
         self._zoom = ZOOMS.index(1.0)
         self.frame = widgets.HTML(layout=widgets.Layout(width="100%"))
+        # the step's look: a small stylesheet (and the follow image) that picks the frame's looks
+        self.look = widgets.HTML(layout=widgets.Layout(height="0px", margin="0px", overflow="hidden"))
         self.caption = widgets.HTMLMath(layout=widgets.Layout(min_height="3em"))
         self.table = widgets.HTML(layout=widgets.Layout(max_height="320px", overflow="auto"))
         self.note = widgets.HTML(layout=widgets.Layout(display="none"))  # the trace's note, see _show_note
@@ -174,8 +154,9 @@ class BackpropPlayer(widgets.VBox):
                             layout=widgets.Layout(align_items="center"))
         super().__init__([buttons, self.slider, widgets.HBox([self.status, self._pass_box, zoom],
                           layout=widgets.Layout(justify_content="space-between", flex_flow="row wrap")),
-                          self.note, self.frame, *self._predict.shown, self.caption, self.table])
+                          self.note, self.frame, self.look, *self._predict.shown, self.caption, self.table])
         self.add_class("bpv-player")
+        self.add_class(f"bpv-p-{self.model_id}")
         if self._editors is not None:  # edit mode: the editors just above the picture
             kids = list(self.children)
             kids.insert(kids.index(self.note), self._editors)
@@ -183,7 +164,7 @@ class BackpropPlayer(widgets.VBox):
         for name, css in (("first_button", "first"), ("back_button", "back"), ("next_button", "next"),
                           ("last_button", "last"), ("play_control", "play"), ("speed", "speed"), ("slider", "slider"),
                           ("pass_select", "pass"), ("prev_pass_button", "prev-pass"),
-                          ("next_pass_button", "next-pass"), ("status", "status"), ("frame", "frame"),
+                          ("next_pass_button", "next-pass"), ("status", "status"), ("frame", "frame"), ("look", "look"),
                           ("zoom_out_button", "zoom-out"), ("zoom_in_button", "zoom-in"), ("zoom_text", "zoom"),
                           ("caption", "caption"), ("table", "table"),
                           ("note", "note")):  # hooks for page styles and browser tests
@@ -207,6 +188,7 @@ class BackpropPlayer(widgets.VBox):
         start = self._step_number(start, "start")
         self._predict.reset(trace, start)
         self.frames = frames(trace, **self._frame_options)
+        self._sheet = self._table_sheet = None
         n, w = len(trace), self._w
         self._quiet = True
         try:
@@ -237,6 +219,7 @@ class BackpropPlayer(widgets.VBox):
         k = self.index
         self.trace = new
         self.frames = frames(new, **self._frame_options)  # the same structure: the same layout, no dot run
+        self._sheet = self._table_sheet = None
         self._show_note()
         self._show(k)
         if self._editors is not None:
@@ -355,7 +338,7 @@ class BackpropPlayer(widgets.VBox):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value not in ZOOMS:
             raise ValueError(f"zoom must be one of {', '.join(f'{z:g}' for z in ZOOMS)}, not {value!r}.")
         self._zoom = ZOOMS.index(value)
-        self._show_frame()
+        self._show_look()
 
     def zoom_in(self):
         """A bigger picture (for the back row); it scrolls when it is wider or taller than its box."""
@@ -369,19 +352,61 @@ class BackpropPlayer(widgets.VBox):
 
     @property
     def picture(self):
-        """The SVG of the step shown (frames(trace)[index]); the frame box shows it at `zoom`."""
-        return self._svg
+        """The SVG of the step shown (frames(trace)[index]): what the frame box shows, at `zoom`."""
+        return self.frames.render(self._snapshot)
+
+    def _sheet_steps(self, k):
+        """(first, last): the steps of the sheet that shows step k."""
+        p = self._snapshot.pass_index
+        first, last = steps_of_pass(self.trace, p)
+        if self._predict.mode:
+            last = min(last, self._predict.allowed(len(self.trace)))
+        scene = self.frames.view(p)[0].scene
+        most = max(16, SHEET_BUDGET // (2 * (len(scene.nodes) + len(scene.edges)) + 1))
+        if last - first + 1 > most:
+            first = max(first, min(k - most // 4, last - most + 1))
+            last = first + most - 1
+        return first, last
 
     def _show_frame(self):
-        svg = self._svg = self.frames.render(self._snapshot)
-        m = _SVG_SIZE.search(svg)
-        size = f"width:{float(m.group(1)) * self.zoom:.1f}pt;height:auto;" if m else ""
+        """The sheet that holds step k, when the one shown does not: picture and table, sent once."""
+        k = self.index
+        if self._sheet is not None and k in self._sheet and self._sheet.pass_index == self._snapshot.pass_index:
+            return
+        first, last = self._sheet_steps(k)
+        sheet = self._sheet = Sheet(self.frames, first, last)
+        snaps = [self.trace.snapshot(j) for j in range(first, last + 1)]
+        self._table_sheet = TableSheet(self.trace, snaps, self._w, "t")
         uid = self.model_id
-        self.frame.value = (f'<style>.bpv-scroll-{uid}>svg{{{size}max-width:none;display:block}}{_SCROLL_CSS}</style>'
+        self.frame.value = (f'<style>.bpv-p-{uid} .{VARIANT}{{display:none}}{_SCROLL_CSS}</style>'
                             f'<div class="bpv-scroll bpv-scroll-{uid}" style="overflow:auto;'
-                            f'max-height:{PICTURE_MAX_HEIGHT};max-width:100%">{svg}{_FOLLOW}</div>'
+                            f'max-height:{PICTURE_MAX_HEIGHT};max-width:100%">{sheet.svg}</div>'
                             f'<div class="bpv-scroll-hint" style="display:none">⇆ '
                             f'{html.escape(self._w["scroll_hint"])}</div>')
+        self.table.value = self._table_sheet.html
+
+    def _show_look(self):
+        """The step's look: which looks of the sheet show, the table's marked and shown rows, the
+        picture's size; and the image that scrolls the active node into view."""
+        k, uid, sheet = self.index, self.model_id, self._sheet
+        m = _SVG_SIZE.search(sheet.svg)
+        size = f"width:{float(m.group(1)) * self.zoom:.1f}pt;height:auto;" if m else ""
+        scope = f".bpv-p-{uid}"
+        classes, active, source, (lo, hi) = self._table_sheet.look(k)
+        classes = sheet.classes(k) + classes
+        rules = [f".bpv-scroll-{uid}>svg{{{size}max-width:none;display:block}}"]
+        if classes:
+            rules.append(f"{scope}.bpv-player :is({','.join('.' + c for c in classes)}){{display:inline}}")
+        if active is not None:
+            rules.append(f'{scope} .bpv-table tr[data-node="{active}"]{{{ACTIVE_ROW}}}')
+        if source is not None and source != active:
+            rules.append(f'{scope} .bpv-table tr[data-node="{source}"]{{{SOURCE_ROW}}}')
+        rows = self._table_sheet.rows
+        hide = ([f"{scope} .bpv-table tbody tr:nth-child(-n+{lo - 1})"] if lo > 1 else []) + \
+               ([f"{scope} .bpv-table tbody tr:nth-child(n+{hi + 1})"] if hi < rows else [])
+        if hide:
+            rules.append(f"{','.join(hide)}{{display:none}}")
+        self.look.value = f"<style>{''.join(rules)}</style>{_FOLLOW}"
         self.zoom_text.value = f"{self.zoom * 100:.0f} %"
         self.zoom_out_button.disabled = self._zoom == 0
         self.zoom_in_button.disabled = self._zoom == len(ZOOMS) - 1
@@ -411,13 +436,13 @@ class BackpropPlayer(widgets.VBox):
         snap = self.trace.snapshot(k)
         self._snapshot = snap
         self._show_frame()
+        self._show_look()
         # a caption's second line (fan-out, a carried gradient) is a line of its own
         self.caption.value = html.escape(snap.caption(self.lang, fmt="latex"), quote=False).replace("\n", "<br>")
         color = _PHASE_COLORS[snap.phase]
         self.status.value = (f'<span style="background:{color};color:#fff;border-radius:9px;padding:1px 9px;'
                              f'font-weight:bold">{html.escape(self._w[phase_key(snap)])}</span> '
                              f"{html.escape(self.status_text(snap, phase=False))}")
-        self.table.value = self.table_html(snap)
         n = len(self.trace)
         self.first_button.disabled = self.back_button.disabled = k == 0
         self.next_button.disabled = self.last_button.disabled = k == n
@@ -442,33 +467,9 @@ class BackpropPlayer(widgets.VBox):
 
     def table_html(self, snap):
         """An HTML table of every node of the pass shown: name, how it was made, value, gradient;
-        the active node's row highlighted (and the node the active gradient comes from)."""
-        w, trace = self._w, self.trace
-        ids = list(snap.nodes)
-        note = ""
-        if len(ids) > MAX_ROWS:
-            at = ids.index(snap.active_node) if snap.active_node in ids else 0
-            lo = min(max(at - MAX_ROWS // 2, 0), len(ids) - MAX_ROWS)
-            note = f'<p style="color:#6b6b6b">{html.escape(w["more_rows"].format(n=len(ids) - MAX_ROWS))}</p>'
-            ids = ids[lo:lo + MAX_ROWS]
-        source = snap.active_edge[0] if snap.active_edge else None
-        unknown = f'<i>{html.escape(w["unknown"])}</i>'
-        no_grad = f'<i title="{html.escape(w["no_grad"])}">–</i>'
-        head = "".join(f"<th>{html.escape(w[c])}</th>" for c in ("col_node", "col_op", "col_value", "col_grad"))
-        rows = []
-        for nid in ids:
-            value, grad = snap.values[nid], snap.grads[nid]
-            name = trace.name(nid)
-            # a long label cut as in the picture, the full one (up to TOOLTIP_CHARS) in a tooltip
-            cut = f'<span title="{html.escape(short(name, TOOLTIP_CHARS))}">{html.escape(short(name))}</span>'
-            cells = (html.escape(name) if len(name) == len(short(name)) else cut, html.escape(_made_by(trace, nid, w)),
-                     unknown if value is None else html.escape(fmt(value)),
-                     html.escape(fmt(grad)) if grad is not None
-                     else no_grad if trace.kind(nid) == "constant" else unknown)
-            mark = ' class="bpv-active"' if nid == snap.active_node else ' class="bpv-source"' if nid == source else ""
-            rows.append(f'<tr data-node="{nid}"{mark}>' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-        return (f"<style>{_TABLE_CSS}</style><table class=\"bpv-table\"><thead><tr>{head}</tr></thead>"
-                f'<tbody>{"".join(rows)}</tbody></table>{note}')
+        the active node's row highlighted (and the node the active gradient comes from). The
+        table box shows this table of the step shown, assembled from its sheet and the step's look."""
+        return table_html(self.trace, snap, self._w)
 
     # ---- predict mode ----
     @property

@@ -1,0 +1,130 @@
+"""A sheet: a run of frames as one SVG that holds every look of each element once, and per step the looks it shows."""
+
+from __future__ import annotations
+
+from array import array
+
+from backprop_viz.render.escape import xml_text
+
+__all__ = ["Sheet", "VARIANT", "steps_of_pass"]
+
+VARIANT = "vr"  # the class of every look that is shown at some steps only (each has its own class too)
+
+
+def _b36(i):
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        i, r = divmod(i, 36)
+        out = digits[r] + out
+        if not i:
+            return out
+
+
+def steps_of_pass(trace, p):
+    """(first, last) step of pass p: snapshot k shows event k - 1, and step 0 belongs to pass 0."""
+    start, stop = trace.pass_range(p)
+    return (start + 1 if p else 0), stop
+
+
+class Sheet:
+    """Frames first..last (inclusive, all of one pass) of a Frames as one SVG.
+
+    Each element of the picture (the status line, every edge, node, gradient label and re-use
+    badge) is written once per look it takes in these steps. A look it keeps at every step is
+    written as it is; any other look sits in a group `<g class="vr q<id>">`. `classes(k)` lists
+    the `q<id>` classes of step k: hiding every `.vr` but those draws exactly `frames[k]`, element
+    for element in the same order (a hidden group takes no part in drawing). So a player sends
+    the sheet once and, per step, only that list."""
+
+    def __init__(self, frames, first, last):
+        trace, lang = frames.trace, frames.lang
+        snap = trace.snapshot(first)
+        self.first, self.last, self.pass_index = first, last, snap.pass_index
+        if not first <= last or trace.snapshot(last).pass_index != self.pass_index:
+            raise ValueError(f"a sheet covers steps of one pass: {first}..{last} is not such a run.")
+        view, tpl = frames.view(self.pass_index)
+        from backprop_viz.render.frames import status_text
+
+        n_nodes, n_edges = len(view.scene.nodes), len(view.scene.edges)
+        # slots: status, edges, nodes, labels (by edge), badges (by node) — the order of a frame
+        e0, n0 = 1, 1 + n_edges
+        l0 = n0 + n_nodes
+        b0 = l0 + n_edges
+        n_slots = b0 + n_nodes
+        looks = []  # variant id -> (slot, text)
+        index = [dict() for _ in range(n_slots)]  # per slot: text -> variant id
+        absent = [False] * n_slots  # a slot empty at some step (a label not written yet)
+        rows = []
+
+        def look(slot, text):
+            seen = index[slot]
+            v = seen.get(text)
+            if v is None:
+                v = seen[text] = len(looks)
+                looks.append((slot, text))
+            return v
+
+        value, const, plain, edge, label, badge = tpl.value, tpl.const, tpl.plain, tpl.edge, tpl.label, tpl.badge
+        prev_nodes = prev_edges = None
+        prev_labels, prev_badges = {}, {}
+        row = array("i", [-1]) * n_slots
+        for k in range(first, last + 1):
+            snap = trace.snapshot(k) if k != first else snap
+            nodes, edges, labels = view.state(snap, lang)
+            row = array("i", row)
+            row[0] = look(0, tpl.status_open + xml_text(status_text(snap, lang)) + "</text>")
+            for n, st in enumerate(nodes):
+                if prev_nodes is None or st != prev_nodes[n]:
+                    text = value(n, st) if type(st) is tuple else const(n, st) if type(st) is str else plain(n, st)
+                    row[n0 + n] = look(n0 + n, text)
+            for e, st in enumerate(edges):
+                if prev_edges is None or st != prev_edges[e]:
+                    row[e0 + e] = look(e0 + e, edge(e, st))
+            now = {lab[0]: lab for lab in labels}
+            for e in set(now) | set(prev_labels):
+                lab = now.get(e)
+                if lab != prev_labels.get(e):
+                    row[l0 + e] = -1 if lab is None else look(l0 + e, label(*lab))
+            prev_labels = now
+            now = dict(view.badges(snap))
+            for n in set(now) | set(prev_badges):
+                uses = now.get(n)
+                if uses != prev_badges.get(n):
+                    row[b0 + n] = -1 if uses is None else look(b0 + n, badge(n, uses))
+            prev_badges = now
+            prev_nodes, prev_edges = nodes, edges
+            rows.append(row)
+        for r in rows:
+            for slot in range(l0, n_slots):
+                if r[slot] < 0:
+                    absent[slot] = True
+        # a look is fixed when its slot has no other look and is never empty
+        fixed = [len(index[slot]) == 1 and not absent[slot] for slot, _ in looks]
+        self._names = [None if fixed[v] else "q" + _b36(v) for v in range(len(looks))]
+        self._rows = rows
+        self._classes = {}
+        by_slot = [[] for _ in range(n_slots)]
+        for v, (slot, text) in enumerate(looks):
+            by_slot[slot].append(text if fixed[v] else f'<g class="{VARIANT} {self._names[v]}">{text}</g>')
+        self.looks = len(looks)
+        self.svg = "".join((tpl.head, *by_slot[0], tpl.after_status, *("".join(s) for s in by_slot[1:]), tpl.post))
+
+    def __contains__(self, k):
+        return self.first <= k <= self.last
+
+    def classes(self, k):
+        """The classes of the looks step k shows, besides the fixed ones (a list of 'q<id>')."""
+        hit = self._classes.get(k)
+        if hit is None:
+            if k not in self:
+                raise IndexError(f"step {k} is not on this sheet (steps {self.first} to {self.last}).")
+            names = self._names
+            hit = [names[v] for v in self._rows[k - self.first] if v >= 0 and names[v] is not None]
+            if len(self._classes) > 4096:
+                self._classes.clear()
+            self._classes[k] = hit
+        return hit
+
+    def __repr__(self):
+        return f"<Sheet: steps {self.first}..{self.last} of pass {self.pass_index + 1}, {self.looks} looks>"

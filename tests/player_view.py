@@ -1,0 +1,119 @@
+"""What a browser shows of a BackpropPlayer, assembled from its widgets' values alone.
+
+The player sends a sheet (every look of the picture and the table over a run of steps) once, and
+per step a small stylesheet (the `look` widget). These helpers apply that stylesheet as a browser
+does — every `.vr` hidden but the classes its `:is(...)` list shows, the marked table rows, the
+rows it hides — so tests can compare the result with frames(trace)[k] and table_html(snapshot k).
+"""
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+import ipywidgets as widgets
+
+SVG_NS = "http://www.w3.org/2000/svg"
+ET.register_namespace("", SVG_NS)
+
+_SHOW = re.compile(r":is\(([^)]*)\)\{display:inline\}")
+_MARK = re.compile(r'tr\[data-node="(\d+)"\]\{background:(#[0-9a-f]{6})')
+_HIDE_BEFORE = re.compile(r"tr:nth-child\(-n\+(\d+)\)")
+_HIDE_AFTER = re.compile(r"tr:nth-child\(n\+(\d+)\)")
+
+
+def canonical(svg):
+    """An SVG's canonical XML text (C14N 2.0), for comparing two documents element for element."""
+    return ET.canonicalize(ET.tostring(ET.fromstring(svg), encoding="unicode"))
+
+
+def shown_classes(player):
+    """The look classes the step's stylesheet shows."""
+    m = _SHOW.search(player.look.value)
+    return set() if m is None else {c.lstrip(".") for c in m.group(1).split(",")}
+
+
+def shown_picture(player):
+    """The picture the browser draws (canonical XML): the sheet with every hidden look taken out
+    and every shown one in its place."""
+    frame = player.frame.value
+    svg = frame[frame.index("<svg"):frame.rindex("</svg>") + len("</svg>")]
+    shown = shown_classes(player)
+    root = ET.fromstring(svg)
+
+    def rebuild(el):
+        kids = list(el)
+        for c in kids:
+            el.remove(c)
+        for c in kids:
+            cls = c.get("class", "").split()
+            if "vr" in cls:
+                if any(x in shown for x in cls):
+                    for g in list(c):
+                        rebuild(g)
+                        el.append(g)
+            else:
+                rebuild(c)
+                el.append(c)
+
+    rebuild(root)
+    return ET.canonicalize(ET.tostring(root, encoding="unicode"))
+
+
+def shows(player, svg):
+    """Whether the player's frame box shows exactly this SVG frame."""
+    return shown_picture(player) == canonical(svg)
+
+
+def shown_table(player):
+    """The table the browser shows, written as BackpropPlayer.table_html writes one step's table."""
+    look, table = player.look.value, player.table.value
+    shown = shown_classes(player)
+    marks = {int(n): color for n, color in _MARK.findall(look)}
+    before = _HIDE_BEFORE.search(look)
+    after = _HIDE_AFTER.search(look)
+    lo = int(before.group(1)) + 1 if before else 1
+    hi = int(after.group(1)) - 1 if after else None
+    head, rest = table.split("<tbody>", 1)
+    body, tail = rest.split("</tbody>", 1)
+    rows = []
+    for i, (nid, cells) in enumerate(re.findall(r'<tr data-node="(\d+)">(.*?)</tr>', body), start=1):
+        if i < lo or (hi is not None and i > hi):
+            continue
+        out = []
+        for cell in re.findall(r"<td>(.*?)</td>", cells):
+            looks = re.findall(r'<span class="vr (\w+)">(.*?)</span>', cell)
+            if looks:
+                cell = "".join(text for name, text in looks if name in shown)
+            out.append(cell)
+        color = marks.get(int(nid))
+        mark = {"#f0e442": ' class="bpv-active"', "#d6e9f5": ' class="bpv-source"', None: ""}[color]
+        rows.append(f'<tr data-node="{nid}"{mark}>' + "".join(f"<td>{c}</td>" for c in out) + "</tr>")
+    return f"{head}<tbody>{''.join(rows)}</tbody>{tail}"
+
+
+def widget_states(root):
+    """{model id: state} of a widget and every widget it holds."""
+    out, todo = {}, [root]
+    while todo:
+        w = todo.pop()
+        if w.model_id in out:
+            continue
+        out[w.model_id] = w.get_state()
+        for name in w.keys:
+            value = getattr(w, name)
+            for v in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(v, widgets.Widget):
+                    todo.append(v)
+    return out
+
+
+def changed_bytes(before, after):
+    """The bytes of JSON a front-end receives for what changed between two widget_states."""
+    total = 0
+    for mid, state in after.items():
+        old = before.get(mid)
+        for key, value in state.items():
+            if old is None or old.get(key) != value:
+                total += len(json.dumps({key: value}))
+    return total

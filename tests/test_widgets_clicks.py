@@ -1,0 +1,79 @@
+"""What a BackpropPlayer click sends: the sheet once, then per step a small look — and the picture and
+table the browser assembles from them are the step's frame and table, at every step."""
+
+import pytest
+
+from backprop_viz import BackpropPlayer, frames, trace_of
+from backprop_viz.widgets import player as player_module
+from player_view import changed_bytes, shown_picture, shown_table, shows, widget_states
+from render_graphs import micrograd_first_recorded, random_graph
+
+pytestmark = pytest.mark.dot
+
+CLICK_BYTES = 20_000  # what a click may send at ~200 nodes
+
+
+def test_a_click_on_a_200_node_graph_sends_at_most_20_kb_and_shows_its_frame():
+    t = trace_of(random_graph(200, seed=1))
+    f = frames(t)
+    p = BackpropPlayer(t)
+    scene = f.view(0)[0].scene
+    assert len(scene.nodes) > 300 and t.num_nodes >= 200  # ~200 values and their ops drawn
+    before, sent = widget_states(p), []
+    sheet_sent = len(p.frame.value) + len(p.table.value)
+    for k in range(1, len(t) + 1):
+        p.next_button.click()
+        after = widget_states(p)
+        sent.append(changed_bytes(before, after))
+        before = after
+        assert p.index == k
+        if k % 23 == 0 or k in (1, len(t)):  # what the browser puts together is the step's frame and table
+            assert shows(p, f[k]) and shown_table(p) == p.table_html(t.snapshot(k))
+    assert max(sent) <= CLICK_BYTES, max(sent)
+    assert sheet_sent > 10 * max(sent)  # the picture went once, not per click
+    p.first_button.click()  # jumps stay on the sheet too
+    assert shows(p, f[0]) and changed_bytes(before, widget_states(p)) <= CLICK_BYTES
+
+
+def test_zoom_and_scrolling_keep_the_sheet():
+    t = trace_of(random_graph(40, seed=2))
+    p = BackpropPlayer(t).goto(10)
+    sheet = p.frame.value
+    before = widget_states(p)
+    p.zoom_in()
+    assert p.frame.value == sheet and changed_bytes(before, widget_states(p)) < len(p.look.value) + 300
+    assert shows(p, frames(t)[10])
+
+
+def test_a_long_pass_gets_sheets_of_a_window_and_every_step_still_shows_its_frame(monkeypatch):
+    monkeypatch.setattr(player_module, "SHEET_BUDGET", 30_000)
+    t = trace_of(random_graph(120, seed=5))
+    f = frames(t)
+    p = BackpropPlayer(t)
+    sheets, first = set(), p._sheet
+    assert first.last - first.first + 1 < len(t)  # a window, not the whole pass
+    for k in range(1, 60):
+        p.step()
+        sheets.add(p.frame.value)
+        assert shows(p, f[k]) and shown_table(p) == p.table_html(t.snapshot(k)), k
+    assert len(sheets) >= 2  # a step past the window brought the next one
+    p.goto(len(t))
+    assert shows(p, f[len(t)]) and len(t) in p._sheet
+
+
+def test_predict_mode_never_puts_the_number_to_predict_on_the_page():
+    t = micrograd_first_recorded()[0]
+    p = BackpropPlayer(t, predict=True)
+    seed = t.seed_steps()[0]
+    p.goto(len(t))
+    assert p.index == seed and p.predicting == seed + 1
+    status = f"step {seed + 1} of {len(t)}"
+    assert status not in p.frame.value and status not in p.picture  # the next step's look is not sent
+    assert p.predict("1") is True  # the seed
+    assert status in shown_picture(p) and shows(p, frames(t)[seed + 1])
+    ev = t.event(seed + 1)
+    assert f"step {seed + 2} of {len(t)}" not in p.frame.value
+    assert p.predict(str(ev.contribution)) is True
+    assert shows(p, frames(t)[seed + 2]) and shown_table(p) == p.table_html(t.snapshot(seed + 2))
+    p.goto(2)  # back over revealed steps: the sheet still holds them
+    assert shows(p, frames(t)[2])
