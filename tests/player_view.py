@@ -2,7 +2,7 @@
 
 The player sends a sheet (every look of the picture and the table over a run of steps) once, and
 per step a small stylesheet (the `look` widget). These helpers apply that stylesheet as a browser
-does — every `.vr` hidden but the classes its `:is(...)` list shows, the marked table rows, the
+does — every `.bpv-vr` hidden but the classes its rule shows, the marked table rows, the
 rows it hides — so tests can compare the result with frames(trace)[k] and table_html(snapshot k).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ import ipywidgets as widgets
 SVG_NS = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG_NS)
 
-_SHOW = re.compile(r":is\(([^)]*)\)\{display:inline\}")
+_SHOW = re.compile(r"\}((?:\.[\w-]+,)*\.[\w-]+)\{display:inline\}")  # after the picture's size rule
 _MARK = re.compile(r'tr\[data-node="(\d+)"\]\{background:(#[0-9a-f]{6})')
 _HIDE_BEFORE = re.compile(r"tr:nth-child\(-n\+(\d+)\)")
 _HIDE_AFTER = re.compile(r"tr:nth-child\(n\+(\d+)\)")
@@ -30,7 +30,7 @@ def canonical(svg):
 def shown_classes(player):
     """The look classes the step's stylesheet shows."""
     m = _SHOW.search(player.look.value)
-    return set() if m is None else {c.lstrip(".") for c in m.group(1).split(",")}
+    return set() if m is None else {c[1:] for c in m.group(1).split(",")}
 
 
 def shown_picture(player):
@@ -47,7 +47,7 @@ def shown_picture(player):
             el.remove(c)
         for c in kids:
             cls = c.get("class", "").split()
-            if "vr" in cls:
+            if "bpv-vr" in cls:
                 if any(x in shown for x in cls):
                     for g in list(c):
                         rebuild(g)
@@ -82,7 +82,7 @@ def shown_table(player):
             continue
         out = []
         for cell in re.findall(r"<td>(.*?)</td>", cells):
-            looks = re.findall(r'<span class="vr (\w+)">(.*?)</span>', cell)
+            looks = re.findall(r'<span class="bpv-vr ([\w-]+)">(.*?)</span>', cell)
             if looks:
                 cell = "".join(text for name, text in looks if name in shown)
             out.append(cell)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.dot
 
 
 def picked(sheet, k):
-    """The sheet drawn as a browser draws it at step k: every `.vr` group hidden but those of
+    """The sheet drawn as a browser draws it at step k: every `.bpv-vr` group hidden but those of
     sheet.classes(k), which stand in their place (canonical XML)."""
     shown = set(sheet.classes(k))
     root = ET.fromstring(sheet.svg)
@@ -27,7 +27,7 @@ def picked(sheet, k):
             el.remove(c)
         for c in kids:
             cls = c.get("class", "").split()
-            if "vr" not in cls:
+            if "bpv-vr" not in cls:
                 rebuild(c)
                 el.append(c)
             elif shown & set(cls):
@@ -68,14 +68,14 @@ def test_each_look_is_written_once_and_a_step_shows_one_look_per_element():
     t = trace_of(random_graph(60, seed=4))
     f = frames(t)
     sheet = Sheet(f, 0, len(t))
-    looks = re.findall(r'<g class="vr (q\w+)">', sheet.svg)
+    looks = re.findall(r'<g class="bpv-vr (q[\w-]+)">', sheet.svg)
     assert len(looks) == len(set(looks))  # a class names one look
     assert "step 0 of" in sheet.svg and f"step {len(t)} of" in sheet.svg  # every step's status line is there
     for k in (0, len(t) // 2, len(t)):
         shown = sheet.classes(k)
         assert len(shown) == len(set(shown)) and set(shown) <= set(looks)
         # one status line shown: exactly the one of step k
-        statuses = re.findall(r'<g class="vr (q\w+)"><text class="bv-status"[^>]*>([^<]*)</text>', sheet.svg)
+        statuses = re.findall(r'<g class="bpv-vr (q[\w-]+)"><text class="bv-status"[^>]*>([^<]*)</text>', sheet.svg)
         status = re.search(r'class="bv-status"[^>]*>([^<]*)<', f[k]).group(1)
         assert f"step {k} of {len(t)}" in status
         assert [text for name, text in statuses if name in shown] == [status]

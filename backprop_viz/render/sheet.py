@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import secrets
 from array import array
 
 from backprop_viz.render.escape import xml_text
 
-__all__ = ["Sheet", "VARIANT", "steps_of_pass"]
+__all__ = ["Sheet", "VARIANT", "HIDE_RULE", "new_prefix", "steps_of_pass", "show_rule"]
 
-VARIANT = "vr"  # the class of every look that is shown at some steps only (each has its own class too)
+VARIANT = "bpv-vr"  # the class of every look that is shown at some steps only (each has its own class too)
+# Hidden unless a step's look names it: `:where()` gives the rule no weight, so a plain class rule
+# that shows a look wins wherever it stands on the page.
+HIDE_RULE = f":where(.{VARIANT}){{display:none}}"
+_TAGS = [secrets.randbelow(36 ** 4)]  # sheets of this process are named from here on (several kernels share a page)
+
+
+def new_prefix():
+    """A short class prefix no other sheet of this page uses: 'q' + 4 letters and digits."""
+    _TAGS[0] = (_TAGS[0] + 1) % (36 ** 4)
+    return "q" + _b36(_TAGS[0]).rjust(4, "0") + "-"
 
 
 def _b36(i):
@@ -32,16 +43,21 @@ class Sheet:
 
     Each element of the picture (the status line, every edge, node, gradient label and re-use
     badge) is written once per look it takes in these steps. A look it keeps at every step is
-    written as it is; any other look sits in a group `<g class="vr q<id>">`. `classes(k)` lists
-    the `q<id>` classes of step k: hiding every `.vr` but those draws exactly `frames[k]`, element
+    written as it is; any other look sits in a group `<g class="bpv-vr <prefix><id>">`. `classes(k)`
+    lists those classes of step k: hiding every `.bpv-vr` but those draws exactly `frames[k]`, element
     for element in the same order (a hidden group takes no part in drawing). So a player sends
     the sheet once and, per step, only that list."""
 
-    def __init__(self, frames, first, last):
+    def __init__(self, frames, first, last, snapshots=None, prefix=None):
         trace, lang = frames.trace, frames.lang
-        snap = trace.snapshot(first)
+        if not 0 <= first <= last <= len(trace):
+            raise ValueError(f"a sheet covers steps first..last of this trace (0 to {len(trace)}), not {first}..{last}.")
+        snaps = snapshots or [trace.snapshot(k) for k in range(first, last + 1)]
+        if len(snaps) != last - first + 1 or snaps[0].step != first:
+            raise ValueError(f"snapshots must be those of steps {first} to {last}.")
+        snap = snaps[0]
         self.first, self.last, self.pass_index = first, last, snap.pass_index
-        if not first <= last or trace.snapshot(last).pass_index != self.pass_index:
+        if snaps[-1].pass_index != self.pass_index:
             raise ValueError(f"a sheet covers steps of one pass: {first}..{last} is not such a run.")
         view, tpl = frames.view(self.pass_index)
         from backprop_viz.render.frames import status_text
@@ -69,8 +85,7 @@ class Sheet:
         prev_nodes = prev_edges = None
         prev_labels, prev_badges = {}, {}
         row = array("i", [-1]) * n_slots
-        for k in range(first, last + 1):
-            snap = trace.snapshot(k) if k != first else snap
+        for snap in snaps:
             nodes, edges, labels = view.state(snap, lang)
             row = array("i", row)
             row[0] = look(0, tpl.status_open + xml_text(status_text(snap, lang)) + "</text>")
@@ -101,7 +116,8 @@ class Sheet:
                     absent[slot] = True
         # a look is fixed when its slot has no other look and is never empty
         fixed = [len(index[slot]) == 1 and not absent[slot] for slot, _ in looks]
-        self._names = [None if fixed[v] else "q" + _b36(v) for v in range(len(looks))]
+        prefix = prefix or new_prefix()
+        self._names = [None if fixed[v] else prefix + _b36(v) for v in range(len(looks))]
         self._rows = rows
         self._classes = {}
         by_slot = [[] for _ in range(n_slots)]
@@ -114,7 +130,7 @@ class Sheet:
         return self.first <= k <= self.last
 
     def classes(self, k):
-        """The classes of the looks step k shows, besides the fixed ones (a list of 'q<id>')."""
+        """The classes of the looks step k shows, besides the fixed ones."""
         hit = self._classes.get(k)
         if hit is None:
             if k not in self:
@@ -128,3 +144,9 @@ class Sheet:
 
     def __repr__(self):
         return f"<Sheet: steps {self.first}..{self.last} of pass {self.pass_index + 1}, {self.looks} looks>"
+
+
+def show_rule(classes):
+    """The CSS that shows these looks: one plain class selector each (a browser files such rules
+    by class, so a step's restyle stays quick; one `:is()` of a thousand classes takes seconds)."""
+    return ",".join("." + c for c in classes) + "{display:inline}" if classes else ""

@@ -8,7 +8,7 @@ import re
 
 import ipywidgets as widgets
 
-from backprop_viz.render.sheet import VARIANT, Sheet, steps_of_pass
+from backprop_viz.render.sheet import HIDE_RULE, Sheet, new_prefix, show_rule, steps_of_pass
 from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import Trace
 from backprop_viz.text.words import phase_key, words
@@ -374,11 +374,12 @@ class BackpropPlayer(widgets.VBox):
         if self._sheet is not None and k in self._sheet and self._sheet.pass_index == self._snapshot.pass_index:
             return
         first, last = self._sheet_steps(k)
-        sheet = self._sheet = Sheet(self.frames, first, last)
         snaps = [self.trace.snapshot(j) for j in range(first, last + 1)]
-        self._table_sheet = TableSheet(self.trace, snaps, self._w, "t")
+        prefix = new_prefix()  # the looks' classes, shown by plain class rules: unique on the page
+        sheet = self._sheet = Sheet(self.frames, first, last, snaps, prefix)
+        self._table_sheet = TableSheet(self.trace, snaps, self._w, prefix.replace("-", "_"))
         uid = self.model_id
-        self.frame.value = (f'<style>.bpv-p-{uid} .{VARIANT}{{display:none}}{_SCROLL_CSS}</style>'
+        self.frame.value = (f'<style>{HIDE_RULE}{_SCROLL_CSS}</style>'
                             f'<div class="bpv-scroll bpv-scroll-{uid}" style="overflow:auto;'
                             f'max-height:{PICTURE_MAX_HEIGHT};max-width:100%">{sheet.svg}</div>'
                             f'<div class="bpv-scroll-hint" style="display:none">⇆ '
@@ -395,8 +396,7 @@ class BackpropPlayer(widgets.VBox):
         classes, active, source, (lo, hi) = self._table_sheet.look(k)
         classes = sheet.classes(k) + classes
         rules = [f".bpv-scroll-{uid}>svg{{{size}max-width:none;display:block}}"]
-        if classes:
-            rules.append(f"{scope}.bpv-player :is({','.join('.' + c for c in classes)}){{display:inline}}")
+        rules.append(show_rule(classes))
         if active is not None:
             rules.append(f'{scope} .bpv-table tr[data-node="{active}"]{{{ACTIVE_ROW}}}')
         if source is not None and source != active:
@@ -446,6 +446,8 @@ class BackpropPlayer(widgets.VBox):
         n = len(self.trace)
         self.first_button.disabled = self.back_button.disabled = k == 0
         self.next_button.disabled = self.last_button.disabled = k == n
+        if k == n:  # played to the end: stopped now, so a click on first that comes before the
+            self.pause()  # timer's next tick does not start it over
         self._predict.show(k)
         if self.trace.passes:
             self._quiet = True

@@ -199,16 +199,25 @@ _PROBE_START = """([clickSel, watchSel, text]) => {
 _PROBE_WAIT = """async (sliceMs) => { const p = window.__e2eProbe;
   if (p.ms === null) await Promise.race([p.done, new Promise(r => setTimeout(r, sliceMs))]);
   return p.ms; }"""
-_SVG_HAS_TEXT = ("el => { const svg = el.querySelector('svg');"
-                 " return !!svg && svg.textContent.includes(text); }")
+# A player's picture holds every look of its sheet, most of them hidden: a text counts where it is drawn.
+_SVG_HAS_TEXT = ("el => { const svg = el.querySelector('svg'); if (!svg) return false;"
+                 " for (const t of svg.querySelectorAll('text')) if (t.textContent.includes(text)"
+                 " && t.getBoundingClientRect().width > 0) return true; return false; }")
+# The status line a player's picture draws (its sheet holds every step's, one shown).
+PICTURE_STATUS = ".bpv-frame svg .bv-status:visible"
+
+
+def drawn(scope, text):
+    """The texts of the player picture in `scope` (a locator) that are drawn and contain `text`."""
+    return scope.locator(".bpv-frame svg text:visible", has_text=text)
 
 
 def click_latency(page, click: str, watch: str, *, text: str | None = None,
                   until: str | None = None, timeout_s: float = 30) -> float:
     """Milliseconds from element.click() to the DOM showing the new state, measured in-page.
 
-    `click`, `watch`: CSS selectors (first match). The new state is either `text` appearing in
-    the SVG inside `watch`, or `until`, a JS function source `el => bool` given `watch`'s element.
+    `click`, `watch`: CSS selectors (first match). The new state is either `text` drawn in
+    the SVG inside `watch` (a hidden look does not count), or `until`, a JS function source `el => bool` given `watch`'s element.
     A MutationObserver on the document is started just before the click.
     """
     if (text is None) == (until is None):

@@ -109,11 +109,12 @@ def test_jupyterlab_dark_theme_does_not_restyle_the_frame(browser_context, jupyt
     page = jupyter_lab(NOTEBOOK, GRAPHS).open(browser_context)
     pages.lab_run_all(page)
     frames = {name: page.locator(f".{name} .bpv-frame svg") for name in ("small", "ko")}
-    expect(frames["small"]).to_contain_text("step 0 of 7")
+    status = {name: page.locator(f".{name} {pages.PICTURE_STATUS}") for name in frames}
+    expect(status["small"]).to_contain_text("step 0 of 7")
     page.locator(".small .bpv-next").click()
-    expect(frames["small"]).to_contain_text("step 1 of 7")
+    expect(status["small"]).to_contain_text("step 1 of 7")
     page.locator(".ko .bpv-last").click()  # two players on one page in different states
-    expect(frames["ko"]).to_contain_text("7단계 중 7")
+    expect(status["ko"]).to_contain_text("7단계 중 7")
     _theme_is(page, True)
     # The picture sits in a box that scrolls when it is wider: what the student sees is the box.
     boxes = {name: page.locator(f".{name} .bpv-frame .bpv-scroll") for name in frames}

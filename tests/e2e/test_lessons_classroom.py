@@ -132,7 +132,9 @@ _FOLLOWED = """(i) => {
   const p = document.querySelectorAll('.bpv-player')[i];
   const box = p.querySelector('.bpv-scroll');
   if (!box) return 'no picture box';
-  const a = box.querySelector('svg .bv-graph .s2') || box.querySelector('svg .bv-graph .e2');
+  // the active look drawn (the picture's sheet holds every step's looks, the others hidden)
+  const drawn = sel => [...box.querySelectorAll(sel)].find(e => e.getBoundingClientRect().width > 0);
+  const a = drawn('svg .bv-graph .s2') || drawn('svg .bv-graph .e2');
   if (!a) return p.querySelector(".bpv-predict-box") ? "ok" : "no active node or edge at the last step";
   const o = box.getBoundingClientRect(), r = a.getBoundingClientRect();
   const inside = r.left >= o.left - 1 && r.right <= o.right + 1 && r.top >= o.top - 1 && r.bottom <= o.bottom + 1;

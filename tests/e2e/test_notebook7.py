@@ -32,7 +32,7 @@ def test_a_lesson_runs_in_notebook_7_and_its_player_steps(browser_context, jupyt
     pages.lab_run_all(page)
     player = page.locator(".bpv-player").first
     expect(player).to_be_visible()
-    frame = player.locator(".bpv-frame svg")
+    frame = player.locator(pages.PICTURE_STATUS)  # the status line the picture draws
     expect(frame).to_contain_text(_STEP)
     expect(player.locator(".bpv-caption")).not_to_be_empty()
     player.scroll_into_view_if_needed()

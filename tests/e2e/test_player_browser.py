@@ -17,6 +17,7 @@ NOTEBOOK = Path(__file__).parent / "fixtures" / "player.ipynb"
 GRAPHS = TESTS / "render_graphs.py"  # the notebook imports random_graph from it
 SMALL_STEPS = 7
 CLICKS = 15
+SMOOTHING, SMOOTHED_PIXELS = 12, 200  # how far anti-aliasing may differ between two identical pictures
 
 
 def big_steps():
@@ -33,7 +34,7 @@ def check_player(page, screenshot, where):
     from playwright.sync_api import expect
 
     small = page.locator(".small")
-    svg = small.locator(".bpv-frame svg")
+    svg = small.locator(pages.PICTURE_STATUS)  # the status line the picture draws
     expect(svg).to_contain_text(f"step 0 of {SMALL_STEPS}")
     expect(small.locator(".bpv-caption")).to_contain_text("Nothing computed yet")
     expect(page.locator(".bpv-static").first).to_be_hidden()  # the still picture gives way to the live player
@@ -42,7 +43,9 @@ def check_player(page, screenshot, where):
     expect(svg).to_contain_text(f"step 1 of {SMALL_STEPS}")
     expect(small.locator(".bpv-caption")).to_contain_text("Forward: compute e from a, b")
     expect(small.locator(".bpv-status")).to_contain_text(f"forward step 1 of {SMALL_STEPS}")
-    expect(small.locator(".bpv-table tr.bpv-active")).to_contain_text("a * b")
+    # the active row, marked by the step's look: e = a * b in Okabe–Ito yellow, the others plain
+    expect(small.locator(".bpv-table tr").filter(has_text="a * b")).to_have_css("background-color", "rgb(240, 228, 66)")
+    expect(small.locator(".bpv-table tr").filter(has_text="e + a")).to_have_css("background-color", "rgba(0, 0, 0, 0)")
     small.locator(".bpv-play button").first.click()  # the play/pause button: the browser keeps time
     expect(svg).to_contain_text(f"step {SMALL_STEPS} of {SMALL_STEPS}")
     expect(small.locator(".bpv-caption")).to_contain_text("from e back to b")
@@ -53,12 +56,120 @@ def check_player(page, screenshot, where):
     expect(svg).to_contain_text(f"step 0 of {SMALL_STEPS}")
 
 
+# Per drawn element of an SVG, in drawing order, what a student sees of it: its text and its
+# computed colours and pen width; elements that are not drawn (display:none, or inside such a
+# group) are left out. The live picture and a standalone frame must give the same list.
+_DRAWN = """svg => { const out = [];
+  const walk = el => { const cs = getComputedStyle(el); if (cs.display === 'none') return;
+    const tag = el.localName;
+    if (['rect', 'path', 'polygon', 'circle', 'ellipse', 'text'].includes(tag))
+      out.push([tag, tag === 'text' ? el.textContent : '', cs.fill, cs.stroke, cs.strokeWidth,
+                cs.strokeDasharray, cs.fontWeight, el.getAttribute('d') || el.getAttribute('points') || '']);
+    if (tag !== 'text' && tag !== 'style' && tag !== 'title') for (const c of el.children) walk(c); };
+  walk(svg); return out; }"""
+
+
+# (left, top, right, bottom) of the picture that its scroll box shows, in pixels of the picture
+_SEEN = """svg => { const b = svg.closest('.bpv-scroll'), s = svg.getBoundingClientRect(), o = b.getBoundingClientRect();
+  const l = o.left + b.clientLeft, t = o.top + b.clientTop;
+  return [Math.ceil(Math.max(0, l - s.left)), Math.ceil(Math.max(0, t - s.top)),
+          Math.floor(Math.min(s.width, l + b.clientWidth - s.left)), Math.floor(Math.min(s.height, t + b.clientHeight - s.top))]; }"""
+
+
+def small_trace():
+    from backprop_viz import Value, record
+
+    a, b = Value(2.0, "a"), Value(-3.0, "b")  # the notebook's small graph
+    with record() as trace:
+        e = a * b
+        e.label = "e"
+        L = e + a
+        L.label = "L"
+        L.backward()
+    return trace
+
+
+def goto_step(page, scope, k, n):
+    """Click the player in `scope` to step k: from the first step with next, or from the last with back."""
+    from playwright.sync_api import expect
+
+    status = page.locator(f"{scope} {pages.PICTURE_STATUS}")
+    start, button, by = (0, "first", 1) if k <= n - k else (n, "last", -1)
+    jump = page.locator(f"{scope} .bpv-{button}")
+    if not jump.is_disabled():
+        jump.click()
+    expect(status).to_contain_text(f"step {start} of {n}")
+    for j in range(start + by, k + by, by) if k != start else ():
+        page.locator(f"{scope} .bpv-{'next' if by > 0 else 'back'}").click()
+        expect(status).to_contain_text(f"step {j} of {n}")
+
+
+_SWAP = """(box, svg) => { const keep = box.innerHTML, t = document.createElement('template');
+  t.innerHTML = svg; box.replaceChildren(t.content.firstElementChild); return keep; }"""
+
+
+def by_itself(page, scope, svg, measure):
+    """`measure(svg locator)` of the picture box of `scope` while it shows `svg` instead of the
+    player's own picture (same box, same place, same size rule), then the player's picture back."""
+    box = page.locator(f"{scope} .bpv-frame .bpv-scroll")
+    keep = box.evaluate(_SWAP, svg)
+    try:
+        return measure(box.locator("svg"))
+    finally:
+        box.evaluate("(box, keep) => { box.innerHTML = keep; }", keep)
+
+
+def compare_with_frames(page, screenshot, where):
+    """The picture the player assembles (its sheet and the step's look) against frames(trace)[k]
+    shown by itself in the same box: the same drawn elements with the same colours and pen widths
+    on the ~200-node graph, and the same pixels on the small one."""
+    from io import BytesIO
+
+    from PIL import Image, ImageChops
+
+    from backprop_viz import frames, trace_of
+
+    sys.path.insert(0, str(TESTS))
+    from render_graphs import random_graph
+
+    def pixels(svg):
+        seen = svg.evaluate(_SEEN)  # the part of the picture its scroll box shows
+        return seen, Image.open(BytesIO(svg.screenshot())).convert("RGB").crop(seen)
+
+    f = frames(small_trace())
+    for k in (1, 3, 4, 6, SMALL_STEPS):
+        goto_step(page, ".small", k, SMALL_STEPS)
+        live = page.locator(".small .bpv-frame svg")
+        drawn, (seen, shot) = live.evaluate(_DRAWN), pixels(live)
+        alone_drawn, (alone_seen, alone) = by_itself(page, ".small", f[k],
+                                                     lambda svg: (svg.evaluate(_DRAWN), pixels(svg)))
+        assert drawn == alone_drawn, f"small graph, step {k}"
+        assert seen == alone_seen and seen[2] - seen[0] > 300 and seen[3] - seen[1] > 150  # most of it compared
+        # Pixel for pixel, up to the rasteriser's smoothing: the same curve drawn among other
+        # (hidden) elements may round its anti-aliased edge a few levels differently (seen: ≤ 4 of
+        # 255, on ≤ 20 pixels). A wrong look — another colour, width or text — differs by far more.
+        diff = ImageChops.difference(shot, alone).convert("L")
+        off = sum(diff.histogram()[1:])
+        assert diff.getextrema()[1] <= SMOOTHING and off <= SMOOTHED_PIXELS, \
+            f"step {k}: the live picture differs from frames(trace)[{k}] in {off} pixels, by up to {diff.getextrema()[1]}"
+    screenshot(page, f"{where}-assembled-step-{SMALL_STEPS}")
+    big = trace_of(random_graph(200, seed=1))
+    fb, n = frames(big), len(big)
+    for k in (2, n - 3, n):  # forward, backward with gradient plates, the end
+        goto_step(page, ".big", k, n)
+        drawn = page.locator(".big .bpv-frame svg").evaluate(_DRAWN)
+        alone = by_itself(page, ".big", fb[k], lambda svg: svg.evaluate(_DRAWN))
+        assert len(drawn) == len(alone) > 1000 and drawn == alone, f"~200-node graph, step {k}"
+    goto_step(page, ".big", 0, n)
+    goto_step(page, ".small", 0, SMALL_STEPS)
+
+
 def measure_big(page, report_latency, where):
     """Click next on the ~200-node player; time click → SVG showing the new step, in the page."""
     from playwright.sync_api import expect
 
     n = big_steps()
-    frame = page.locator(".big .bpv-frame svg")
+    frame = page.locator(f".big {pages.PICTURE_STATUS}")
     expect(frame).to_contain_text(f"step 0 of {n}")
     latencies = [pages.click_latency(page, ".big .bpv-next", ".big .bpv-frame", text=f"step {k} of {n}")
                  for k in range(1, CLICKS + 1)]
@@ -73,6 +184,7 @@ def test_player_in_jupyterlab(browser_context, jupyter_lab, screenshot, report_l
     page = jupyter_lab(NOTEBOOK, GRAPHS).open(browser_context)
     pages.lab_run_all(page)
     check_player(page, screenshot, "lab")
+    compare_with_frames(page, screenshot, "lab")
     measure_big(page, report_latency, "JupyterLab")
     screenshot(page, "lab-big")
     pages.assert_no_tracebacks(page)
@@ -89,7 +201,7 @@ def test_player_in_voila(browser_context, voila, screenshot, report_latency):
     ko.locator(".bpv-next").click()
     expect(ko.locator(".bpv-caption")).to_contain_text("순전파: a, b로 e를 계산합니다")
     # The frame's own status line and legend, in Korean (its text also holds CSS, so digits alone prove nothing).
-    expect(ko.locator(".bpv-frame svg")).to_contain_text(f"순전파 · {SMALL_STEPS}단계 중 1")
+    expect(ko.locator(pages.PICTURE_STATUS)).to_contain_text(f"순전파 · {SMALL_STEPS}단계 중 1")
     expect(ko.locator(".bpv-frame svg")).to_contain_text("계산됨")
     ko.scroll_into_view_if_needed()
     screenshot(page, "voila-korean")

@@ -19,7 +19,7 @@ def check_predict(page, screenshot, where):
     from playwright.sync_api import expect
 
     p = page.locator(".p")
-    svg = p.locator(".bpv-frame svg")
+    svg = p.locator(pages.PICTURE_STATUS)  # the status line the picture draws
     expect(svg).to_contain_text(f"step 0 of {STEPS}")
     p.locator(".bpv-last").click()  # as far as it may go: just before the seed
     expect(svg).to_contain_text(f"step {SEED - 1} of {STEPS}")

@@ -52,12 +52,14 @@ def test_make_present_shows_the_lesson_without_code_and_the_player_steps(present
     assert "BackpropPlayer(trace)" not in page.locator("body").inner_text()
     expect(page.locator("h1")).to_contain_text("A lesson on the projector")
 
-    before = player.locator(".bpv-frame svg").evaluate("el => el.outerHTML")
+    # the looks the picture draws (its sheet holds every step's): stepping must change them
+    drawn = "svg => [...svg.querySelectorAll('g.bpv-vr')].filter(g => g.getBoundingClientRect().width > 0).map(g => g.outerHTML).join('')"
+    before = player.locator(".bpv-frame svg").evaluate(drawn)
     player.locator(".bpv-next").click()
     expect(player.locator(".bpv-status")).to_contain_text("step 1 of 7")
     player.locator(".bpv-last").click()
     expect(player.locator(".bpv-status")).to_contain_text("step 7 of 7")
-    after = player.locator(".bpv-frame svg").evaluate("el => el.outerHTML")
+    after = player.locator(".bpv-frame svg").evaluate(drawn)
     assert after != before, "stepping must redraw the graph"
     screenshot(page, "presented")
     pages.assert_no_tracebacks(page)
