@@ -72,6 +72,11 @@ class _Titles:
     def __len__(self):
         return len(self._ids)
 
+    def pick(self, indices):
+        """The titles of the local nodes `indices` (in that order), still worked out when needed."""
+        return _Titles(self._trace(), tuple(self._ids[i] for i in indices)) if self._trace() is not None else \
+            tuple(self[i] for i in indices)
+
     def __getitem__(self, i):
         if i not in self._names:
             trace = self._trace()
