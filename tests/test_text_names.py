@@ -56,3 +56,14 @@ def test_a_generated_name_never_takes_a_label():
     t = trace_of(x * Value(2.0))  # the product is the first value computed: v1 is a label already
     names = [t.name(i) for i in range(t.num_nodes)]
     assert names.count("v1") == 1 and "v1′" in names
+
+
+def test_a_label_given_during_the_recording_renames_what_it_would_clash_with():
+    a = Value(1.0, "a")
+    with record() as trace:
+        y = a * 2.0
+        assert trace.name(2) == "v1"  # y, the first value computed
+        z = y + 1.0
+        assert trace.name(4) == "v2"
+        z.label = "v1"  # now a label: y, asked for again, steps aside
+        assert [trace.name(2), trace.name(4)] == ["v1′", "v1"] and z.data == 3.0

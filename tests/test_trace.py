@@ -272,6 +272,47 @@ def test_random_graphs_are_recorded_exactly(program):
 
 @SETTINGS
 @given(programs(), st.randoms(use_true_random=False))
+def test_columns_give_what_nodes_and_events_between_give(program, rnd):
+    trace, _, _, _ = record_program(program)
+    cols = trace.node_columns()
+    assert [tuple(getattr(cols, f)[i] for f in cols._fields) for i in range(trace.num_nodes)] == \
+        [tuple(n)[1:] for n in trace.nodes]
+    assert cols._fields == trace.nodes[0]._fields[1:] if trace.num_nodes else True
+    for kind in ("forward", "seed", "backward", "update", "grad"):
+        start = rnd.randint(0, len(trace))
+        stop = rnd.choice([None, rnd.randint(start, len(trace))])
+        got = trace.event_columns(kind, start, stop)
+        want = list(trace.events_between(start, len(trace) if stop is None else stop, kind))
+        assert got.index == [i for i, _ in want] and len(got) == len(want), kind
+        for field in ("node", "child", "slot"):
+            assert getattr(got, field) == [getattr(ev, field) for _, ev in want], (kind, field)
+        for field in ("value", "upstream", "local", "contribution", "before", "after"):
+            assert same_lists(getattr(got, field), [getattr(ev, field) for _, ev in want]), (kind, field)
+
+
+def test_node_columns_follow_a_label_given_later_and_a_growing_trace():
+    a = Value(1.0, "a")
+    with record() as trace:
+        y = a * 2.0
+        assert trace.node_columns().label == ("a", None, None)
+        y.label = "y"
+        assert trace.node_columns().label == ("a", None, "y")
+        z = y + 1.0
+        assert trace.node_columns().op == ("", "", "*", "", "+")
+        assert trace.node_columns().parents[4] == (2, 3) and z.data == 3.0
+
+
+def test_event_columns_name_what_they_have():
+    trace = trace_of(Value(2.0, "a") * Value(3.0, "b"))
+    with pytest.raises(ValueError, match="kind must be one of forward, seed, backward, update, grad, not 'forwards'"):
+        trace.event_columns("forwards")
+    with pytest.raises(AttributeError, match="no field 'grad'.*index and node, child, slot"):
+        trace.event_columns("backward").grad
+    assert trace.event_columns("backward").child == [2, 2] and trace.event_columns("forward").slot == [None]
+
+
+@SETTINGS
+@given(programs(), st.randoms(use_true_random=False))
 def test_any_snapshot_equals_replaying_the_events(program, rnd):
     trace, _, _, _ = record_program(program)
     states = replay(trace)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, deque
+from itertools import chain
 
 from backprop_viz.render import style
 from backprop_viz.render.escape import clean
@@ -40,11 +41,10 @@ def scene_for(s, lang, max_nodes=DEFAULT_MAX_NODES, keep=()):
 
 
 def _uses(s):
-    uses = [[] for _ in range(len(s))]
-    for c, ps in enumerate(s.parents):
-        for slot, p in enumerate(ps):
-            uses[p].append((c, slot))
-    return uses
+    """(uses, user): how many times each node is an input (a Counter: 0 for none), and the last
+    node using it (the one user of a node used once); made with C loops, as a big graph has 100k nodes."""
+    parents = s.parents
+    return Counter(chain.from_iterable(parents)), {p: c for c, ps in enumerate(parents) for p in ps}
 
 
 def _sum_tree(s, top, uses, taken=()):
@@ -54,7 +54,7 @@ def _sum_tree(s, top, uses, taken=()):
     while stack:
         c = stack.pop()
         for slot, p in enumerate(s.parents[c]):
-            if s.ops[p] == "+" and len(uses[p]) == 1 and s.drawable[p] and p not in taken:
+            if s.ops[p] == "+" and uses[p] == 1 and s.drawable[p] and p not in taken:
                 inner.append(p)
                 stack.append(p)
             else:
@@ -72,7 +72,7 @@ def _neuron(s, top, uses, taken):
             biases += 1
             members.add(p)
             continue
-        if s.ops[p] != "*" or len(uses[p]) != 1:
+        if s.ops[p] != "*" or uses[p] != 1:
             return None
         a, b = s.parents[p]
         pa, pb = s.kinds[a] == "parameter", s.kinds[b] == "parameter"
@@ -96,12 +96,12 @@ def _neuron_tops(s, uses, keep):
             continue
         good, ins, bias, hit = True, 0, 0, i in keep
         for p in s.parents[i]:
-            if s.ops[p] == "+" and len(uses[p]) == 1 and s.drawable[p]:  # inner: its tree is part of this one
+            if s.ops[p] == "+" and uses[p] == 1 and s.drawable[p]:  # inner: its tree is part of this one
                 good = good and ok[p] is not None
                 ins, bias, hit = ins + inputs[p], bias + biases[p], hit or kept[p]
             elif s.kinds[p] == "parameter":
                 bias, hit = bias + 1, hit or p in keep
-            elif s.ops[p] == "*" and len(uses[p]) == 1:
+            elif s.ops[p] == "*" and uses[p] == 1:
                 a, b = s.parents[p]
                 pa, pb = s.kinds[a] == "parameter", s.kinds[b] == "parameter"
                 good = good and pa != pb
@@ -117,7 +117,7 @@ def _neuron_tops(s, uses, keep):
 def _groups(s, keep=frozenset()):
     """{output: (op text, hidden members, inputs)} for neurons and + chains, and what was collapsed;
     a group that would hide a node of `keep` is not made."""
-    uses = _uses(s)
+    uses, user = _uses(s)
     fits = _neuron_tops(s, uses, keep)
     groups, taken, what = {}, set(), []
     for i in range(len(s) - 1, -1, -1):  # outputs first: the top of a chain is met before its inside
@@ -126,7 +126,7 @@ def _groups(s, keep=frozenset()):
         op = s.ops[i]
         if op in ACTIVATIONS:
             top = s.parents[i][0]
-            if s.ops[top] != "+" or len(uses[top]) != 1 or not s.drawable[top]:
+            if s.ops[top] != "+" or uses[top] != 1 or not s.drawable[top]:
                 continue
         elif op == "+":
             top = i
@@ -146,7 +146,7 @@ def _groups(s, keep=frozenset()):
     for i in range(len(s) - 1, -1, -1):
         if i in taken or s.ops[i] != "+" or not s.drawable[i]:
             continue
-        if len(uses[i]) == 1 and s.ops[uses[i][0][0]] == "+" and uses[i][0][0] not in taken:
+        if uses[i] == 1 and s.ops[user[i]] == "+" and user[i] not in taken:
             continue  # not the top of its chain
         inner, terms = _sum_tree(s, i, uses, taken)
         if not inner:
@@ -154,7 +154,7 @@ def _groups(s, keep=frozenset()):
         members, kept = set(inner), []
         for term in terms:  # products of parameters (an L2 penalty's p·p) fold into the sum
             p = term[0]
-            if (s.ops[p] == "*" and len(uses[p]) == 1 and s.drawable[p]
+            if (s.ops[p] == "*" and uses[p] == 1 and s.drawable[p]
                     and all(s.kinds[q] == "parameter" for q in s.parents[p])):
                 members.add(p)
                 members.update(s.parents[p])
@@ -170,8 +170,9 @@ def _groups(s, keep=frozenset()):
     # A parameter disappears into its groups only when every use of it is inside one.
     if groups:
         hidden = set().union(*(g[1] for g in groups.values()))
-        shared = {m for m in hidden if s.kinds[m] == "parameter"
-                  and any(c not in hidden and c not in groups for c, _ in uses[m])}
+        params = {m for m in hidden if s.kinds[m] == "parameter"}
+        shared = {p for c, ps in enumerate(s.parents) if c not in hidden and c not in groups
+                  for p in ps if p in params} if params else set()
         if shared:
             for _, members, _ in groups.values():
                 members -= shared

@@ -99,10 +99,18 @@ def focus_structure(trace, pass_index, s, focus, lang):
         parents=tuple(tuple(new[p] for p in s.parents[i]) if d else () for i, d in zip(ids, drawable)),
         kinds=tuple(s.kinds[i] for i in ids), shapes=tuple(s.shapes[i] for i in ids),
         args=tuple(s.args[i] for i in ids), drawable=drawable,
-        titles=tuple(s.titles[i] for i in ids) if s.titles else ())
+        titles=_pick(s.titles, ids))
     note = words["focus"].format(name=name, loss=loss, path=f"{len(path):,}", n=f"{len(s):,}",
                                  inputs=f"{len(keep) - len(path):,}")
     return sub, note, new[f]
+
+
+def _pick(titles, ids):
+    """The titles of local nodes `ids`: named lazily like the whole structure's (a focus on a
+    first-layer weight keeps most of a big graph, and naming all of it costs more than drawing)."""
+    if not titles:
+        return ()
+    return titles.pick(ids) if hasattr(titles, "pick") else tuple(titles[i] for i in ids)
 
 
 def _reach(starts, links):

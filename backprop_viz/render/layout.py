@@ -217,6 +217,10 @@ class Layout:
 
 _GROUP = re.compile(r'<g id="([^"]+)" class="(node|edge)">(.*?)</g>', re.S)
 _NUM = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+# the shapes inside one group of dot's SVG: a node's ellipse or polygon, an edge's path then arrowhead
+_ELLIPSE = re.compile(r'<ellipse[^>]*cx="([-\d.]+)" cy="([-\d.]+)" rx="([-\d.]+)" ry="([-\d.]+)"')
+_POINTS = re.compile(r'<polygon[^>]* points="([^"]+)"')
+_PATH = re.compile(r'<path[^>]* d="([^"]+)"')
 
 
 def parse_layout(svg):
@@ -228,31 +232,43 @@ def parse_layout(svg):
     nodes, edges = {}, {}
     for key, cls, body in _GROUP.findall(svg):
         if cls == "node":
-            e = re.search(r'<ellipse[^>]*cx="([-\d.]+)" cy="([-\d.]+)" rx="([-\d.]+)" ry="([-\d.]+)"', body)
+            e = _ELLIPSE.search(body)
             if e:
                 cx, cy, rx, ry = map(float, e.groups())
                 nodes[key] = (cx + tx, cy + ty, 2 * rx, 2 * ry)
             else:
-                pts = [float(v) for v in _NUM.findall(re.search(r'points="([^"]+)"', body).group(1))]
+                pts = _numbers(_POINTS.search(body).group(1))
                 xs, ys = pts[0::2], pts[1::2]
                 nodes[key] = ((min(xs) + max(xs)) / 2 + tx, (min(ys) + max(ys)) / 2 + ty,
                               max(xs) - min(xs), max(ys) - min(ys))
         else:
-            d = re.search(r'<path[^>]* d="([^"]+)"', body).group(1)
-            head = re.search(r'<polygon[^>]* points="([^"]+)"', body)
+            d = _PATH.search(body).group(1)
+            head = _POINTS.search(body)
             edges[int(key[1:])] = (_shift_path(d, tx, ty), _shift_points(head.group(1), tx, ty) if head else [])
     return Layout(width, height, nodes, edges)
+
+
+_SEPARATORS = str.maketrans("MC,", "   ")  # what separates the numbers of dot's paths and points
+
+
+def _numbers(text):
+    """The numbers of a path 'Mx,y Cx,y x,y …' or of points 'x,y x,y …' (str.split is a few
+    times faster than a regular expression, and a layout has thousands of them)."""
+    try:
+        return [float(v) for v in text.translate(_SEPARATORS).split()]
+    except ValueError:  # anything else dot may write some day
+        return [float(v) for v in _NUM.findall(text)]
 
 
 def _shift_path(d, tx, ty):
     """The points of dot's path 'Mx,y Cx,y x,y x,y …' shifted by (tx, ty): start, then the
     control and end points of each cubic Bézier piece."""
-    nums = [float(v) for v in _NUM.findall(d)]
+    nums = _numbers(d)
     return [(x + tx, y + ty) for x, y in zip(nums[0::2], nums[1::2])]
 
 
 def _shift_points(points, tx, ty):
     """An arrowhead's corners shifted by (tx, ty); dot repeats the first corner at the end."""
-    nums = [float(v) for v in _NUM.findall(points)]
+    nums = _numbers(points)
     pts = [(x + tx, y + ty) for x, y in zip(nums[0::2], nums[1::2])]
     return pts[:-1] if len(pts) > 3 and pts[-1] == pts[0] else pts

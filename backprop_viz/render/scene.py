@@ -37,24 +37,28 @@ class Structure:
 
 def structure_of(trace, pass_index):
     """The structure drawn for pass `pass_index`: its nodes plus every input of its computed nodes."""
-    nodes = trace.nodes
-    ops, parents_of = [n.op for n in nodes], [n.parents for n in nodes]
+    cols = trace.node_columns()  # columns, not a NodeInfo per node: a big graph has 100k nodes
+    ops, parents_of = cols.op, cols.parents
     base = trace.pass_nodes(pass_index) if len(trace) else range(len(ops))
     ids = set(base)
     for t in base:
         if ops[t]:
             ids.update(parents_of[t])
+    labels, kinds, shapes, args = cols.label, cols.kind, cols.shape, cols.arg
+    # Unlabelled values (and constants: their number) are named each frame, so passes that differ
+    # only in such names or numbers share one layout.
+    if len(ids) == len(ops):  # every node (one pass): local ids are trace ids, every op is drawn
+        ids = tuple(range(len(ops)))
+        return Structure(ids, tuple(label or None for label in labels), ops, parents_of, kinds, shapes, args,
+                         tuple(bool(op) for op in ops), _Titles(trace, ids))
     ids = tuple(sorted(ids))
     local = {t: i for i, t in enumerate(ids)}
     drawable = tuple(bool(ops[t]) and all(p in local for p in parents_of[t]) for t in ids)
     parents = tuple(tuple(local[p] for p in parents_of[t]) if d else () for t, d in zip(ids, drawable))
-    # Unlabelled values (and constants: their number) are named each frame, so passes that differ
-    # only in such names or numbers share one layout.
-    names = tuple(nodes[t].label or None for t in ids)
     return Structure(
-        ids, names, tuple(ops[t] if d else "" for t, d in zip(ids, drawable)), parents,
-        tuple(nodes[t].kind for t in ids), tuple(nodes[t].shape for t in ids),
-        tuple(nodes[t].arg for t in ids), drawable, _Titles(trace, ids),
+        ids, tuple(labels[t] or None for t in ids), tuple(ops[t] if d else "" for t, d in zip(ids, drawable)),
+        parents, tuple(kinds[t] for t in ids), tuple(shapes[t] for t in ids), tuple(args[t] for t in ids),
+        drawable, _Titles(trace, ids),
     )
 
 
@@ -67,6 +71,11 @@ class _Titles:
 
     def __len__(self):
         return len(self._ids)
+
+    def pick(self, indices):
+        """The titles of the local nodes `indices` (in that order), still worked out when needed."""
+        return _Titles(self._trace(), tuple(self._ids[i] for i in indices)) if self._trace() is not None else \
+            tuple(self[i] for i in indices)
 
     def __getitem__(self, i):
         if i not in self._names:

@@ -33,29 +33,40 @@ class PassView:
         # re-use: backward event -> (drawn value node of the child, k, n) when ∂L/∂child, computed
         # once, is read by n > 1 steps of this pass (one per edge out of child) and this is the k-th
         self.reuse = {}
-        events = list(trace.events_between(self.start, self.stop, "backward"))
+        # the pass's backward events as columns: a big pass has 100k of them, most on edges not drawn
+        cols = trace.event_columns("backward", self.start, self.stop)
+        steps, children, slots = cols.index, cols.child, cols.slot
         seeds = [j for j in trace.seed_steps() if self.start <= j < self.stop]
-        if len(seeds) == 1:  # the usual pass: one backward run, counted here in one sweep
-            root, uses = trace.node_at(seeds[0]), {}
-            for i, ev in events:
-                if ev.child != root and i > seeds[0]:
-                    uses.setdefault(ev.child, []).append(i)
-            places = {j: (k + 1, len(js)) for js in uses.values() if len(js) > 1 for k, j in enumerate(js)}
-            use_of = lambda i: places.get(i, (1, 1))  # noqa: E731  (the same answer as upstream_uses)
-        else:
-            use_of = lambda i: upstream_uses(trace, i)  # noqa: E731
-        for i, ev in events:
-            c = local.get(ev.child)
-            if c is None:
+        seed = seeds[0] if len(seeds) == 1 else None  # the usual pass: one backward run, counted here
+        root = trace.node_at(seed) if seed is not None else None
+        value_of, ids = scene.value_of, self.ids
+        # only the children a drawn element shows: a drawn value (its re-use badge), a drawn edge
+        # into its op, or its op's drawn edge to it; by trace id
+        shown = {ids[c] for c in {c for c, _ in edge_of} | set(value_of) | drawn_out}
+        uses = {}  # drawn value (local id) -> the events that read its ∂L/∂child, in order
+        contribution = upstream = None
+        for j, child in enumerate(children):
+            if child not in shown:
                 continue
-            k, n = use_of(i)
-            if k > 1 and scene.value_of.get(c) is not None:
-                self.reuse[i] = (scene.value_of[c], k, n)
-            e = edge_of.get((c, ev.slot))
+            if contribution is None:
+                contribution, upstream = cols.contribution, cols.upstream
+            c, i = local[child], steps[j]
+            if c in value_of:
+                uses.setdefault(c, []).append(i)
+            e = edge_of.get((c, slots[j]))
             if e is not None and e not in self.delivered:
-                self.delivered[e] = (i, ev.contribution)
+                self.delivered[e] = (i, contribution[j])
             if c in drawn_out and c not in self.upstream:
-                self.upstream[c] = (i, ev.upstream)
+                self.upstream[c] = (i, upstream[j])
+        for c, js in uses.items():
+            if seed is not None:  # k-th of n reads, counted in this sweep (the same answer as upstream_uses)
+                js = [i for i in js if i > seed] if ids[c] != root else []
+                places = [(i, k + 1, len(js)) for k, i in enumerate(js)] if len(js) > 1 else []
+            else:
+                places = [(i, *upstream_uses(trace, i)) for i in js]
+            for i, k, n in places:
+                if k > 1:
+                    self.reuse[i] = (value_of[c], k, n)
         top = max([style.magnitude(x) for _, x in self.delivered.values()] +
                   [style.magnitude(x) for _, x in self.upstream.values()] + [0.0])
         self.delivered = {e: (i, style.sign(x), style.edge_width(style.magnitude(x), top), x)

@@ -19,7 +19,7 @@ NAME_CHARS = 32  # a name longer than this is cut with … wherever it is shown 
 TOOLTIP_CHARS = 1000  # a tooltip shows the full name up to this many characters
 
 _PREFIX = {"computed": "v", "input": "x", "parameter": "θ"}
-_CACHE = weakref.WeakKeyDictionary()  # trace -> (number of nodes, {node id: generated name})
+_CACHE = weakref.WeakKeyDictionary()  # trace -> (its node_columns(), {node id: generated name})
 
 
 def name(trace, nid):
@@ -34,23 +34,23 @@ def name(trace, nid):
 
 
 def _generated(trace):
-    n = trace.num_nodes
+    cols = trace.node_columns()  # the same object until the trace grows or a label changes
     hit = _CACHE.get(trace)
-    if hit is not None and hit[0] == n:
+    if hit is not None and hit[0] is cols:
         return hit[1]
-    labels = {trace.label(t) for t in range(n) if trace.label(t)}
+    labels, kinds, passes = cols.label, cols.kind, cols.pass_index
+    taken = set(labels)
     counters, names = {}, {}
-    for t in range(n):  # ids follow the order the recording met the nodes
-        kind = trace.kind(t)
-        if kind not in _PREFIX or trace.label(t):
+    for t, kind in enumerate(kinds):  # ids follow the order the recording met the nodes
+        if kind not in _PREFIX or labels[t]:
             continue
-        scope = (kind, None if kind == "parameter" else trace.node(t).pass_index)
+        scope = (kind, None if kind == "parameter" else passes[t])
         counters[scope] = k = counters.get(scope, 0) + 1
         text = f"{_PREFIX[kind]}{k}"
-        while text in labels:
+        while text in taken:
             text += "′"
         names[t] = text
-    _CACHE[trace] = (n, names)
+    _CACHE[trace] = (cols, names)
     return names
 
 

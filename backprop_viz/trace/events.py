@@ -9,7 +9,7 @@ import numpy as np
 
 from backprop_viz.engine.recording import BACKWARD, FORWARD, GRAD, ROW, SEED, UPDATE
 
-__all__ = ["Event", "NodeInfo", "ArraySummary", "FORWARD", "SEED", "BACKWARD", "UPDATE", "GRAD", "KIND_NAMES", "PHASES", "ROW", "NODE_ROW"]
+__all__ = ["Event", "NodeInfo", "NodeColumns", "EventColumns", "ArraySummary", "FORWARD", "SEED", "BACKWARD", "UPDATE", "GRAD", "KIND_NAMES", "PHASES", "ROW", "NODE_ROW"]
 
 
 # Event kinds, small ints; a Trace keeps each event as ROW values in one flat list (the engine
@@ -77,6 +77,52 @@ class Event(NamedTuple):
     contribution: Any = None
     before: Any = None
     after: Any = None
+
+
+class NodeColumns(NamedTuple):
+    """Every node of a trace as columns: field f of node i is `columns.f[i]` (tuples, in id order),
+    the same values as `trace.node(i).f`; for code that reads every node of a big graph."""
+
+    label: tuple
+    op: tuple
+    parents: tuple
+    kind: tuple
+    shape: tuple
+    pass_index: tuple
+    arg: tuple
+
+
+# Where each Event field sits in a stored row, per event kind (the layout above).
+FIELDS = {
+    FORWARD: {"node": 1, "value": 2},
+    SEED: {"node": 1, "value": 2, "after": 3},
+    BACKWARD: {"node": 1, "child": 2, "slot": 3, "upstream": 4, "local": 5, "contribution": 6, "before": 7,
+               "after": 8},
+    UPDATE: {"node": 1, "before": 2, "after": 3, "value": 3},
+    GRAD: {"node": 1, "before": 2, "after": 3},
+}
+
+
+class EventColumns:
+    """The events of one kind in a range as columns: `index` (the event numbers, ascending), and
+    per Event field a list in the same order (`node`, `child`, `contribution`, …; a field the
+    kind does not set is all None), read from the trace the first time it is asked for."""
+
+    def __init__(self, kind, rows, index):
+        self.kind, self._rows, self.index, self._fields = kind, rows, index, {}
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getattr__(self, field):
+        if field.startswith("_") or field not in Event._fields or field in ("kind", "pass_index"):
+            raise AttributeError(f"EventColumns has no field {field!r}; the fields are index and "
+                                 f"{', '.join(f for f in Event._fields if f not in ('kind', 'pass_index'))}.")
+        hit = self._fields.get(field)
+        if hit is None:
+            off = FIELDS[KIND_NAMES.index(self.kind)].get(field)
+            hit = self._fields[field] = [None] * len(self.index) if off is None else self._rows(off)
+        return hit
 
 
 def _store(x):

@@ -148,6 +148,7 @@ class _Recorder(recording.Recorder):
             self._labels.pop(v._tid, None)
         else:
             self._labels[v._tid] = v._label
+        self.trace._columns = None  # node_columns() read the old label
 
 
 # ---- recording extensions: what else a record() block records (PyTorch code, bridges/torch.py) ----

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_viz.engine.numeric import _shape
-from backprop_viz.trace.events import BACKWARD, FORWARD, KIND_NAMES, NODE_ROW, ROW, SEED, UPDATE, Event, NodeInfo
+from backprop_viz.trace.events import (BACKWARD, FORWARD, KIND_NAMES, NODE_ROW, ROW, SEED, UPDATE, Event,
+                                       EventColumns, NodeColumns, NodeInfo)
 from backprop_viz.trace import json_io, present
 from backprop_viz.trace.snapshot import Snapshot
 
@@ -32,6 +33,7 @@ class Trace:
         self._pass_starts = []
         self._checkpoints = []
         self._pass_nodes = {}
+        self._columns = None  # NodeColumns of the nodes met so far (rebuilt when the trace has grown)
         self._cache_key = (0, 0)  # (events, nodes) the caches above were computed for
         self._note = None  # {lang: text} a bridge leaves for the reader (see note())
 
@@ -118,6 +120,27 @@ class Trace:
         return NodeInfo(nid, self._labels.get(nid), self._nodes[r], self._parents_of(nid), self._kind_of(nid),
                         self._shapes.get(nid, ()), self._nodes[r + 3], self._args.get(nid))
 
+    def node_columns(self):
+        """Every node as columns (a NodeColumns: label, op, parents, kind, shape, pass_index, arg,
+        each a tuple by node id): what `nodes` gives, without one NodeInfo per node."""
+        n = self.num_nodes
+        cols = self._columns
+        if cols is not None and len(cols.op) == n:
+            return cols
+        nodes, many = self._nodes, self._many
+        firsts, seconds = nodes[1::NODE_ROW], nodes[2::NODE_ROW]
+        parents = [() if a < 0 else (a,) if b < 0 else (a, b) for a, b in zip(firsts, seconds)]
+        for nid, ps in many.items():
+            parents[nid] = ps
+        labels, kinds, shapes, args = [None] * n, ["computed"] * n, [()] * n, [None] * n
+        for column, values in ((labels, self._labels), (kinds, self._leaf_kinds), (shapes, self._shapes),
+                               (args, self._args)):
+            for nid, value in values.items():
+                column[nid] = value
+        cols = self._columns = NodeColumns(tuple(labels), tuple(nodes[0::NODE_ROW]), tuple(parents), tuple(kinds),
+                                           tuple(shapes), tuple(nodes[3::NODE_ROW]), tuple(args))
+        return cols
+
     def label(self, nid):
         """The label given to node `nid`, or None."""
         return self._labels.get(self._nid(nid))
@@ -175,6 +198,30 @@ class Trace:
         for i in range(max(start, 0), min(stop, len(self))):
             if code is None or events[ROW * i] == code:
                 yield i, self.event(i)
+
+    def event_columns(self, kind, start=0, stop=None):
+        """The events of `kind` with start <= i < stop (stop None: to the end) as columns (an
+        EventColumns: `index`, then a list per Event field): what `events_between(start, stop,
+        kind)` gives, without one Event per event."""
+        if kind not in KIND_NAMES:
+            raise ValueError(f"kind must be one of {', '.join(KIND_NAMES)}, not {kind!r}.")
+        code, events = KIND_NAMES.index(kind), self._events
+        start, stop = max(start, 0), len(self) if stop is None else min(stop, len(self))
+        index = [start + j for j, c in enumerate(events[ROW * start:ROW * stop:ROW]) if c == code] \
+            if start < stop else []
+        runs, begin = [], 0  # runs of consecutive events: each field of a run is one slice
+        for j in range(1, len(index) + 1):
+            if j == len(index) or index[j] != index[j - 1] + 1:
+                runs.append((index[begin], index[j - 1] + 1))
+                begin = j
+
+        def rows(off):
+            if len(runs) == 1:
+                a, b = runs[0]
+                return events[ROW * a + off:ROW * b:ROW]
+            return [x for a, b in runs for x in events[ROW * a + off:ROW * b:ROW]]
+
+        return EventColumns(kind, rows, index)
 
     def _index(self, i):
         """Event index i (negative counts from the end, as for a list); IndexError outside."""
