@@ -16,10 +16,20 @@ import ipywidgets as widgets
 SVG_NS = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG_NS)
 
-_SHOW = re.compile(r"\}((?:\.[\w-]+,)*\.[\w-]+)\{display:inline\}")  # after the picture's size rule
-_MARK = re.compile(r'tr\[data-node="(\d+)"\]\{background:(#[0-9a-f]{6})')
+_MARK = re.compile(r'\.[\w-]+r(\d+)\{background:(#[0-9a-f]{6})')  # a row's class ends in r<node id>
 _HIDE_BEFORE = re.compile(r"tr:nth-child\(-n\+(\d+)\)")
 _HIDE_AFTER = re.compile(r"tr:nth-child\(n\+(\d+)\)")
+_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+_STYLE = re.compile(r"<style>(.*?)</style>", re.S)
+
+
+def _rules(player):
+    """(selectors, body) of every rule of the player's two look stylesheets, base first."""
+    out = []
+    for html in (player.look.value, player.step_look.value):
+        for css in _STYLE.findall(html):
+            out += [(sel.split(","), body) for sel, body in _RULE.findall(css)]
+    return out
 
 
 def canonical(svg):
@@ -28,9 +38,15 @@ def canonical(svg):
 
 
 def shown_classes(player):
-    """The look classes the step's stylesheet shows."""
-    m = _SHOW.search(player.look.value)
-    return set() if m is None else {c[1:] for c in m.group(1).split(",")}
+    """The look classes the two stylesheets show: those the base shows and the step's part does
+    not hide (`.c.c{display:none}`), and those the step's part shows."""
+    shown, hidden = set(), set()
+    for selectors, body in _rules(player):
+        if body == "display:inline":
+            shown |= {sel[1:] for sel in selectors}
+        elif body == "display:none" and all(re.fullmatch(r"(\.[\w-]+)\1", sel) for sel in selectors):
+            hidden |= {sel[1:sel.index(".", 1)] for sel in selectors}
+    return shown - hidden
 
 
 def shown_picture(player):
@@ -67,7 +83,7 @@ def shows(player, svg):
 
 def shown_table(player):
     """The table the browser shows, written as BackpropPlayer.table_html writes one step's table."""
-    look, table = player.look.value, player.table.value
+    look, table = player.step_look.value, player.table.value
     shown = shown_classes(player)
     marks = {int(n): color for n, color in _MARK.findall(look)}
     before = _HIDE_BEFORE.search(look)
@@ -77,7 +93,7 @@ def shown_table(player):
     head, rest = table.split("<tbody>", 1)
     body, tail = rest.split("</tbody>", 1)
     rows = []
-    for i, (nid, cells) in enumerate(re.findall(r'<tr data-node="(\d+)">(.*?)</tr>', body), start=1):
+    for i, (nid, cells) in enumerate(re.findall(r'<tr data-node="(\d+)" class="[\w-]+">(.*?)</tr>', body), start=1):
         if i < lo or (hi is not None and i > hi):
             continue
         out = []
@@ -114,6 +130,6 @@ def changed_bytes(before, after):
     for mid, state in after.items():
         old = before.get(mid)
         for key, value in state.items():
-            if old is None or old.get(key) != value:
-                total += len(json.dumps({key: value}))
+            if old is None or old.get(key) != value:  # binary values (an image) travel as buffers
+                total += len(key) + len(value) if isinstance(value, (bytes, memoryview)) else len(json.dumps({key: value}))
     return total

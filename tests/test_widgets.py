@@ -289,7 +289,7 @@ def test_zoom_never_shrinks_the_picture_below_readable_and_is_kept_across_steps(
     t = small_trace()
     p = BackpropPlayer(t)
     width = float(re.search(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"', p.picture).group(1))
-    shown = lambda: float(re.search(r"\.bpv-scroll-\w+>svg\{width:([\d.]+)pt", p.look.value).group(1))  # noqa: E731
+    shown = lambda: float(re.search(r"\.bpv-scroll-\w+>\.bv-svg\{width:([\d.]+)pt", p.look.value).group(1))  # noqa: E731
     assert p.zoom == 1.0 and shown() == pytest.approx(width, abs=0.1)
     assert "overflow:auto" in p.frame.value and "max-width:none" in p.look.value
     p.zoom_in().zoom_in()

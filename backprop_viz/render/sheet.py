@@ -7,7 +7,7 @@ from array import array
 
 from backprop_viz.render.escape import xml_text
 
-__all__ = ["Sheet", "VARIANT", "HIDE_RULE", "new_prefix", "steps_of_pass", "show_rule"]
+__all__ = ["Sheet", "VARIANT", "HIDE_RULE", "hide_rule", "new_prefix", "steps_of_pass", "show_rule"]
 
 VARIANT = "bpv-vr"  # the class of every look that is shown at some steps only (each has its own class too)
 # Hidden unless a step's look names it: `:where()` gives the rule no weight, so a plain class rule
@@ -150,3 +150,8 @@ def show_rule(classes):
     """The CSS that shows these looks: one plain class selector each (a browser files such rules
     by class, so a step's restyle stays quick; one `:is()` of a thousand classes takes seconds)."""
     return ",".join("." + c for c in classes) + "{display:inline}" if classes else ""
+
+
+def hide_rule(classes):
+    """The CSS that hides these looks over any plain rule that shows them (a doubled class weighs more)."""
+    return ",".join(f".{c}.{c}" for c in classes) + "{display:none}" if classes else ""

@@ -8,7 +8,7 @@ import re
 
 import ipywidgets as widgets
 
-from backprop_viz.render.sheet import HIDE_RULE, Sheet, new_prefix, show_rule, steps_of_pass
+from backprop_viz.render.sheet import HIDE_RULE, Sheet, hide_rule, new_prefix, show_rule, steps_of_pass
 from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import Trace
 from backprop_viz.text.words import phase_key, words
@@ -55,6 +55,7 @@ _FOLLOW = ("<img alt=\"\" class=\"bpv-follow\" style=\"display:none\" "
 # sheet: a ~200-node graph's whole pass; a longer pass gets sheets of a window of steps. In predict
 # mode a sheet ends at the step still to predict, so the page never holds a number to be predicted.
 SHEET_BUDGET = 1_000_000
+REBASE_LOOKS = 160  # a step that differs from the base step in more looks than this becomes the base
 # The phase as a coloured pill (Okabe–Ito): forward blue, backward vermillion, update green.
 _PHASE_COLORS = {"forward": "#0072b2", "backward": "#d55e00", "update": "#009e73"}
 
@@ -127,8 +128,11 @@ class BackpropPlayer(widgets.VBox):
         self.zoom_text = widgets.HTML()
         self._zoom = ZOOMS.index(1.0)
         self.frame = widgets.HTML(layout=widgets.Layout(width="100%"))
-        # the step's look: a small stylesheet (and the follow image) that picks the frame's looks
+        # the step's look, as a base step's look and the step's difference from it (see _show_look):
+        # small stylesheets (and the follow image) that pick the looks of the frame's sheet
         self.look = widgets.HTML(layout=widgets.Layout(height="0px", margin="0px", overflow="hidden"))
+        self.step_look = widgets.HTML(layout=widgets.Layout(height="0px", margin="0px", overflow="hidden"))
+        self._base = None
         self.caption = widgets.HTMLMath(layout=widgets.Layout(min_height="3em"))
         self.table = widgets.HTML(layout=widgets.Layout(max_height="320px", overflow="auto"))
         self.note = widgets.HTML(layout=widgets.Layout(display="none"))  # the trace's note, see _show_note
@@ -154,7 +158,8 @@ class BackpropPlayer(widgets.VBox):
                             layout=widgets.Layout(align_items="center"))
         super().__init__([buttons, self.slider, widgets.HBox([self.status, self._pass_box, zoom],
                           layout=widgets.Layout(justify_content="space-between", flex_flow="row wrap")),
-                          self.note, self.frame, self.look, *self._predict.shown, self.caption, self.table])
+                          self.note, self.frame, self.look, self.step_look, *self._predict.shown, self.caption,
+                          self.table])
         self.add_class("bpv-player")
         self.add_class(f"bpv-p-{self.model_id}")
         if self._editors is not None:  # edit mode: the editors just above the picture
@@ -164,7 +169,7 @@ class BackpropPlayer(widgets.VBox):
         for name, css in (("first_button", "first"), ("back_button", "back"), ("next_button", "next"),
                           ("last_button", "last"), ("play_control", "play"), ("speed", "speed"), ("slider", "slider"),
                           ("pass_select", "pass"), ("prev_pass_button", "prev-pass"),
-                          ("next_pass_button", "next-pass"), ("status", "status"), ("frame", "frame"), ("look", "look"),
+                          ("next_pass_button", "next-pass"), ("status", "status"), ("frame", "frame"), ("look", "look"), ("step_look", "step-look"),
                           ("zoom_out_button", "zoom-out"), ("zoom_in_button", "zoom-in"), ("zoom_text", "zoom"),
                           ("caption", "caption"), ("table", "table"),
                           ("note", "note")):  # hooks for page styles and browser tests
@@ -379,6 +384,8 @@ class BackpropPlayer(widgets.VBox):
         sheet = self._sheet = Sheet(self.frames, first, last, snaps, prefix)
         self._table_sheet = TableSheet(self.trace, snaps, self._w, prefix.replace("-", "_"))
         uid = self.model_id
+        m = _SVG_SIZE.search(sheet.svg)
+        self._picture_width = float(m.group(1)) if m else None
         self.frame.value = (f'<style>{HIDE_RULE}{_SCROLL_CSS}</style>'
                             f'<div class="bpv-scroll bpv-scroll-{uid}" style="overflow:auto;'
                             f'max-height:{PICTURE_MAX_HEIGHT};max-width:100%">{sheet.svg}</div>'
@@ -387,26 +394,44 @@ class BackpropPlayer(widgets.VBox):
         self.table.value = self._table_sheet.html
 
     def _show_look(self):
-        """The step's look: which looks of the sheet show, the table's marked and shown rows, the
-        picture's size; and the image that scrolls the active node into view."""
-        k, uid, sheet = self.index, self.model_id, self._sheet
-        m = _SVG_SIZE.search(sheet.svg)
-        size = f"width:{float(m.group(1)) * self.zoom:.1f}pt;height:auto;" if m else ""
-        scope = f".bpv-p-{uid}"
-        classes, active, source, (lo, hi) = self._table_sheet.look(k)
-        classes = sheet.classes(k) + classes
-        rules = [f".bpv-scroll-{uid}>svg{{{size}max-width:none;display:block}}"]
-        rules.append(show_rule(classes))
+        """The step's look, in two parts. `look` shows the looks of a base step (and the picture's
+        size); `step_look` hides those the step shown does not have, shows those it has instead,
+        marks the table's active and source rows, hides rows outside the step's window, and holds
+        the image that scrolls the active node into view. A click usually changes a few looks, so
+        it sends only `step_look`, and the browser restyles only the elements it names; when the
+        difference grows past REBASE_LOOKS, the step shown becomes the base."""
+        k, uid, sheet, table = self.index, self.model_id, self._sheet, self._table_sheet
+        classes, active, source, (lo, hi) = table.look(k)
+        now = sheet.classes(k) + classes
+        size = f"{self._picture_width * self.zoom:.1f}pt" if self._picture_width else "auto"
+        base = self._base
+        if base is None or base[0] is not sheet or base[1] != size:
+            base = None
+        else:
+            shown = set(now)
+            hide = [c for c in base[2] if c not in shown]
+            show = [c for c in now if c not in base[3]]
+            if len(hide) + len(show) > REBASE_LOOKS:
+                base = None
+        if base is None:
+            # Every rule ends in a class: a browser then restyles only the elements of those
+            # classes when a look changes (a rule ending in svg or tr would restyle the whole page).
+            self._base = (sheet, size, now, set(now))
+            self.look.value = (f"<style>.bpv-scroll-{uid}>.bv-svg{{width:{size};height:auto;max-width:none;"
+                               f"display:block}}{show_rule(now)}</style>")
+            hide, show = [], []
+        rules = [hide_rule(hide), show_rule(show)]
+        row = table.row_class
         if active is not None:
-            rules.append(f'{scope} .bpv-table tr[data-node="{active}"]{{{ACTIVE_ROW}}}')
+            rules.append(f".{row(active)}{{{ACTIVE_ROW}}}")
         if source is not None and source != active:
-            rules.append(f'{scope} .bpv-table tr[data-node="{source}"]{{{SOURCE_ROW}}}')
-        rows = self._table_sheet.rows
-        hide = ([f"{scope} .bpv-table tbody tr:nth-child(-n+{lo - 1})"] if lo > 1 else []) + \
-               ([f"{scope} .bpv-table tbody tr:nth-child(n+{hi + 1})"] if hi < rows else [])
-        if hide:
-            rules.append(f"{','.join(hide)}{{display:none}}")
-        self.look.value = f"<style>{''.join(rules)}</style>{_FOLLOW}"
+            rules.append(f".{row(source)}{{{SOURCE_ROW}}}")
+        scope = f".bpv-p-{uid}"
+        hidden = ([f"{scope} .bpv-table tbody tr:nth-child(-n+{lo - 1})"] if lo > 1 else []) + \
+                 ([f"{scope} .bpv-table tbody tr:nth-child(n+{hi + 1})"] if hi < table.rows else [])
+        if hidden:
+            rules.append(f"{','.join(hidden)}{{display:none}}")
+        self.step_look.value = f"<style>{''.join(rules)}</style>{_FOLLOW}"
         self.zoom_text.value = f"{self.zoom * 100:.0f} %"
         self.zoom_out_button.disabled = self._zoom == 0
         self.zoom_in_button.disabled = self._zoom == len(ZOOMS) - 1

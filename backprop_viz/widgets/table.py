@@ -162,9 +162,13 @@ class TableSheet:
                     self._names.append(names)
                     tds.append("<td>" + "".join(f'<span class="{VARIANT} {n}">{t}</span>'
                                                 for n, t in zip(names, seen)) + "</td>")
-            rows.append(f'<tr data-node="{nid}">' + "".join(tds) + "</tr>")
+            rows.append(f'<tr data-node="{nid}" class="{prefix}r{nid}">' + "".join(tds) + "</tr>")
         self.html = cells.frame(rows, cells.note(ids))
         self.rows = len(rows_ids)
+
+    def row_class(self, nid):
+        """The class of node nid's row (a step's look marks the active and the source row by it)."""
+        return f"{self._prefix}r{nid}"
 
     def look(self, k):
         """(classes shown, active row id or None, source row id or None, (first, last) rows
