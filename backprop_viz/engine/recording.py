@@ -1,6 +1,7 @@
 """Which recorder, if any, receives the events of the code running now: one slot per thread and context.
 
-The engine *emits*: every op calls `recorder.forward(v)`, a backward pass calls `seed` and then one
+The engine *emits*: every op calls `recorder.forward(v)` (the fast path's numbers made from numbers
+`recorder.forward_scalar(v)`), a backward pass calls `seed` and then one
 `backward(...)` per contribution, assigning `.data` / `.grad` calls `update` / `set_grad`. Which
 recorder that is comes from a `contextvars.ContextVar`, so a `record()` block sees only what its
 own thread (and context) computes: a model training in a background thread never lands in it.
@@ -55,6 +56,12 @@ class Recorder:
 
     def forward(self, v):
         """v was just computed from its parents."""
+
+    def forward_scalar(self, v):
+        """v, a number, was just computed from numbers: as forward(v), but the recorder may take v in
+        later, before its next call of any other kind (a number changes only by assignment to
+        `.data`, which calls update() first; a label given meanwhile is on v)."""
+        self.forward(v)
 
     def seed(self, root, seed):
         """A backward pass starts at root: dL/dL = seed, root.grad is now `root._grad`."""

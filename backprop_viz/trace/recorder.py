@@ -18,11 +18,13 @@ class _Recorder(recording.Recorder):
     edge of graphs with tens of thousands of nodes, and recording must stay within 1.5x of not
     recording (benchmarks/bench_trace.py). It appends to the trace's flat columns and allocates
     nothing per node or event but the numbers; the engine's fast path writes scalar backward rows
-    straight into the trace's event list (`events`).
+    straight into the trace's event list (`events`). `forward_scalar` is a list's own append: the
+    fast path's numbers wait in `_pending` (no Python call per node) until the next call of any
+    other kind, or the block's end, takes them in one loop (_take_pending), in the order made.
     """
 
     __slots__ = ("trace", "_pass", "_has_backward", "_ends_on_forward", "_values", "_saved",
-                 "_nodes", "_many", "_labels", "_shapes", "_args", "events")
+                 "_nodes", "_many", "_labels", "_shapes", "_args", "events", "_pending", "forward_scalar")
 
     def __init__(self, trace):
         self.trace = trace
@@ -35,12 +37,15 @@ class _Recorder(recording.Recorder):
         self._nodes, self._many = trace._nodes, trace._many
         self._labels, self._shapes, self._args = trace._labels, trace._shapes, trace._args
         self.events = trace._events
+        self._pending = []  # numbers made since the last call of another kind, in creation order
+        self.forward_scalar = self._pending.append
 
     def _detach(self):
         """Let go of the trace when recording ends: values keep pointing at this recorder (their ids
         belong to it), and must not keep a trace alive that its owner has dropped."""
         self.trace = self._nodes = self._many = self.events = None
         self._labels = self._shapes = self._args = self._values = None
+        self._pending = self.forward_scalar = None
 
     def _restore(self):
         """Give back the ids an enclosing recording had given: a `with record()` inside another one
@@ -56,6 +61,8 @@ class _Recorder(recording.Recorder):
         self._has_backward = self._ends_on_forward = False
 
     def _id(self, v):
+        if self._pending:
+            self._take_pending()
         return v._tid if v._trec is self else self._register(v)
 
     def _register(self, v):
@@ -81,8 +88,41 @@ class _Recorder(recording.Recorder):
             self._start_pass()
         self.trace._append(*row)
 
+    def _take_pending(self):
+        """The numbers forward_scalar collected, taken in as forward() takes one: the same ids, nodes
+        and events, in the same order (a label given meanwhile is read from the value)."""
+        pending = self._pending
+        if not pending:
+            return
+        if self._ends_on_forward:
+            self._start_pass()
+        me, nodes, events, labels, args, p = self, self._nodes, self.events, self._labels, self._args, self._pass
+        register, row = self._register, NODE_ROW
+        for v in pending:
+            a, b = v._a, v._b
+            if a._trec is not me:
+                register(a)
+            if b is None:
+                nid = len(nodes) // row
+                nodes += (v.op, a._tid, -1, p)
+            else:
+                if b._trec is not me:
+                    register(b)
+                nid = len(nodes) // row
+                nodes += (v.op, a._tid, b._tid, p)
+            v._trec = me
+            v._tid = nid
+            if v._label is not None:
+                labels[nid] = v._label
+            if v._arg is not None:
+                args[nid] = v._arg
+            events += (FORWARD, nid, v._data, None, None, None, None, None, None)
+        pending.clear()
+
     # ---- what the engine calls ----
     def forward(self, v):
+        if self._pending:
+            self._take_pending()
         if self._ends_on_forward:
             self._start_pass()
         a, b = v._a, v._b
@@ -122,6 +162,8 @@ class _Recorder(recording.Recorder):
         self._has_backward = self._ends_on_forward = True
 
     def backward(self, parent, child, slot, upstream, local, contribution, before, after):
+        if self._pending:  # (the seed has taken them; a recorder driven by hand may not have one)
+            self._take_pending()
         if type(after) is float and type(local) is float and type(upstream) is float:
             self.events += (BACKWARD, parent._tid, child._tid, slot, upstream, local, contribution, before, after)
         else:
@@ -144,6 +186,8 @@ class _Recorder(recording.Recorder):
         self._event(False, GRAD, nid, _store(v._grad), _store(new))
 
     def relabel(self, v):
+        if self._pending:
+            self._take_pending()
         if v._label is None:
             self._labels.pop(v._tid, None)
         else:
@@ -175,12 +219,16 @@ def record():
     recorder = _Recorder(trace)
     try:
         # this thread's and context's events only; the extensions are entered inside the recording
-        with recording.recording(recorder), contextlib.ExitStack() as extensions:
-            for extension in _extensions:
-                entered = extension(trace)
-                if entered is not None:
-                    extensions.enter_context(entered)
-            yield trace
+        with recording.recording(recorder):
+            try:
+                with contextlib.ExitStack() as extensions:
+                    for extension in _extensions:
+                        entered = extension(trace)
+                        if entered is not None:
+                            extensions.enter_context(entered)
+                    yield trace
+            finally:  # while the collector is still paused
+                recorder._take_pending()
     finally:
         recorder._restore()
         recorder._detach()
