@@ -10,12 +10,13 @@ gradients and events bit for bit; `use(False)` runs the readable path instead, f
   float zero object, so `p._grad is zero` tells a node already met; a leaf whose gradient is +0.0
   gets that same object (the same number), so it too is tested once, not once per use;
 - scalar + * relu are added in place inside the backward loop (while recording too, each
-  contribution written as its event row), and ** tanh by small steps, without building the rule's
+  node's contributions written as one step record), and ** tanh by small steps, without building the rule's
   tuples; array + * @ relu sum compute rules.py's contributions only for the parents that take
   them (not for constants) when nothing records; every other op goes through rules.py;
 - constants are not tested for on every edge: they take gradients like any leaf, which are
   taken back at the end;
-- while recording, a scalar step writes its backward event straight into the recorder's event list.
+- while recording, a scalar step writes its backward events as one short record (recording.py's
+  STEP) straight into the recorder's list; the recorder rebuilds whole events from it.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ import numpy as np
 
 from backprop_viz.engine import fast_forward
 from backprop_viz.engine.numeric import _pow, _quiet, _shape, _unbroadcast
-from backprop_viz.engine.recording import BACKWARD
 from backprop_viz.engine.rules import RULES, _spread
 
 __all__ = ["enabled", "use", "backward", "interior_order", "STEPS", "SCALAR_STEPS"]
@@ -145,10 +145,10 @@ _ARRAY_STEPS = {"+": _add_arrays, "*": _mul_arrays, "@": _matmul_arrays, "relu":
 
 
 def _run_recorded(order, recorder):
-    """_run while recording: each contribution also becomes a backward event row (recording.py), the
-    scalar + * written in place, appended straight to the recorder's event list."""
-    steps = STEPS
-    events = recorder.events
+    """_run while recording: the scalar + * written in place, each node's contributions also
+    written as one step record (recording.py's STEP) appended straight to the recorder's list."""
+    steps_of = STEPS
+    steps = recorder.steps
     for node in order:
         g = node._grad
         if type(g) is float:
@@ -156,30 +156,34 @@ def _run_recorded(order, recorder):
             if op == "*":
                 a, b = node._a, node._b
                 y = b._data
-                before = a._grad
-                c = g * y  # d(a·b)/da = b
-                a._grad = after = before + c
-                if a._role != "constant":
-                    events += (BACKWARD, a._tid, node._tid, 0, g, y, c, before, after)
+                before0 = a._grad
+                a._grad = before0 + g * y  # d(a·b)/da = b
                 x = a._data
-                before = b._grad
-                c = g * x  # d(a·b)/db = a
-                b._grad = after = before + c
-                if b._role != "constant":
-                    events += (BACKWARD, b._tid, node._tid, 1, g, x, c, before, after)
+                before1 = b._grad
+                b._grad = before1 + g * x  # d(a·b)/db = a
+                if a._role != "constant":
+                    if b._role != "constant":
+                        steps += (3, node._tid, g, before0, before1, y, x)
+                    else:
+                        steps += (1, node._tid, g, before0, None, y, None)
+                elif b._role != "constant":
+                    steps += (2, node._tid, g, None, before1, None, x)
                 continue
             if op == "+":
                 a, b = node._a, node._b
-                before = a._grad
-                a._grad = after = before + g  # d(a+b)/da = 1
+                before0 = a._grad
+                a._grad = before0 + g  # d(a+b)/da = 1
+                before1 = b._grad
+                b._grad = before1 + g
                 if a._role != "constant":
-                    events += (BACKWARD, a._tid, node._tid, 0, g, 1.0, g, before, after)
-                before = b._grad
-                b._grad = after = before + g
-                if b._role != "constant":
-                    events += (BACKWARD, b._tid, node._tid, 1, g, 1.0, g, before, after)
+                    if b._role != "constant":
+                        steps += (3, node._tid, g, before0, before1, None, None)
+                    else:
+                        steps += (1, node._tid, g, before0, None, None, None)
+                elif b._role != "constant":
+                    steps += (2, node._tid, g, None, before1, None, None)
                 continue
-        steps[node.op](node, recorder)
+        steps_of[node.op](node, recorder)
 
 
 def interior_order(root, arrays_zeroed=True):
@@ -262,14 +266,12 @@ def _add_step(node, recorder):
     if type(g) is not float:
         return _general(node, recorder)
     a, b = node._a, node._b
-    before = a._grad
-    a._grad = before + g  # d(a+b)/da = 1
-    if recorder is not None and a._role != "constant":
-        recorder.events += (BACKWARD, a._tid, node._tid, 0, g, 1.0, g, before, a._grad)
-    before = b._grad
-    b._grad = before + g  # d(a+b)/db = 1
-    if recorder is not None and b._role != "constant":
-        recorder.events += (BACKWARD, b._tid, node._tid, 1, g, 1.0, g, before, b._grad)
+    before0 = a._grad
+    a._grad = before0 + g  # d(a+b)/da = 1
+    before1 = b._grad
+    b._grad = before1 + g  # d(a+b)/db = 1
+    if recorder is not None:
+        _record_two(recorder, node, g, a, b, before0, before1, None, None)
 
 
 def _mul_step(node, recorder):
@@ -278,14 +280,20 @@ def _mul_step(node, recorder):
         return _general(node, recorder)
     a, b = node._a, node._b
     x, y = a._data, b._data
-    before = a._grad
-    a._grad = before + g * y  # d(a·b)/da = b
-    if recorder is not None and a._role != "constant":
-        recorder.events += (BACKWARD, a._tid, node._tid, 0, g, y, g * y, before, a._grad)
-    before = b._grad
-    b._grad = before + g * x  # d(a·b)/db = a
-    if recorder is not None and b._role != "constant":
-        recorder.events += (BACKWARD, b._tid, node._tid, 1, g, x, g * x, before, b._grad)
+    before0 = a._grad
+    a._grad = before0 + g * y  # d(a·b)/da = b
+    before1 = b._grad
+    b._grad = before1 + g * x  # d(a·b)/db = a
+    if recorder is not None:
+        _record_two(recorder, node, g, a, b, before0, before1, y, x)
+
+
+def _record_two(recorder, node, g, a, b, before0, before1, local0, local1):
+    """The step record (recording.py's STEP) of a two-parent node: its parents that are not constants."""
+    slots = (a._role != "constant") | (b._role != "constant") << 1
+    if slots:
+        recorder.steps += (slots, node._tid, g, before0 if slots & 1 else None, before1 if slots & 2 else None,
+                           local0 if slots & 1 else None, local1 if slots & 2 else None)
 
 
 def _one(node, recorder, local):
@@ -294,7 +302,7 @@ def _one(node, recorder, local):
     before = a._grad
     a._grad = before + g * local
     if recorder is not None and a._role != "constant":
-        recorder.events += (BACKWARD, a._tid, node._tid, 0, g, local, g * local, before, a._grad)
+        recorder.steps += (1, node._tid, g, before, None, local, None)
 
 
 def _pow_step(node, recorder):

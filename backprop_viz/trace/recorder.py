@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+from operator import attrgetter
 
 from backprop_viz.engine import recording
 from backprop_viz.trace.events import BACKWARD, FORWARD, GRAD, NODE_ROW, SEED, UPDATE, _store
 from backprop_viz.trace.trace import Trace
 
 __all__ = ["record"]
+
+_tid_of, _data_of = attrgetter("_tid"), attrgetter("_data")
 
 
 class _Recorder(recording.Recorder):
@@ -17,14 +20,16 @@ class _Recorder(recording.Recorder):
     The hot path (forward, backward) is written out by hand: it runs once per node and once per
     edge of graphs with tens of thousands of nodes, and recording must stay within 1.5x of not
     recording (benchmarks/bench_trace.py). It appends to the trace's flat columns and allocates
-    nothing per node or event but the numbers; the engine's fast path writes scalar backward rows
-    straight into the trace's event list (`events`). `forward_scalar` is a list's own append: the
+    nothing per node or event but the numbers; the engine's fast path writes scalar steps' short
+    records straight into the trace's `steps` list, which the trace expands into events when first
+    read (_close_run marks where they go). `forward_scalar` is a list's own append: the
     fast path's numbers wait in `_pending` (no Python call per node) until the next call of any
     other kind, or the block's end, takes them in one loop (_take_pending), in the order made.
     """
 
     __slots__ = ("trace", "_pass", "_has_backward", "_ends_on_forward", "_values", "_saved",
-                 "_nodes", "_many", "_labels", "_shapes", "_args", "events", "_pending", "forward_scalar")
+                 "_nodes", "_many", "_labels", "_shapes", "_args", "events", "steps", "_run_start", "_pending",
+                 "forward_scalar")
 
     def __init__(self, trace):
         self.trace = trace
@@ -36,14 +41,17 @@ class _Recorder(recording.Recorder):
         # the trace's columns, bound here so the hot path does not look them up per node
         self._nodes, self._many = trace._nodes, trace._many
         self._labels, self._shapes, self._args = trace._labels, trace._shapes, trace._args
-        self.events = trace._events
+        self.events, self.steps = trace._rows, trace._steps
+        self._run_start = 0  # steps before this place belong to a run the trace knows of
         self._pending = []  # numbers made since the last call of another kind, in creation order
         self.forward_scalar = self._pending.append
 
     def _detach(self):
         """Let go of the trace when recording ends: values keep pointing at this recorder (their ids
         belong to it), and must not keep a trace alive that its owner has dropped."""
-        self.trace = self._nodes = self._many = self.events = None
+        if self.trace is not None:
+            self.trace._live = None
+        self.trace = self._nodes = self._many = self.events = self.steps = None
         self._labels = self._shapes = self._args = self._values = None
         self._pending = self.forward_scalar = None
 
@@ -56,7 +64,7 @@ class _Recorder(recording.Recorder):
 
     # ---- passes and node ids ----
     def _start_pass(self):
-        self.trace._pass_starts.append(len(self.trace))
+        self.trace._pass_starts.append(self.trace._count())
         self._pass += 1
         self._has_backward = self._ends_on_forward = False
 
@@ -83,7 +91,22 @@ class _Recorder(recording.Recorder):
                 top._trec = self
         return v._tid
 
+    def _close_run(self):
+        """Tell the trace where the step records written since the last call go among its events."""
+        steps = self.steps
+        if len(steps) != self._run_start:
+            self.trace._add_run(self._run_start, len(steps))
+            self._run_start = len(steps)
+
+    def _sync(self):
+        """Everything received so far in the trace's columns (a read of the trace inside the block)."""
+        self._close_run()
+        self._take_pending()
+
     def _event(self, starts_pass, *row):
+        self._close_run()
+        if self._pending:
+            self._take_pending()
         if starts_pass or self._pass < 0:
             self._start_pass()
         self.trace._append(*row)
@@ -94,9 +117,10 @@ class _Recorder(recording.Recorder):
         pending = self._pending
         if not pending:
             return
+        self._close_run()  # a backward pass's steps come before the numbers made after it
         if self._ends_on_forward:
             self._start_pass()
-        me, nodes, events, labels, args, p = self, self._nodes, self.events, self._labels, self._args, self._pass
+        me, nodes, labels, args, p = self, self._nodes, self._labels, self._args, self._pass
         register, row = self._register, NODE_ROW
         for v in pending:
             a, b = v._a, v._b
@@ -116,11 +140,13 @@ class _Recorder(recording.Recorder):
                 labels[nid] = v._label
             if v._arg is not None:
                 args[nid] = v._arg
-            events += (FORWARD, nid, v._data, None, None, None, None, None, None)
+        # their forward events, one run the trace expands when first read (numbers: stored as they are)
+        self.trace._add_forwards(list(map(_tid_of, pending)), list(map(_data_of, pending)))
         pending.clear()
 
     # ---- what the engine calls ----
     def forward(self, v):
+        self._close_run()
         if self._pending:
             self._take_pending()
         if self._ends_on_forward:
@@ -162,6 +188,7 @@ class _Recorder(recording.Recorder):
         self._has_backward = self._ends_on_forward = True
 
     def backward(self, parent, child, slot, upstream, local, contribution, before, after):
+        self._close_run()
         if self._pending:  # (the seed has taken them; a recorder driven by hand may not have one)
             self._take_pending()
         if type(after) is float and type(local) is float and type(upstream) is float:
@@ -217,6 +244,7 @@ def record():
     """
     trace = Trace()
     recorder = _Recorder(trace)
+    trace._live = recorder._sync  # a read inside the block sees everything received so far
     try:
         # this thread's and context's events only; the extensions are entered inside the recording
         with recording.recording(recorder):
@@ -228,7 +256,7 @@ def record():
                             extensions.enter_context(entered)
                     yield trace
             finally:  # while the collector is still paused
-                recorder._take_pending()
+                recorder._sync()
     finally:
         recorder._restore()
         recorder._detach()
