@@ -27,7 +27,7 @@ from operator import attrgetter
 import numpy as np
 
 from backprop_viz.engine import fast_forward
-from backprop_viz.engine.numeric import _pow, _quiet, _shape, _unbroadcast
+from backprop_viz.engine.numeric import _filled, _pow, _quiet, _shape, _unbroadcast
 from backprop_viz.engine.rules import RULES, _spread
 
 __all__ = ["enabled", "use", "backward", "interior_order", "STEPS", "SCALAR_STEPS"]
@@ -71,7 +71,7 @@ def backward(root, seed, recorder):
 
 def _run(order):
     """The contributions of every node in order, with no recorder: scalar + * relu written in place."""
-    steps = STEPS
+    steps, array_steps = STEPS, _ARRAY_STEPS
     for node in order:
         g = node._grad
         if type(g) is float:
@@ -93,27 +93,35 @@ def _run(order):
             if op == "sum":  # an array summed to one number
                 _sum_arrays(node, g)
                 continue
-        elif node.op in _ARRAY_STEPS:
-            _ARRAY_STEPS[node.op](node, g)
-            continue
+        else:
+            step = array_steps.get(node.op)
+            if step is not None:
+                step(node, g)
+                continue
         steps[node.op](node, None)
 
 
 # Array steps with no recorder: rules.py's contributions for + * @ relu sum, computed only for the
 # parents that take them (a constant's would be thrown away), added as the readable loop adds them.
 def _add_arrays(node, g):
-    for p in (node._a, node._b):
-        if p._role != "constant":
-            p._grad = p._grad + _unbroadcast(g, _shape(p._data))  # d(a+b)/da = d(a+b)/db = 1
+    a, b = node._a, node._b
+    if a._role != "constant":
+        x = a._data  # g itself where no broadcasting happened (what _unbroadcast gives, without the calls)
+        a._grad = a._grad + (g if type(x) is not float and x.shape == g.shape else _unbroadcast(g, _shape(x)))
+    if b._role != "constant":
+        y = b._data  # d(a+b)/da = d(a+b)/db = 1
+        b._grad = b._grad + (g if type(y) is not float and y.shape == g.shape else _unbroadcast(g, _shape(y)))
 
 
 def _mul_arrays(node, g):
     a, b = node._a, node._b
     x, y = a._data, b._data
     if a._role != "constant":
-        a._grad = a._grad + _unbroadcast(g * y, _shape(x))  # d(a·b)/da = b
+        c = g * y  # d(a·b)/da = b
+        a._grad = a._grad + (c if type(x) is not float and x.shape == c.shape else _unbroadcast(c, _shape(x)))
     if b._role != "constant":
-        b._grad = b._grad + _unbroadcast(g * x, _shape(y))  # d(a·b)/db = a
+        c = g * x  # d(a·b)/db = a
+        b._grad = b._grad + (c if type(y) is not float and y.shape == c.shape else _unbroadcast(c, _shape(y)))
 
 
 def _matmul_arrays(node, g):
@@ -135,10 +143,16 @@ def _relu_arrays(node, g):
 
 def _sum_arrays(node, g):
     a = node._a
-    if a._role != "constant" and type(a._data) is np.ndarray:
-        a._grad = a._grad + _spread(g, a._data.shape, node._arg)  # every element's local derivative is 1
-    elif a._role != "constant":
+    if a._role == "constant":
+        return
+    x = a._data
+    if type(x) is not np.ndarray:
         a._grad = a._grad + g
+    elif node._arg is None and type(g) is float:  # every element's local derivative is 1: before + g
+        before = a._grad  # element by element, the sums rules.py's spread copy of g gives, in one op
+        a._grad = before + g if type(before) is not float else _filled(x.shape, before + g)
+    else:
+        a._grad = a._grad + _spread(g, x.shape, node._arg)
 
 
 _ARRAY_STEPS = {"+": _add_arrays, "*": _mul_arrays, "@": _matmul_arrays, "relu": _relu_arrays, "sum": _sum_arrays}
@@ -222,7 +236,21 @@ def interior_order(root, arrays_zeroed=True):
         b = node._b
         if b is None:
             continue
-        for p in b if type(b) is tuple else (b,):
+        if type(b) is not tuple:  # the second parent, as the first (written out: no loop, no tuple)
+            if b._grad is not zero:
+                if b._a is not None:
+                    b._grad = zero
+                    push(b)
+                    if type(b._data) is not float:
+                        arrays.append(b)
+                else:
+                    g = b._grad
+                    if type(g) is float and g == 0.0 and _copysign(1.0, g) == 1.0:
+                        b._grad = zero
+                    if b._role == "constant":
+                        constants.append(b)
+            continue
+        for p in b:
             if p._grad is not zero:
                 if p._a is not None:
                     p._grad = zero

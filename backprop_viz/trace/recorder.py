@@ -6,6 +6,7 @@ import contextlib
 from operator import attrgetter
 
 from backprop_viz.engine import recording
+from backprop_viz.engine.numeric import _shape
 from backprop_viz.trace.events import BACKWARD, FORWARD, GRAD, NODE_ROW, SEED, UPDATE, _store
 from backprop_viz.trace.trace import Trace
 
@@ -75,6 +76,13 @@ class _Recorder(recording.Recorder):
 
     def _register(self, v):
         """Give a value made outside the recording an id (its ancestors first), known from the start."""
+        if v._a is None:  # a leaf (most often): no ancestors to walk
+            if v._trec is not None:
+                self._saved.append((v, v._trec, v._tid))
+            v._tid = nid = self.trace._add_node("", (), max(self._pass, 0), v._label, v._role, _shape(v._data),
+                                                v._arg, _store(v._data))
+            v._trec = self
+            return nid
         stack = [v]
         while stack:
             top = stack[-1]
@@ -122,24 +130,26 @@ class _Recorder(recording.Recorder):
             self._start_pass()
         me, nodes, labels, args, p = self, self._nodes, self._labels, self._args, self._pass
         register, row = self._register, NODE_ROW
+        nid = len(nodes) // row
         for v in pending:
             a, b = v._a, v._b
             if a._trec is not me:
                 register(a)
-            if b is None:
                 nid = len(nodes) // row
+            if b is None:
                 nodes += (v.op, a._tid, -1, p)
             else:
                 if b._trec is not me:
                     register(b)
-                nid = len(nodes) // row
+                    nid = len(nodes) // row
                 nodes += (v.op, a._tid, b._tid, p)
             v._trec = me
             v._tid = nid
+            nid += 1
             if v._label is not None:
-                labels[nid] = v._label
+                labels[nid - 1] = v._label
             if v._arg is not None:
-                args[nid] = v._arg
+                args[nid - 1] = v._arg
         # their forward events, one run the trace expands when first read (numbers: stored as they are)
         self.trace._add_forwards(list(map(_tid_of, pending)), list(map(_data_of, pending)))
         pending.clear()
