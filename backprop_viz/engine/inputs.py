@@ -163,6 +163,8 @@ def _checked_grad(new, data):
                 return float(new)
             except OverflowError:  # _as_data says what is wrong
                 pass
+    elif type(new) is float:  # zero_grad() of an array
+        return _filled(data.shape, new)
     new = _as_data(new)
     if type(new) is float and type(data) is not float:
         new = _filled(data.shape, new)
