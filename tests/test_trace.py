@@ -240,6 +240,23 @@ def test_a_trace_read_inside_its_block_sees_every_event_so_far():
                                                                                           "backward"]
 
 
+def test_a_read_between_two_equal_backward_passes_loses_no_event():
+    # the read expands the first pass's step records; the second pass writes exactly as many again
+    def run(read):
+        a, b = Value(2.0, "a", role="parameter"), Value(-3.0, "b")
+        with record() as trace:
+            L = a * b + a * a
+            L.backward()
+            if read:
+                assert trace.event(-1).kind == "backward"
+            L.backward()
+        return trace
+
+    with_read, without = run(True), run(False)
+    assert with_read.to_json() == without.to_json()
+    assert [e.kind for e in with_read.events].count("backward") == 2 * 6
+
+
 @pytest.mark.parametrize("fast_path", [True, False])
 def test_step_records_expand_into_the_readable_paths_events(fast_path):
     # x * x and x + x (one parent twice), constants on either side, a parameter met in two passes

@@ -29,7 +29,7 @@ class _Recorder(recording.Recorder):
     """
 
     __slots__ = ("trace", "_pass", "_has_backward", "_ends_on_forward", "_values", "_saved",
-                 "_nodes", "_many", "_labels", "_shapes", "_args", "events", "steps", "_run_start", "_pending",
+                 "_nodes", "_many", "_labels", "_shapes", "_args", "events", "steps", "_pending",
                  "forward_scalar")
 
     def __init__(self, trace):
@@ -43,7 +43,6 @@ class _Recorder(recording.Recorder):
         self._nodes, self._many = trace._nodes, trace._many
         self._labels, self._shapes, self._args = trace._labels, trace._shapes, trace._args
         self.events, self.steps = trace._rows, trace._steps
-        self._run_start = 0  # steps before this place belong to a run the trace knows of
         self._pending = []  # numbers made since the last call of another kind, in creation order
         self.forward_scalar = self._pending.append
 
@@ -101,10 +100,9 @@ class _Recorder(recording.Recorder):
 
     def _close_run(self):
         """Tell the trace where the step records written since the last call go among its events."""
-        steps = self.steps
-        if len(steps) != self._run_start:
-            self.trace._add_run(self._run_start, len(steps))
-            self._run_start = len(steps)
+        trace = self.trace
+        if len(self.steps) != trace._steps_placed:
+            trace._place_steps()
 
     def _sync(self):
         """Everything received so far in the trace's columns (a read of the trace inside the block)."""

@@ -36,6 +36,7 @@ class Trace:
         self._labels, self._leaf_kinds, self._shapes, self._args, self._init = {}, {}, {}, {}, {}
         self._rows = []  # whole event rows; with the runs of step records expanded: every event
         self._steps, self._runs, self._run_events = [], [], 0  # step records, (event, start, stop), their events
+        self._steps_placed = 0  # the records before this place belong to a run
         self._live = None  # while a recording fills the trace: have it hand over what it holds
         self._pass_starts = []
         self._checkpoints = []
@@ -83,17 +84,20 @@ class Trace:
     @_events.setter
     def _events(self, rows):
         self._rows = rows
-        self._steps, self._runs, self._run_events = [], [], 0
+        self._steps, self._runs, self._run_events, self._steps_placed = [], [], 0, 0
 
     def _count(self):
         """How many events there are, expanded or not."""
         return len(self._rows) // ROW + self._run_events
 
-    def _add_run(self, start, stop):
-        """The step records _steps[start:stop] hold the events that come next (recording.py's STEP)."""
-        slots = self._steps[start:stop:STEP]
-        self._runs.append((self._count(), start, stop))
-        self._run_events += len(slots) + slots.count(3)
+    def _place_steps(self):
+        """The step records written since the last call hold the events that come next (recording.py's STEP)."""
+        start, stop = self._steps_placed, len(self._steps)
+        if stop != start:
+            slots = self._steps[start:stop:STEP]
+            self._runs.append((self._count(), start, stop))
+            self._run_events += len(slots) + slots.count(3)
+            self._steps_placed = stop
 
     def _add_forwards(self, nids, values):
         """The next events are forward events: node nids[j] computed values[j] (numbers)."""
@@ -133,8 +137,8 @@ class Trace:
                         out += (BACKWARD, nodes[n + 2], child, 1, g, local1, c, before1, before1 + c)
         out += rows[ROW * done:]
         rows[:] = out
-        steps.clear()
-        self._runs, self._run_events = [], 0
+        steps.clear()  # in place, as the rows: a recorder may still be writing to both
+        self._runs, self._run_events, self._steps_placed = [], 0, 0
 
     def _row(self, i):
         r = ROW * i
