@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from itertools import chain, repeat
-
 import numpy as np
 
 from backprop_viz.engine.numeric import _shape
 from backprop_viz.trace.events import BACKWARD, FORWARD, KIND_NAMES, NODE_ROW, ROW, SEED, STEP, UPDATE, Event, NodeInfo
-from backprop_viz.trace import json_io, present
+from backprop_viz.trace import json_io, present, runs
 from backprop_viz.trace.snapshot import Snapshot
 
 __all__ = ["Trace"]
@@ -106,38 +104,10 @@ class Trace:
             self._run_events += len(nids)
 
     def _expand(self):
-        """Rebuild the whole rows of the runs of step records, in place (a recorder holds the lists):
-        the parents are the child's, contribution = upstream * local (upstream itself for a +) and
-        after = before + contribution, the operations the engine did, so the same numbers."""
-        rows, steps, nodes = self._rows, self._steps, self._nodes
-        out, done = [], 0
-        for at, start, stop in self._runs:
-            take = at - len(out) // ROW  # whole rows before this run
-            out += rows[ROW * done:ROW * (done + take)]
-            done += take
-            if type(start) is list:  # forward events: (node ids, values)
-                n = len(start)
-                out += chain.from_iterable(zip(repeat(FORWARD, n), start, stop,
-                                               *[repeat(None, n) for _ in range(ROW - 3)]))
-                continue
-            for r in range(start, stop, STEP):
-                slots, child, g, before0, before1, local0, local1 = steps[r:r + STEP]
-                n = NODE_ROW * child
-                if slots & 1:
-                    if local0 is None:
-                        out += (BACKWARD, nodes[n + 1], child, 0, g, 1.0, g, before0, before0 + g)
-                    else:
-                        c = g * local0
-                        out += (BACKWARD, nodes[n + 1], child, 0, g, local0, c, before0, before0 + c)
-                if slots & 2:
-                    if local1 is None:
-                        out += (BACKWARD, nodes[n + 2], child, 1, g, 1.0, g, before1, before1 + g)
-                    else:
-                        c = g * local1
-                        out += (BACKWARD, nodes[n + 2], child, 1, g, local1, c, before1, before1 + c)
-        out += rows[ROW * done:]
-        rows[:] = out
-        steps.clear()  # in place, as the rows: a recorder may still be writing to both
+        """Rebuild the whole rows of the runs (runs.py), in place: a recorder holds the lists."""
+        rows = self._rows
+        rows[:] = runs.expanded(rows, self._runs, self._steps, self._nodes)
+        self._steps.clear()  # in place, as the rows: a recorder may still be writing to both
         self._runs, self._run_events, self._steps_placed = [], 0, 0
 
     def _row(self, i):
