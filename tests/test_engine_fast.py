@@ -196,3 +196,23 @@ def test_leaves_starting_at_minus_zero_or_a_number_add_up_as_in_the_readable_pat
             results.append((a.grad, b.grad, c.grad))
     assert all(same(p, q) for p, q in zip(*results)), results
     assert math.copysign(1.0, results[0][0]) == -1.0  # -0.0 + -0.0 stays -0.0
+
+
+@pytest.mark.parametrize("make", [
+    lambda W: (W * W).sum() + (W.sum() + W.sum()) * 0.5,  # one array summed twice: before + g twice
+    lambda W: (W + np.array([1.0, -0.0, 2.0])).relu().sum() * -1.0,  # broadcast +, relu, a negative g
+    lambda W: ((W @ np.ones((3, 2))) * np.array([-0.0, 3.0])).sum(),  # @, * by a broadcast constant
+])
+def test_array_steps_give_the_readable_paths_gradients_bit_for_bit(make):
+    def grads(readable):
+        W = Value(np.array([[1.0, -2.0, 0.0], [-0.0, 3.5, -1e-300]]), "W", role="parameter")
+        with readable_path() if readable else contextlib.nullcontext():
+            loss = make(W)
+            loss.backward()
+            loss2 = make(W)  # a second pass: the leaf's gradient is an array before the first +=
+            loss2.backward()
+        return W.grad, [v.grad for v in topological_order(loss2)]
+
+    (fast_w, fast_nodes), (slow_w, slow_nodes) = grads(False), grads(True)
+    assert same(fast_w, slow_w) and np.signbit(fast_w).tolist() == np.signbit(slow_w).tolist()
+    assert len(fast_nodes) == len(slow_nodes) and all(same(a, b) for a, b in zip(fast_nodes, slow_nodes))

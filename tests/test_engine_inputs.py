@@ -175,3 +175,25 @@ def test_the_fast_forward_ops_make_the_readable_nodes_bit_for_bit():
             fast.use(True)
 
     assert nodes(readable=False) == nodes(readable=True)
+
+
+def test_a_gradient_set_to_a_whole_number_or_a_float_is_checked_as_any_other():
+    # the short ways (p.grad = 0 on a number, zero_grad() of an array) give what the full check gives
+    p, W = Value(1.5), Value(np.ones((2, 3)))
+    p.grad = 0
+    assert type(p.grad) is float and p.grad == 0.0
+    p.grad = -3
+    assert p.grad == -3.0
+    W.grad = 0.0
+    assert W.grad.shape == (2, 3) and not W.grad.any() and W.grad is not W.data
+    W.grad = 2
+    assert W.grad.tolist() == [[2.0] * 3] * 2
+    with pytest.raises(ValueError, match=r"the number 10000000…\(401 digits\) is too large for a float"):
+        p.grad = 10**400
+    for flag in (True, np.bool_(False)):
+        with pytest.raises(TypeError, match="not the truth value"):
+            p.grad = flag
+    with pytest.raises(TypeError, match="Value data must be a number or a numpy array, not str"):
+        p.grad = "abc"
+    with pytest.raises(ValueError, match=r"a gradient must have the shape of its value: \(2, 3\), not \(2,\)"):
+        W.grad = [1.0, 2.0]

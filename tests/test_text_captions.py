@@ -184,3 +184,11 @@ def test_lesson_04_chain_rule_in_the_lesson_names():
     latex = trace.snapshot(len(trace)).caption("en", "latex").split("\n")[1]
     assert latex.endswith(r"$\frac{\partial y}{\partial x} = \frac{\partial y}{\partial h} \cdot "
                           r"\frac{\partial h}{\partial x} = 6 \times 2 = 12$")
+
+
+def test_a_power_with_an_exponent_of_nan_or_inf_has_a_caption():
+    for c in (float("nan"), float("inf")):
+        with record() as trace:
+            y = Value(2.0, "x") ** c
+            y.label = "y"
+        assert "x^" in trace.snapshot(len(trace)).caption("en") and trace.snapshot(len(trace)).caption("ko", "latex")

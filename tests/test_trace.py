@@ -196,6 +196,96 @@ def test_labels_set_after_the_op_are_recorded():
     assert [n.label for n in trace.nodes] == ["a", None, "y"]
 
 
+def test_labels_given_to_numbers_before_the_recorder_takes_them_in_are_kept():
+    # numbers made by the fast path reach the recorder at its next other call (forward_scalar)
+    a = Value(1.0, "a")
+    with record() as trace:
+        y = a * 3.0
+        y.label = "first"
+        y.label = "y"
+        z = y + a
+        z.label = "z"
+        z.label = None
+        w = z.relu()
+        w.label = "w"
+        w.backward()
+        y.label = "y2"  # after the recorder took y in: relabel
+    assert [n.label for n in trace.nodes] == ["a", None, "y2", None, "w"]
+
+
+def _programs_read_inside_and_after():
+    """A block that reads its own trace between ops: (what it read inside, the trace)."""
+    seen = []
+    a, b = Value(2.0, "a", role="parameter"), Value(-3.0, "b")
+    with record() as trace:
+        c = a * b
+        seen.append((len(trace), trace.num_nodes, trace.kind_at(-1), trace.event(-1).value))
+        L = c * c + (2.0 * a).tanh() + 1.0
+        L.backward()
+        seen.append((len(trace), trace.passes, trace.event(-1).kind, trace.event(-1).after))
+        a.data = a.data - 0.1 * a.grad
+        d = a * a
+        seen.append((len(trace), trace.pass_starts, trace.event(-1).kind))
+        d.backward()
+    return seen, trace
+
+
+def test_a_trace_read_inside_its_block_sees_every_event_so_far():
+    seen, trace = _programs_read_inside_and_after()
+    n_first = 1 + 6 + 1 + 8  # c's forward, then L's 6 forwards, the seed, 8 contributions
+    assert seen[0] == (1, 3, "forward", -6.0)
+    assert seen[1][:3] == (n_first, 1, "backward") and seen[1][3] == trace.event(n_first - 1).after
+    assert seen[2] == (n_first + 2, (0, n_first + 1), "forward")  # the update ends pass 0
+    assert len(trace) == n_first + 2 + 1 + 2 and [e.kind for e in trace.events][-3:] == ["seed", "backward",
+                                                                                          "backward"]
+
+
+def test_a_read_between_two_equal_backward_passes_loses_no_event():
+    # the read expands the first pass's step records; the second pass writes exactly as many again
+    def run(read):
+        a, b = Value(2.0, "a", role="parameter"), Value(-3.0, "b")
+        with record() as trace:
+            L = a * b + a * a
+            L.backward()
+            if read:
+                assert trace.event(-1).kind == "backward"
+            L.backward()
+        return trace
+
+    with_read, without = run(True), run(False)
+    assert with_read.to_json() == without.to_json()
+    assert [e.kind for e in with_read.events].count("backward") == 2 * 6
+
+
+@pytest.mark.parametrize("fast_path", [True, False])
+def test_step_records_expand_into_the_readable_paths_events(fast_path):
+    # x * x and x + x (one parent twice), constants on either side, a parameter met in two passes
+    from backprop_viz.engine import fast
+    x, w = Value(0.5, "x"), Value(-2.0, "w", role="parameter")
+
+    def program():
+        with record() as trace:
+            for _ in range(2):
+                L = (x * x + 2.0 * w + w * 3.0 + (1.0 + x) * (x + 1.0) + (w + w) * x).relu() + (x * w).tanh()
+                L.backward()
+                w.data = w.data - 0.01 * w.grad
+        return trace
+
+    fast.use(fast_path)
+    try:
+        x.grad = w.grad = 0.0
+        got = program()
+        fast.use(False)
+        x.data, w.data, x.grad, w.grad = 0.5, -2.0, 0.0, 0.0
+        want = program()
+    finally:
+        fast.use(True)
+    assert got.to_json() == want.to_json()
+    assert [tuple(e) for e in got.events] == [tuple(e) for e in want.events]
+    back = [e for e in got.events if e.kind == "backward"]
+    assert len(back) == 2 * 26 and all(e.after == e.before + e.contribution for e in back)
+
+
 def test_an_update_of_an_array_in_place_keeps_the_old_value():
     W = Value(np.ones(3), "W", role="parameter")
     with record() as trace:

@@ -10,12 +10,13 @@ gradients and events bit for bit; `use(False)` runs the readable path instead, f
   float zero object, so `p._grad is zero` tells a node already met; a leaf whose gradient is +0.0
   gets that same object (the same number), so it too is tested once, not once per use;
 - scalar + * relu are added in place inside the backward loop (while recording too, each
-  contribution written as its event row), and ** tanh by small steps, without building the rule's
+  node's contributions written as one step record), and ** tanh by small steps, without building the rule's
   tuples; array + * @ relu sum compute rules.py's contributions only for the parents that take
   them (not for constants) when nothing records; every other op goes through rules.py;
 - constants are not tested for on every edge: they take gradients like any leaf, which are
   taken back at the end;
-- while recording, a scalar step writes its backward event straight into the recorder's event list.
+- while recording, a scalar step writes its backward events as one short record (recording.py's
+  STEP) straight into the recorder's list; the recorder rebuilds whole events from it.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from operator import attrgetter
 import numpy as np
 
 from backprop_viz.engine import fast_forward
-from backprop_viz.engine.numeric import _pow, _quiet, _shape, _unbroadcast
-from backprop_viz.engine.recording import BACKWARD
+from backprop_viz.engine.numeric import _filled, _pow, _quiet, _shape, _unbroadcast
 from backprop_viz.engine.rules import RULES, _spread
 
 __all__ = ["enabled", "use", "backward", "interior_order", "STEPS", "SCALAR_STEPS"]
@@ -71,7 +71,7 @@ def backward(root, seed, recorder):
 
 def _run(order):
     """The contributions of every node in order, with no recorder: scalar + * relu written in place."""
-    steps = STEPS
+    steps, array_steps = STEPS, _ARRAY_STEPS
     for node in order:
         g = node._grad
         if type(g) is float:
@@ -93,27 +93,35 @@ def _run(order):
             if op == "sum":  # an array summed to one number
                 _sum_arrays(node, g)
                 continue
-        elif node.op in _ARRAY_STEPS:
-            _ARRAY_STEPS[node.op](node, g)
-            continue
+        else:
+            step = array_steps.get(node.op)
+            if step is not None:
+                step(node, g)
+                continue
         steps[node.op](node, None)
 
 
 # Array steps with no recorder: rules.py's contributions for + * @ relu sum, computed only for the
 # parents that take them (a constant's would be thrown away), added as the readable loop adds them.
 def _add_arrays(node, g):
-    for p in (node._a, node._b):
-        if p._role != "constant":
-            p._grad = p._grad + _unbroadcast(g, _shape(p._data))  # d(a+b)/da = d(a+b)/db = 1
+    a, b = node._a, node._b
+    if a._role != "constant":
+        x = a._data  # g itself where no broadcasting happened (what _unbroadcast gives, without the calls)
+        a._grad = a._grad + (g if type(x) is not float and x.shape == g.shape else _unbroadcast(g, _shape(x)))
+    if b._role != "constant":
+        y = b._data  # d(a+b)/da = d(a+b)/db = 1
+        b._grad = b._grad + (g if type(y) is not float and y.shape == g.shape else _unbroadcast(g, _shape(y)))
 
 
 def _mul_arrays(node, g):
     a, b = node._a, node._b
     x, y = a._data, b._data
     if a._role != "constant":
-        a._grad = a._grad + _unbroadcast(g * y, _shape(x))  # d(a·b)/da = b
+        c = g * y  # d(a·b)/da = b
+        a._grad = a._grad + (c if type(x) is not float and x.shape == c.shape else _unbroadcast(c, _shape(x)))
     if b._role != "constant":
-        b._grad = b._grad + _unbroadcast(g * x, _shape(y))  # d(a·b)/db = a
+        c = g * x  # d(a·b)/db = a
+        b._grad = b._grad + (c if type(y) is not float and y.shape == c.shape else _unbroadcast(c, _shape(y)))
 
 
 def _matmul_arrays(node, g):
@@ -135,20 +143,26 @@ def _relu_arrays(node, g):
 
 def _sum_arrays(node, g):
     a = node._a
-    if a._role != "constant" and type(a._data) is np.ndarray:
-        a._grad = a._grad + _spread(g, a._data.shape, node._arg)  # every element's local derivative is 1
-    elif a._role != "constant":
+    if a._role == "constant":
+        return
+    x = a._data
+    if type(x) is not np.ndarray:
         a._grad = a._grad + g
+    elif node._arg is None and type(g) is float:  # every element's local derivative is 1: before + g
+        before = a._grad  # element by element, the sums rules.py's spread copy of g gives, in one op
+        a._grad = before + g if type(before) is not float else _filled(x.shape, before + g)
+    else:
+        a._grad = a._grad + _spread(g, x.shape, node._arg)
 
 
 _ARRAY_STEPS = {"+": _add_arrays, "*": _mul_arrays, "@": _matmul_arrays, "relu": _relu_arrays, "sum": _sum_arrays}
 
 
 def _run_recorded(order, recorder):
-    """_run while recording: each contribution also becomes a backward event row (recording.py), the
-    scalar + * written in place, appended straight to the recorder's event list."""
-    steps = STEPS
-    events = recorder.events
+    """_run while recording: the scalar + * written in place, each node's contributions also
+    written as one step record (recording.py's STEP) appended straight to the recorder's list."""
+    steps_of = STEPS
+    steps = recorder.steps
     for node in order:
         g = node._grad
         if type(g) is float:
@@ -156,30 +170,34 @@ def _run_recorded(order, recorder):
             if op == "*":
                 a, b = node._a, node._b
                 y = b._data
-                before = a._grad
-                c = g * y  # d(a·b)/da = b
-                a._grad = after = before + c
-                if a._role != "constant":
-                    events += (BACKWARD, a._tid, node._tid, 0, g, y, c, before, after)
+                before0 = a._grad
+                a._grad = before0 + g * y  # d(a·b)/da = b
                 x = a._data
-                before = b._grad
-                c = g * x  # d(a·b)/db = a
-                b._grad = after = before + c
-                if b._role != "constant":
-                    events += (BACKWARD, b._tid, node._tid, 1, g, x, c, before, after)
+                before1 = b._grad
+                b._grad = before1 + g * x  # d(a·b)/db = a
+                if a._role != "constant":
+                    if b._role != "constant":
+                        steps += (3, node._tid, g, before0, before1, y, x)
+                    else:
+                        steps += (1, node._tid, g, before0, None, y, None)
+                elif b._role != "constant":
+                    steps += (2, node._tid, g, None, before1, None, x)
                 continue
             if op == "+":
                 a, b = node._a, node._b
-                before = a._grad
-                a._grad = after = before + g  # d(a+b)/da = 1
+                before0 = a._grad
+                a._grad = before0 + g  # d(a+b)/da = 1
+                before1 = b._grad
+                b._grad = before1 + g
                 if a._role != "constant":
-                    events += (BACKWARD, a._tid, node._tid, 0, g, 1.0, g, before, after)
-                before = b._grad
-                b._grad = after = before + g
-                if b._role != "constant":
-                    events += (BACKWARD, b._tid, node._tid, 1, g, 1.0, g, before, after)
+                    if b._role != "constant":
+                        steps += (3, node._tid, g, before0, before1, None, None)
+                    else:
+                        steps += (1, node._tid, g, before0, None, None, None)
+                elif b._role != "constant":
+                    steps += (2, node._tid, g, None, before1, None, None)
                 continue
-        steps[node.op](node, recorder)
+        steps_of[node.op](node, recorder)
 
 
 def interior_order(root, arrays_zeroed=True):
@@ -218,7 +236,21 @@ def interior_order(root, arrays_zeroed=True):
         b = node._b
         if b is None:
             continue
-        for p in b if type(b) is tuple else (b,):
+        if type(b) is not tuple:  # the second parent, as the first (written out: no loop, no tuple)
+            if b._grad is not zero:
+                if b._a is not None:
+                    b._grad = zero
+                    push(b)
+                    if type(b._data) is not float:
+                        arrays.append(b)
+                else:
+                    g = b._grad
+                    if type(g) is float and g == 0.0 and _copysign(1.0, g) == 1.0:
+                        b._grad = zero
+                    if b._role == "constant":
+                        constants.append(b)
+            continue
+        for p in b:
             if p._grad is not zero:
                 if p._a is not None:
                     p._grad = zero
@@ -262,14 +294,12 @@ def _add_step(node, recorder):
     if type(g) is not float:
         return _general(node, recorder)
     a, b = node._a, node._b
-    before = a._grad
-    a._grad = before + g  # d(a+b)/da = 1
-    if recorder is not None and a._role != "constant":
-        recorder.events += (BACKWARD, a._tid, node._tid, 0, g, 1.0, g, before, a._grad)
-    before = b._grad
-    b._grad = before + g  # d(a+b)/db = 1
-    if recorder is not None and b._role != "constant":
-        recorder.events += (BACKWARD, b._tid, node._tid, 1, g, 1.0, g, before, b._grad)
+    before0 = a._grad
+    a._grad = before0 + g  # d(a+b)/da = 1
+    before1 = b._grad
+    b._grad = before1 + g  # d(a+b)/db = 1
+    if recorder is not None:
+        _record_two(recorder, node, g, a, b, before0, before1, None, None)
 
 
 def _mul_step(node, recorder):
@@ -278,14 +308,20 @@ def _mul_step(node, recorder):
         return _general(node, recorder)
     a, b = node._a, node._b
     x, y = a._data, b._data
-    before = a._grad
-    a._grad = before + g * y  # d(a·b)/da = b
-    if recorder is not None and a._role != "constant":
-        recorder.events += (BACKWARD, a._tid, node._tid, 0, g, y, g * y, before, a._grad)
-    before = b._grad
-    b._grad = before + g * x  # d(a·b)/db = a
-    if recorder is not None and b._role != "constant":
-        recorder.events += (BACKWARD, b._tid, node._tid, 1, g, x, g * x, before, b._grad)
+    before0 = a._grad
+    a._grad = before0 + g * y  # d(a·b)/da = b
+    before1 = b._grad
+    b._grad = before1 + g * x  # d(a·b)/db = a
+    if recorder is not None:
+        _record_two(recorder, node, g, a, b, before0, before1, y, x)
+
+
+def _record_two(recorder, node, g, a, b, before0, before1, local0, local1):
+    """The step record (recording.py's STEP) of a two-parent node: its parents that are not constants."""
+    slots = (a._role != "constant") | (b._role != "constant") << 1
+    if slots:
+        recorder.steps += (slots, node._tid, g, before0 if slots & 1 else None, before1 if slots & 2 else None,
+                           local0 if slots & 1 else None, local1 if slots & 2 else None)
 
 
 def _one(node, recorder, local):
@@ -294,7 +330,7 @@ def _one(node, recorder, local):
     before = a._grad
     a._grad = before + g * local
     if recorder is not None and a._role != "constant":
-        recorder.events += (BACKWARD, a._tid, node._tid, 0, g, local, g * local, before, a._grad)
+        recorder.steps += (1, node._tid, g, before, None, local, None)
 
 
 def _pow_step(node, recorder):

@@ -40,6 +40,7 @@ def use(on):
 
 # ---- the node value.py's _result would make, built in place ----
 def _node(data, a, b, op, grad=0.0):
+    """A node of array data (or made from an array), handed to the recorder at once."""
     v = _new(Value)
     v._data = data
     v._grad = grad
@@ -56,6 +57,27 @@ def _node(data, a, b, op, grad=0.0):
         recorder = _recording.slot_value()
         if recorder is not None:
             recorder.forward(v)
+    return v
+
+
+def _number(data, a, b, op):
+    """A number computed from numbers: the recorder may take it in later (forward_scalar)."""
+    v = _new(Value)
+    v._data = data
+    v._grad = 0.0
+    v.op = op
+    v._a = a
+    v._b = b
+    v._label = None
+    v._role = "input"
+    v._arg = None
+    v._seq = _next_seq()
+    v._trec = None
+    v._tid = -1
+    if _recording.active:
+        recorder = _recording.slot_value()
+        if recorder is not None:
+            recorder.forward_scalar(v)
     return v
 
 
@@ -92,7 +114,7 @@ def _add(self, other):
             return _READABLE["__add__"](self, other)
         other = c
     x, y = self._data, other._data
-    if type(x) is float and type(y) is float:  # _node(), written out: this runs once per node
+    if type(x) is float and type(y) is float:  # _number(), written out: this runs once per node
         v = _new(Value)
         v._data = x + y
         v._grad = 0.0
@@ -108,7 +130,7 @@ def _add(self, other):
         if _recording.active:
             recorder = _recording.slot_value()
             if recorder is not None:
-                recorder.forward(v)
+                recorder.forward_scalar(v)
         return v
     return _arrays(operator.add, "+", "__add__", self, other, x, y)
 
@@ -120,7 +142,7 @@ def _radd(self, other):
         return _READABLE["__radd__"](self, other)
     if type(x) is not float or type(c._data) is not float:
         return _add(c, self)
-    return _node(c._data + x, c, self, "+")
+    return _number(c._data + x, c, self, "+")
 
 
 def _sub(self, other):
@@ -132,7 +154,7 @@ def _sub(self, other):
         other = c
     x, y = self._data, other._data
     if type(x) is float and type(y) is float:
-        return _node(x - y, self, other, "-")
+        return _number(x - y, self, other, "-")
     return _arrays(operator.sub, "-", "__sub__", self, other, x, y)
 
 
@@ -143,7 +165,7 @@ def _rsub(self, other):
         return _READABLE["__rsub__"](self, other)
     if type(x) is not float or type(c._data) is not float:
         return _sub(c, self)
-    return _node(c._data - x, c, self, "-")
+    return _number(c._data - x, c, self, "-")
 
 
 def _mul(self, other):
@@ -154,7 +176,7 @@ def _mul(self, other):
             return _READABLE["__mul__"](self, other)
         other = c
     x, y = self._data, other._data
-    if type(x) is float and type(y) is float:  # _node(), written out: this runs once per node
+    if type(x) is float and type(y) is float:  # _number(), written out: this runs once per node
         v = _new(Value)
         v._data = x * y
         v._grad = 0.0
@@ -170,7 +192,7 @@ def _mul(self, other):
         if _recording.active:
             recorder = _recording.slot_value()
             if recorder is not None:
-                recorder.forward(v)
+                recorder.forward_scalar(v)
         return v
     return _arrays(operator.mul, "*", "__mul__", self, other, x, y)
 
@@ -182,7 +204,7 @@ def _rmul(self, other):
         return _READABLE["__rmul__"](self, other)
     if type(x) is not float or type(c._data) is not float:
         return _mul(c, self)
-    return _node(c._data * x, c, self, "*")
+    return _number(c._data * x, c, self, "*")
 
 
 def _arrays(fn, symbol, name, self, other, x, y):
@@ -232,14 +254,14 @@ def _matmul(self, other):
 def _neg(self):
     """-a; d/da = -1."""
     x = self._data
-    return _node(-x, self, None, "neg") if type(x) is float else _READABLE["__neg__"](self)
+    return _number(-x, self, None, "neg") if type(x) is float else _READABLE["__neg__"](self)
 
 
 def _relu(self):
     """max(0, a); d/da = 1 where a > 0, else 0."""
     x = self._data
     if type(x) is float:
-        return _node(0.0 if x < 0 else x, self, None, "relu")
+        return _number(0.0 if x < 0 else x, self, None, "relu")
     return _node(np.maximum(x, 0.0), self, None, "relu", np.zeros(x.shape))  # nan stays nan
 
 
@@ -255,7 +277,7 @@ def _sum(self, axis=None):
 def _tanh_op(self):
     """tanh a; d/da = 1 - tanh(a)²."""
     x = self._data
-    return _node(_tanh(x), self, None, "tanh") if type(x) is float else _READABLE["tanh"](self)
+    return _number(_tanh(x), self, None, "tanh") if type(x) is float else _READABLE["tanh"](self)
 
 
 FORWARD_OPS = {"__add__": _add, "__radd__": _radd, "__sub__": _sub, "__rsub__": _rsub, "__mul__": _mul,

@@ -155,8 +155,16 @@ def _check_role(role):
 
 def _checked_grad(new, data):
     """`new` as a gradient for a value holding `data`: a number spreads over an array; shapes must match."""
-    if type(new) is float and type(data) is float:
-        return new
+    if type(data) is float:
+        if type(new) is float:
+            return new
+        if type(new) is int:  # `p.grad = 0`, as micrograd's zero_grad writes it
+            try:
+                return float(new)
+            except OverflowError:  # _as_data says what is wrong
+                pass
+    elif type(new) is float:  # zero_grad() of an array
+        return _filled(data.shape, new)
     new = _as_data(new)
     if type(new) is float and type(data) is not float:
         new = _filled(data.shape, new)

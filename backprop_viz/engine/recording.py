@@ -1,6 +1,7 @@
 """Which recorder, if any, receives the events of the code running now: one slot per thread and context.
 
-The engine *emits*: every op calls `recorder.forward(v)`, a backward pass calls `seed` and then one
+The engine *emits*: every op calls `recorder.forward(v)` (the fast path's numbers made from numbers
+`recorder.forward_scalar(v)`), a backward pass calls `seed` and then one
 `backward(...)` per contribution, assigning `.data` / `.grad` calls `update` / `set_grad`. Which
 recorder that is comes from a `contextvars.ContextVar`, so a `record()` block sees only what its
 own thread (and context) computes: a model training in a background thread never lands in it.
@@ -17,7 +18,7 @@ import gc
 import threading
 
 __all__ = ["Recorder", "active", "current", "recording", "unrecorded",
-           "FORWARD", "SEED", "BACKWARD", "UPDATE", "GRAD", "ROW"]
+           "FORWARD", "SEED", "BACKWARD", "UPDATE", "GRAD", "ROW", "STEP"]
 
 # Event kinds. The recorder keeps every event as ROW values in one flat list: the kind, the node's
 # id, then (backward only) the child's id and the edge's slot, then the stored values, unused
@@ -27,9 +28,17 @@ __all__ = ["Recorder", "active", "current", "recording", "unrecorded",
 #   BACKWARD parent child slot upstream local contribution before after
 #   UPDATE   node before after
 #   GRAD     node before after
-# The fast path (fast.py) writes scalar backward rows straight into that list (Recorder.events).
+# The fast path (fast.py) writes the backward events of a scalar step shorter, one STEP-long record
+# per node into the recorder's `steps` list, with only what cannot be worked out again:
+#   slots child upstream before0 before1 local0 local1
+# `slots` says which parents took a contribution (1: the first, 2: the second, 3: both; constants
+# take none), `beforeN` is that parent's gradient before its +=, `localN` its local derivative, or
+# None for a + (local 1, contribution = upstream itself). The parents' ids are the child's, the
+# contribution is upstream * local and the gradient after is before + contribution, the engine's
+# own operations, so the recorder rebuilds whole events from a record bit for bit.
 FORWARD, SEED, BACKWARD, UPDATE, GRAD = range(5)
 ROW = 9
+STEP = 7
 
 active = 0  # record() blocks open, in all threads together
 _lock = threading.Lock()
@@ -46,15 +55,22 @@ def current():
 class Recorder:
     """What receives the engine's events while a `recording(...)` block is open.
 
-    backprop_viz.trace implements it; every method receives Values. `events` is the flat list the
-    fast path appends backward rows of plain numbers to (see ROW above); `_tid` on a Value is the
-    id this recorder gave it (valid while `v._trec is recorder`).
+    backprop_viz.trace implements it; every method receives Values. `steps` is the flat list the
+    fast path appends its scalar steps' records to (see STEP above): they come after the recorder's
+    last call and before its next; `_tid` on a Value is the id this recorder gave it (valid while
+    `v._trec is recorder`).
     """
 
     __slots__ = ("_previous", "_open")
 
     def forward(self, v):
         """v was just computed from its parents."""
+
+    def forward_scalar(self, v):
+        """v, a number, was just computed from numbers: as forward(v), but the recorder may take v in
+        later, before its next call of any other kind (a number changes only by assignment to
+        `.data`, which calls update() first; a label given meanwhile is on v)."""
+        self.forward(v)
 
     def seed(self, root, seed):
         """A backward pass starts at root: dL/dL = seed, root.grad is now `root._grad`."""

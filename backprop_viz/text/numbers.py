@@ -37,6 +37,8 @@ def fmt(x, digits=DIGITS):
     if x == 0:
         return "0"  # also −0.0
     rounded = float(f"{x:.{digits}g}")
+    if math.isinf(rounded):  # x rounds past the largest float (1.7975e308): write x's own digits
+        rounded = x
     if 1e-3 <= abs(rounded) < 1e6:
         text = f"{rounded:.{digits + 3}f}".rstrip("0").rstrip(".")
     else:  # '1.5e-5', '1.235e+7': no exponent zeros, so any number fits in 9 characters

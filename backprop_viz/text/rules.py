@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from typing import NamedTuple
 
@@ -68,7 +69,8 @@ class Style:
         c = fmt(n)
         if self.latex:
             return f"{base}^{{{c.replace(MINUS, '-')}}}"
-        return f"{base}{c.translate(_SUPERSCRIPT)}" if float(n) == int(n) else f"{base}^{c}"
+        whole = math.isfinite(float(n)) and float(n) == int(n)  # an exponent of nan or inf is written out
+        return f"{base}{c.translate(_SUPERSCRIPT)}" if whole else f"{base}^{c}"
 
     def frac(self, top, bottom):
         if self.latex:

@@ -7,9 +7,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from backprop_viz.engine.recording import BACKWARD, FORWARD, GRAD, ROW, SEED, UPDATE
+from backprop_viz.engine.recording import BACKWARD, FORWARD, GRAD, ROW, SEED, STEP, UPDATE
 
-__all__ = ["Event", "NodeInfo", "NodeColumns", "EventColumns", "ArraySummary", "FORWARD", "SEED", "BACKWARD", "UPDATE", "GRAD", "KIND_NAMES", "PHASES", "ROW", "NODE_ROW"]
+__all__ = ["Event", "NodeInfo", "NodeColumns", "EventColumns", "ArraySummary", "FORWARD", "SEED", "BACKWARD", "UPDATE",
+           "GRAD", "KIND_NAMES", "PHASES", "ROW", "STEP", "NODE_ROW"]
 
 
 # Event kinds, small ints; a Trace keeps each event as ROW values in one flat list (the engine

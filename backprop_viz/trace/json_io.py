@@ -99,9 +99,17 @@ def loads(cls, text):
 
 
 # ---- version 2: nodes ----
+def _only_ints(column):
+    """Whether every entry is an int (not a bool, not a float): the types gathered in one pass in C."""
+    return set(map(type, column)) <= _INT
+
+
+_INT = {int}
+
+
 def _ints(column, name, low, high):
     """column as an int64 array, every entry a whole number in [low, high); ValueError naming the first other."""
-    if all(type(x) is int for x in column) and (not column or (min(column) >= low and max(column) < high)):
+    if _only_ints(column) and (not column or (min(column) >= low and max(column) < high)):
         return np.array(column, dtype=np.int64)
     i = next(i for i, x in enumerate(column) if type(x) is not int or not low <= x < high)
     raise ValueError(f"node {i}: its '{name}' must be a whole number from {low} below {high}, got {_brief(column[i])}.")
@@ -235,7 +243,7 @@ def _ids(column, name, n):
     """A list of whole numbers 0 <= id < n as an int64 array; ValueError naming the first other."""
     if not isinstance(column, list):
         raise ValueError(f"this trace's events are missing their '{name}' list.")
-    if all(type(x) is int for x in column) and (not column or (min(column) >= 0 and max(column) < n)):
+    if _only_ints(column) and (not column or (min(column) >= 0 and max(column) < n)):
         return np.array(column, dtype=np.int64)
     i = next(i for i, x in enumerate(column) if type(x) is not int or not 0 <= x < n)
     raise ValueError(f"this trace's event '{name}' list holds {_brief(column[i])} at {i}; expected a whole number "

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+from operator import attrgetter
 
 from backprop_viz.engine import recording
+from backprop_viz.engine.numeric import _shape
 from backprop_viz.trace.events import BACKWARD, FORWARD, GRAD, NODE_ROW, SEED, UPDATE, _store
 from backprop_viz.trace.trace import Trace
 
 __all__ = ["record"]
+
+_tid_of, _data_of = attrgetter("_tid"), attrgetter("_data")
 
 
 class _Recorder(recording.Recorder):
@@ -17,12 +21,16 @@ class _Recorder(recording.Recorder):
     The hot path (forward, backward) is written out by hand: it runs once per node and once per
     edge of graphs with tens of thousands of nodes, and recording must stay within 1.5x of not
     recording (benchmarks/bench_trace.py). It appends to the trace's flat columns and allocates
-    nothing per node or event but the numbers; the engine's fast path writes scalar backward rows
-    straight into the trace's event list (`events`).
+    nothing per node or event but the numbers; the engine's fast path writes scalar steps' short
+    records straight into the trace's `steps` list, which the trace expands into events when first
+    read (_close_run marks where they go). `forward_scalar` is a list's own append: the
+    fast path's numbers wait in `_pending` (no Python call per node) until the next call of any
+    other kind, or the block's end, takes them in one loop (_take_pending), in the order made.
     """
 
     __slots__ = ("trace", "_pass", "_has_backward", "_ends_on_forward", "_values", "_saved",
-                 "_nodes", "_many", "_labels", "_shapes", "_args", "events")
+                 "_nodes", "_many", "_labels", "_shapes", "_args", "events", "steps", "_pending",
+                 "forward_scalar")
 
     def __init__(self, trace):
         self.trace = trace
@@ -34,13 +42,18 @@ class _Recorder(recording.Recorder):
         # the trace's columns, bound here so the hot path does not look them up per node
         self._nodes, self._many = trace._nodes, trace._many
         self._labels, self._shapes, self._args = trace._labels, trace._shapes, trace._args
-        self.events = trace._events
+        self.events, self.steps = trace._rows, trace._steps
+        self._pending = []  # numbers made since the last call of another kind, in creation order
+        self.forward_scalar = self._pending.append
 
     def _detach(self):
         """Let go of the trace when recording ends: values keep pointing at this recorder (their ids
         belong to it), and must not keep a trace alive that its owner has dropped."""
-        self.trace = self._nodes = self._many = self.events = None
+        if self.trace is not None:
+            self.trace._live = None
+        self.trace = self._nodes = self._many = self.events = self.steps = None
         self._labels = self._shapes = self._args = self._values = None
+        self._pending = self.forward_scalar = None
 
     def _restore(self):
         """Give back the ids an enclosing recording had given: a `with record()` inside another one
@@ -51,15 +64,24 @@ class _Recorder(recording.Recorder):
 
     # ---- passes and node ids ----
     def _start_pass(self):
-        self.trace._pass_starts.append(len(self.trace))
+        self.trace._pass_starts.append(self.trace._count())
         self._pass += 1
         self._has_backward = self._ends_on_forward = False
 
     def _id(self, v):
+        if self._pending:
+            self._take_pending()
         return v._tid if v._trec is self else self._register(v)
 
     def _register(self, v):
         """Give a value made outside the recording an id (its ancestors first), known from the start."""
+        if v._a is None:  # a leaf (most often): no ancestors to walk
+            if v._trec is not None:
+                self._saved.append((v, v._trec, v._tid))
+            v._tid = nid = self.trace._add_node("", (), max(self._pass, 0), v._label, v._role, _shape(v._data),
+                                                v._arg, _store(v._data))
+            v._trec = self
+            return nid
         stack = [v]
         while stack:
             top = stack[-1]
@@ -76,13 +98,65 @@ class _Recorder(recording.Recorder):
                 top._trec = self
         return v._tid
 
+    def _close_run(self):
+        """Tell the trace where the step records written since the last call go among its events."""
+        trace = self.trace
+        if len(self.steps) != trace._steps_placed:
+            trace._place_steps()
+
+    def _sync(self):
+        """Everything received so far in the trace's columns (a read of the trace inside the block)."""
+        self._close_run()
+        self._take_pending()
+
     def _event(self, starts_pass, *row):
+        self._close_run()
+        if self._pending:
+            self._take_pending()
         if starts_pass or self._pass < 0:
             self._start_pass()
         self.trace._append(*row)
 
+    def _take_pending(self):
+        """The numbers forward_scalar collected, taken in as forward() takes one: the same ids, nodes
+        and events, in the same order (a label given meanwhile is read from the value)."""
+        pending = self._pending
+        if not pending:
+            return
+        self._close_run()  # a backward pass's steps come before the numbers made after it
+        if self._ends_on_forward:
+            self._start_pass()
+        me, nodes, labels, args, p = self, self._nodes, self._labels, self._args, self._pass
+        register, row = self._register, NODE_ROW
+        nid = len(nodes) // row
+        for v in pending:
+            a, b = v._a, v._b
+            if a._trec is not me:
+                register(a)
+                nid = len(nodes) // row
+            if b is None:
+                nodes += (v.op, a._tid, -1, p)
+            else:
+                if b._trec is not me:
+                    register(b)
+                    nid = len(nodes) // row
+                nodes += (v.op, a._tid, b._tid, p)
+            v._trec = me
+            v._tid = nid
+            nid += 1
+            if v._label is not None:
+                labels[nid - 1] = v._label
+            if v._arg is not None:
+                args[nid - 1] = v._arg
+        # their forward events, one run the trace expands when first read (numbers: stored as they are)
+        self.trace._add_forwards(list(map(_tid_of, pending)), list(map(_data_of, pending)))
+        pending.clear()
+
     # ---- what the engine calls ----
     def forward(self, v):
+        self._close_run()
+        if self._pending:
+            self._take_pending()
         if self._ends_on_forward:
             self._start_pass()
         a, b = v._a, v._b
@@ -122,6 +196,9 @@ class _Recorder(recording.Recorder):
         self._has_backward = self._ends_on_forward = True
 
     def backward(self, parent, child, slot, upstream, local, contribution, before, after):
+        self._close_run()
+        if self._pending:  # (the seed has taken them; a recorder driven by hand may not have one)
+            self._take_pending()
         if type(after) is float and type(local) is float and type(upstream) is float:
             self.events += (BACKWARD, parent._tid, child._tid, slot, upstream, local, contribution, before, after)
         else:
@@ -144,6 +221,8 @@ class _Recorder(recording.Recorder):
         self._event(False, GRAD, nid, _store(v._grad), _store(new))
 
     def relabel(self, v):
+        if self._pending:
+            self._take_pending()
         if v._label is None:
             self._labels.pop(v._tid, None)
         else:
@@ -174,14 +253,19 @@ def record():
     """
     trace = Trace()
     recorder = _Recorder(trace)
+    trace._live = recorder._sync  # a read inside the block sees everything received so far
     try:
         # this thread's and context's events only; the extensions are entered inside the recording
-        with recording.recording(recorder), contextlib.ExitStack() as extensions:
-            for extension in _extensions:
-                entered = extension(trace)
-                if entered is not None:
-                    extensions.enter_context(entered)
-            yield trace
+        with recording.recording(recorder):
+            try:
+                with contextlib.ExitStack() as extensions:
+                    for extension in _extensions:
+                        entered = extension(trace)
+                        if entered is not None:
+                            extensions.enter_context(entered)
+                    yield trace
+            finally:  # while the collector is still paused
+                recorder._sync()
     finally:
         recorder._restore()
         recorder._detach()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from backprop_viz.engine.numeric import _shape
-from backprop_viz.trace.events import (BACKWARD, FORWARD, KIND_NAMES, NODE_ROW, ROW, SEED, UPDATE, Event,
+from backprop_viz.trace.events import (BACKWARD, FORWARD, KIND_NAMES, NODE_ROW, ROW, SEED, STEP, UPDATE, Event,
                                        EventColumns, NodeColumns, NodeInfo)
-from backprop_viz.trace import json_io, present
+from backprop_viz.trace import json_io, present, runs
 from backprop_viz.trace.snapshot import Snapshot
 
 __all__ = ["Trace"]
@@ -24,12 +24,19 @@ class Trace:
       at their default live in dicts by id: `_labels` (None), `_leaf_kinds` (computed, for nodes
       with an op), `_shapes` (()), `_args` (None), `_init` (None);
     - event i: `_events[ROW * i : ROW * (i + 1)]`, laid out as events.py says.
+    While recording, a scalar step's backward events arrive as one short record in `_steps` (laid
+    out as engine/recording.py's STEP says), and the forward events of numbers as two lists (node
+    ids, values); `_runs` says where each run of them goes among the events, and the first read of
+    `_events` expands them into whole rows (_expand), once.
     """
 
     def __init__(self):
         self._nodes, self._many = [], {}
         self._labels, self._leaf_kinds, self._shapes, self._args, self._init = {}, {}, {}, {}, {}
-        self._events = []
+        self._rows = []  # whole event rows; with the runs of step records expanded: every event
+        self._steps, self._runs, self._run_events = [], [], 0  # step records, (event, start, stop), their events
+        self._steps_placed = 0  # the records before this place belong to a run
+        self._live = None  # while a recording fills the trace: have it hand over what it holds
         self._pass_starts = []
         self._checkpoints = []
         self._pass_nodes = {}
@@ -63,7 +70,47 @@ class Trace:
 
     def _append(self, *row):
         """Append one event: (kind, node, ...) as laid out in events.py, padded to a full row."""
-        self._events += row + (None,) * (ROW - len(row))
+        self._rows += row + (None,) * (ROW - len(row))
+
+    @property
+    def _events(self):
+        """Every event as ROW values in one flat list (the step records expanded first)."""
+        if self._live is not None:
+            self._live()
+        if self._runs:
+            self._expand()
+        return self._rows
+
+    @_events.setter
+    def _events(self, rows):
+        self._rows = rows
+        self._steps, self._runs, self._run_events, self._steps_placed = [], [], 0, 0
+
+    def _count(self):
+        """How many events there are, expanded or not."""
+        return len(self._rows) // ROW + self._run_events
+
+    def _place_steps(self):
+        """The step records written since the last call hold the events that come next (recording.py's STEP)."""
+        start, stop = self._steps_placed, len(self._steps)
+        if stop != start:
+            slots = self._steps[start:stop:STEP]
+            self._runs.append((self._count(), start, stop))
+            self._run_events += len(slots) + slots.count(3)
+            self._steps_placed = stop
+
+    def _add_forwards(self, nids, values):
+        """The next events are forward events: node nids[j] computed values[j] (numbers)."""
+        if nids:
+            self._runs.append((self._count(), nids, values))
+            self._run_events += len(nids)
+
+    def _expand(self):
+        """Rebuild the whole rows of the runs (runs.py), in place: a recorder holds the lists."""
+        rows = self._rows
+        rows[:] = runs.expanded(rows, self._runs, self._steps, self._nodes)
+        self._steps.clear()  # in place, as the rows: a recorder may still be writing to both
+        self._runs, self._run_events, self._steps_placed = [], 0, 0
 
     def _row(self, i):
         r = ROW * i
@@ -71,7 +118,7 @@ class Trace:
 
     def _nid(self, nid):
         """Node id nid (negative counts from the end, as for a list); IndexError outside."""
-        n = len(self._nodes) // NODE_ROW
+        n = self.num_nodes
         if nid < 0:
             nid += n
         if not 0 <= nid < n:
@@ -89,7 +136,7 @@ class Trace:
 
     def _check_caches(self):
         """Drop checkpoints and pass nodes computed before the trace grew (recording appends only)."""
-        key = (len(self._events), len(self._nodes))
+        key = (len(self), len(self._nodes))
         if key != self._cache_key:
             self._checkpoints = []
             self._pass_nodes = {}
@@ -97,7 +144,9 @@ class Trace:
 
     # ---- nodes and events ----
     def __len__(self):
-        return len(self._events) // ROW
+        if self._live is not None:
+            self._live()
+        return len(self._rows) // ROW + self._run_events
 
     def __repr__(self):
         return f"<Trace: {self.num_nodes} nodes, {len(self)} steps, {self.passes} pass(es)>"
@@ -106,6 +155,8 @@ class Trace:
     @property
     def num_nodes(self):
         """How many nodes the trace has met; their ids are 0 .. num_nodes - 1."""
+        if self._live is not None:
+            self._live()
         return len(self._nodes) // NODE_ROW
 
     @property
@@ -189,7 +240,8 @@ class Trace:
 
     def seed_steps(self):
         """The indices of the seed events (one per backward pass), in order."""
-        return [r // ROW for r in range(0, len(self._events), ROW) if self._events[r] == SEED]
+        events = self._events
+        return [r // ROW for r in range(0, len(events), ROW) if events[r] == SEED]
 
     def events_between(self, start, stop, kind=None):
         """(i, Event) for the events start <= i < stop, only those of `kind` if given."""
@@ -238,6 +290,8 @@ class Trace:
     @property
     def pass_starts(self):
         """The index of the first event of every pass."""
+        if self._live is not None:
+            self._live()
         return tuple(self._pass_starts)
 
     def event(self, i):
@@ -257,6 +311,8 @@ class Trace:
     # ---- passes ----
     @property
     def passes(self):
+        if self._live is not None:
+            self._live()
         return len(self._pass_starts)
 
     def pass_of(self, i):
@@ -308,7 +364,7 @@ class Trace:
         return values, [None] * self.num_nodes
 
     def _apply(self, values, grads, i):
-        ev, r = self._events, ROW * i
+        ev, r = self._rows, ROW * i  # expanded: the callers read _events first
         kind = ev[r]
         if kind == FORWARD:
             values[ev[r + 1]] = ev[r + 2]
@@ -330,6 +386,7 @@ class Trace:
         # A checkpoint every `every` events keeps memory proportional to the number of events
         # (not events x nodes), and any snapshot is at most `every` replayed events away.
         every = max(256, self.num_nodes)
+        self._events  # the step records expanded, for _apply
         values, grads = self._initial_state()
         checkpoints = [(0, list(values), list(grads))]
         for i in range(len(self)):
@@ -346,6 +403,7 @@ class Trace:
         if not 0 <= k <= len(self):
             raise IndexError(f"step {k} does not exist: this trace has steps 0 to {len(self)}.")
         self._check_caches()
+        self._events  # the step records expanded, for _apply
         if not self._checkpoints:
             self._build_checkpoints()
         pos = 0
