@@ -13,7 +13,8 @@ import math
 import warnings
 
 import numpy as np
-from matplotlib import colors, rcParams
+from matplotlib import colors, rcParams, transforms
+from matplotlib.collections import LineCollection
 
 from backprop_viz import fonts
 
@@ -213,15 +214,44 @@ def _facing_offset(ax, point, below=False):
     return (7 if right else -7, 6 if up else -6), "left" if right else "right", "bottom" if up else "top"
 
 
+class _Arrows(LineCollection):
+    """Arrows "->" from each of `starts` to the matching one of `ends` (data coordinates), shaped when
+    drawn, as an annotation's arrow is: the angles on screen depend on the axes' final size. One
+    artist for all of them: a path's 25 arrows draw in well under a millisecond."""
+
+    HEAD = 4.0, 2.0  # points: the head's length and half-width ("->" at 10 pt)
+    SHRINK = 2.0  # points left free at each end, as an annotation leaves them
+
+    def __init__(self, starts, ends, **kwargs):
+        super().__init__([], transform=transforms.IdentityTransform(), **kwargs)
+        self.starts, self.ends = np.asarray(starts, dtype=np.float64), np.asarray(ends, dtype=np.float64)
+
+    def draw(self, renderer):
+        a, b = self.axes.transData.transform(self.starts), self.axes.transData.transform(self.ends)
+        px = renderer.points_to_pixels(1.0)
+        d = b - a
+        n = np.hypot(d[:, 0], d[:, 1])
+        keep = n > 2 * self.SHRINK * px
+        a, b, d, n = a[keep], b[keep], d[keep], n[keep, None]
+        u = d / n
+        v = np.column_stack([-u[:, 1], u[:, 0]])
+        tail, tip = a + self.SHRINK * px * u, b - self.SHRINK * px * u
+        length, half = self.HEAD[0] * px, self.HEAD[1] * px
+        self.set_segments([seg for t0, t1, l, r in zip(tail, tip, tip - length * u + half * v, tip - length * u - half * v)
+                           for seg in ((t0, t1), (l, t1, r))])
+        super().draw(renderer)
+
+
 def _draw_path(ax, pts, arrows, words, style):
     (line,) = ax.plot(pts[:, 0], pts[:, 1], "o-", color="#E69F00", markersize=3, linewidth=1, label="θ_t",
                       gid="descent-path")
     added = [line]
     segments = len(pts) - 1
-    for t in np.unique(np.linspace(0, segments - 1, min(arrows, segments)).astype(int)) if segments > 0 else ():
-        if np.isfinite(pts[t : t + 2]).all():
-            added.append(ax.annotate("", xy=pts[t + 1], xytext=pts[t],
-                                     arrowprops={"arrowstyle": "->", "color": "#E69F00", "lw": 1.2}))
+    steps = np.unique(np.linspace(0, segments - 1, min(arrows, segments)).astype(int)) if segments > 0 else []
+    steps = [t for t in steps if np.isfinite(pts[t : t + 2]).all()]
+    if steps:
+        added.append(ax.add_collection(_Arrows(pts[steps], pts[np.add(steps, 1)], color="#E69F00", linewidth=1.2),
+                                       autolim=False))
     box = {"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8, "linewidth": 0}
     offset, ha, va = _facing_offset(ax, pts[0])
     added.append(ax.annotate(words["start"], pts[0], xytext=offset, textcoords="offset points", ha=ha, va=va,

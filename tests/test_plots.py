@@ -301,6 +301,27 @@ def test_descent_path_labels_face_the_middle_of_the_view():
     assert {a.get_gid() for a in artists} >= {"descent-path"}
 
 
+def test_descent_path_arrows_point_from_each_step_to_the_next_on_screen():
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 100)  # unequal scales: an arrow's angle on screen is not its angle in data
+    pts = np.array([[1.0, 90.0], [5.0, 50.0], [9.0, 10.0], [9.0, 10.0]])  # the last step does not move
+    (arrows,) = [a for a in plots.descent_path(ax, pts, arrows=3) if isinstance(a, matplotlib.collections.LineCollection)]
+    fig.canvas.draw()
+    px = 100 / 72  # pixels per point
+    screen = ax.transData.transform(pts)
+    segments = arrows.get_segments()
+    assert len(segments) == 4  # shaft and head of two arrows: the step that stayed put has none
+    for k, (shaft, head) in enumerate(zip(segments[::2], segments[1::2])):
+        a, b = screen[k], screen[k + 1]
+        u = (b - a) / np.hypot(*(b - a))
+        assert np.allclose(shaft, [a + 2 * px * u, b - 2 * px * u])  # 2 pt free at each end, as an annotation
+        assert np.allclose(head[1], b - 2 * px * u)  # the head's point is the shaft's end
+        for barb in (head[0], head[2]):  # 4 pt back, 2 pt aside
+            back = barb - head[1]
+            assert np.isclose(back @ -u, 4 * px) and np.isclose(abs(back @ [-u[1], u[0]]), 2 * px)
+
+
 def test_use_language_lets_a_notebook_draw_its_own_korean_titles(monkeypatch):
     """A lesson's own plt.title("…") in Korean draws every Hangul glyph after use_language("ko")."""
     import io
