@@ -195,11 +195,64 @@ def test_each_picture_after_steps_is_its_full_redraw(line_view):
     pictures = {"curve": (v._curve, v.curve_image), "fit": (v._fit_picture, v.fit_image),
                 "landscape": (v._landscape, v.landscape_image)}
     shown = {name: image.value for name, (_, image) in pictures.items()}
+    frames = {name: picture.background.value for name, (picture, _) in pictures.items()}
     for picture, _ in pictures.values():
         picture.key = None  # the next draw is a full one
     v._draw()
     for name, (_, image) in pictures.items():
         assert image.value == shown[name], f"the {name} drawn over its background differs from a full redraw"
+    for name, (picture, _) in pictures.items():
+        assert picture.background.value == frames[name], f"the {name}'s frame differs from a full redraw"
+
+
+def _png(data):
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("kind", ["line", "classifier"])
+def test_the_layer_over_the_frame_is_the_whole_figure(kind):
+    """What the student sees, the moving layer laid over the frame, is the figure drawn at once."""
+    from PIL import Image
+
+    if kind == "line":
+        X, y = data.line(n=30, seed=2)
+        v = GradientDescentView(nn.LinearRegression(w=-1.0, b=2.0), X, y, lr=0.1)
+    else:
+        X, y = data.moons(n=40, seed=0)
+        v = GradientDescentView(nn.LogisticRegression(2, seed=0), X, y, loss="bce", lr=0.5, sample=None)
+    v.run(7)
+    v.step()
+    pictures = [v._curve, v._fit_picture] + ([v._landscape] if kind == "line" else [])
+    for picture in pictures:
+        frame, layer = _png(picture.background.value), _png(picture.layer.value)
+        assert frame.size == layer.size and layer.mode == "RGBA"
+        clear = np.asarray(layer)[..., 3] == 0
+        seen = np.asarray(Image.alpha_composite(frame.convert("RGBA"), layer).convert("RGB"), dtype=int)
+        for artist in picture.moving:
+            artist.set_animated(False)
+        picture.fig.canvas.draw()  # every artist at once, as savefig would draw it
+        whole = np.asarray(picture.fig.canvas.buffer_rgba())[..., :3].astype(int)
+        differ = np.abs(seen - whole).max(axis=2) > 3
+        # a full draw puts the tick marks over a boundary's shading, the layer lays the shading over
+        # their ends: a pixel per tick on the spine
+        assert differ.sum() <= (0 if kind == "line" else 12), (picture.ax.get_title(), np.argwhere(differ))
+        if picture is not v._fit_picture or kind == "line":  # a boundary's shading covers its whole plot
+            assert clear.mean() > 0.5, picture.ax.get_title()  # the layer holds what moves, little else
+
+
+def test_a_step_sends_the_moving_layers_and_not_the_frames(line_view):
+    v = line_view
+    v.step()
+    pictures = (v._curve, v._fit_picture, v._landscape)
+    frames, layers = [p.background.value for p in pictures], [p.layer.value for p in pictures]
+    v.step()
+    assert [p.background.value for p in pictures] == frames
+    assert all(p.layer.value != old for p, old in zip(pictures, layers))
+    assert sum(map(len, (p.layer.value for p in pictures))) < 0.5 * sum(map(len, frames))
 
 
 def test_a_step_redraws_only_what_moves(line_view, monkeypatch):

@@ -38,10 +38,12 @@ DPI = 80  # with 10-12 pt text: 11-13 px letters at the picture's own size, read
 
 
 class _Picture:
-    """One matplotlib figure, drawn in full only when its frame (axes, limits, labels) changes.
+    """One matplotlib figure shown as two PNGs, one over the other: its frame (axes, ticks, labels,
+    whatever stays still), drawn only when the frame changes, and a transparent layer holding only
+    the artists that move, drawn every step.
 
-    Between those, a step restores the saved background and draws again only the artists that
-    move (blitting), then encodes the PNG: a few ms instead of a full draw's tick and text layout.
+    A step draws the moving artists alone onto a cleared canvas and encodes that mostly empty
+    picture: a few ms and a few kB instead of a full draw's tick and text layout and a full picture.
     """
 
     def __init__(self, width, height):
@@ -50,44 +52,51 @@ class _Picture:
 
         self.fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
         FigureCanvasAgg(self.fig)
-        self.key, self.ax, self.moving, self._background = None, None, [], None
+        self.key, self.ax, self.moving = None, None, []
+        self.background = widgets.Image(format="png")  # the frame
+        self.layer = widgets.Image(format="png")  # what moves, over the frame
+        for image in (self.background, self.layer):  # one grid cell: the layer lies exactly on the frame
+            image.layout = widgets.Layout(grid_area="1 / 1", max_width="420px", width="auto", height="auto")
+        self.box = widgets.GridBox([self.background, self.layer],
+                                   layout=widgets.Layout(grid_template_columns="max-content", align_items="flex-start"))
 
     def draw(self, key, build, update):
-        """PNG bytes. `build(ax)` draws the whole plot into a fresh axes (when `key` differs from the
-        last one); `update(ax, previous)` changes the moving artists (or replaces `previous`, the last
-        ones) and returns them, bottom to top."""
+        """Show the plot now. `build(ax)` draws the whole plot into a fresh axes (when `key` differs
+        from the last one); `update(ax, previous)` changes the moving artists (or replaces `previous`,
+        the last ones) and returns them; they are drawn in the order of their zorder, as a full draw
+        would."""
         canvas = self.fig.canvas
-        if key != self.key or self._background is None:
+        if key != self.key:
             self.fig.clear()
             self.ax = self.fig.add_subplot()
             build(self.ax)
             self.key = key
             moving = update(self.ax, [])
             for artist in moving:
-                artist.set_animated(True)  # left out of the background
+                artist.set_animated(True)  # left out of the frame
                 artist.set_in_layout(False)
             self.fig.set_layout_engine("constrained")
             canvas.draw()
             self.fig.set_layout_engine("none")  # the layout stays as drawn: updates never move the axes
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
+            self.background.value = self._encode(alpha=False)
         else:
             moving = update(self.ax, self.moving)
-            canvas.restore_region(self._background)
-        for artist in moving:
+        canvas.get_renderer().clear()  # transparent: the layer shows the frame beneath it
+        for artist in sorted(moving, key=lambda a: a.get_zorder()):  # stable: in the order a full draw takes
             artist.set_animated(True)
             artist.set_in_layout(False)
             self.fig.draw_artist(artist)
         self.moving = moving
-        return self._encode()
+        self.layer.value = self._encode(alpha=True)
 
-    def _encode(self):
+    def _encode(self, alpha):
         from PIL import Image
 
         canvas = self.fig.canvas
         width, height = canvas.get_width_height(physical=True)
         image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buf = io.BytesIO()
-        image.convert("RGB").save(buf, format="png", compress_level=1)
+        (image if alpha else image.convert("RGB")).save(buf, format="png", compress_level=1)
         return buf.getvalue()
 
 
@@ -243,9 +252,10 @@ class GradientDescentView(widgets.VBox):
         self.progress_text = widgets.Label()
         self.message = widgets.HTML()
         self.status = widgets.HTML()
-        self.curve_image = widgets.Image(format="png")
-        self.fit_image = widgets.Image(format="png")
-        self.landscape_image = widgets.Image(format="png")
+        # each picture: its frame, and over it a transparent layer of what a step moves (see _Picture)
+        self.curve_image, self.curve_background = self._curve.layer, self._curve.background
+        self.fit_image, self.fit_background = self._fit_picture.layer, self._fit_picture.background
+        self.landscape_image, self.landscape_background = self._landscape.layer, self._landscape.background
         self.params_table = widgets.HTML()
         self.graph_title = widgets.HTML()
         self.graph_note = widgets.HTML()  # where the graph would be, when it cannot be drawn
@@ -257,13 +267,11 @@ class GradientDescentView(widgets.VBox):
         self.log_box.observe(lambda _: self._draw(), names="value")
         self.lr_slider.observe(self._on_lr_slider_change, names="value")
 
-        pictures = [self.curve_image]
+        pictures = [self._curve.box]
         if self._fit:
-            pictures.append(self.fit_image)
+            pictures.append(self._fit_picture.box)
         if self._two:
-            pictures.append(self.landscape_image)
-        for image in pictures:
-            image.layout = widgets.Layout(max_width="420px", width="auto", height="auto")
+            pictures.append(self._landscape.box)
         children = [
             widgets.HBox([self.step_button, self.run_button, self.steps_box, self.stop_button, self.reset_button],
                          layout=widgets.Layout(flex_flow="row wrap")),
@@ -287,8 +295,9 @@ class GradientDescentView(widgets.VBox):
         super().__init__(children)
         self.add_class("bpv-descent")
         for name in ("step_button", "run_button", "steps_box", "stop_button", "reset_button", "lr_slider", "log_box",
-                     "progress", "progress_text", "message", "status", "curve_image", "fit_image",
-                     "landscape_image", "params_table", "graph_title", "graph_note"):  # hooks for page styles and browser tests
+                     "progress", "progress_text", "message", "status", "curve_image", "fit_image", "landscape_image",
+                     "curve_background", "fit_background", "landscape_background", "params_table", "graph_title",
+                     "graph_note"):  # hooks for page styles and browser tests
             getattr(self, name).add_class("bpv-gd-" + re.sub("_(button|box|slider|image)$", "", name).replace("_", "-"))
         self._busy = threading.Lock()
         self._stop = threading.Event()
@@ -334,7 +343,8 @@ class GradientDescentView(widgets.VBox):
         if self.diverged or not self._busy.acquire(blocking=False):
             return self  # diverged: reset first (the message says so); busy: a run is going on
         self._stop.clear()
-        self._set_buttons(running=True)
+        if background or n > 1:  # a single step is over before a disabled button could be seen
+            self._set_buttons(running=True)
         if background:
             self._thread = threading.Thread(target=self._run, args=(int(n),), daemon=True)
             self._thread.start()
@@ -444,7 +454,10 @@ class GradientDescentView(widgets.VBox):
     def _run(self, n):
         w = self._w
         try:
-            self.progress.max, self.progress.value = n, 0
+            with self.progress.hold_sync():  # one message, not two
+                self.progress.max = n
+                if n > 1:  # a single step's bar goes straight to its end: one message fewer per click
+                    self.progress.value = 0
             done, chunk, last_draw, draw_cost = 0, 1, 0.0, 0.0
             while done < n and not self._stop.is_set() and not self.diverged:
                 self.opt.lr = float(self.lr_slider.value)
@@ -523,16 +536,13 @@ class GradientDescentView(widgets.VBox):
 
     # ---- pictures ----
     def _draw(self):
+        # The texts and the sample graph first: the browser lays them out (and typesets the graph's
+        # caption) while the kernel draws the three pictures.
         t = self.t
         finite = all(math.isfinite(v) for v in self._theta())
         self.status.value = html.escape(self._w["gd_loss_at"].format(t=t, sub=str(t).translate(_SUBSCRIPT),
                                                                      loss=fmt(self.losses[-1])))
         self._gradient_now()
-        self.curve_image.value = self._curve_png()
-        if self._fit and finite:
-            self.fit_image.value = self._fit_png()
-        if self._two:
-            self.landscape_image.value = self._landscape_png()
         self.params_table.value = self._params_html()
         if self.player is not None:
             x, y = self.X[self.sample], self.y[self.sample]
@@ -542,6 +552,11 @@ class GradientDescentView(widgets.VBox):
                 trace = self._sample_trace()
                 same = len(self.player.trace) == len(trace)  # the same graph, new numbers: stay on the step shown
                 self.player.load(trace, start=self.player.index if same else _backward_start(trace))
+        self._draw_curve()
+        if self._fit and finite:
+            self._draw_fit()
+        if self._two:
+            self._draw_landscape()
 
     def _gradient_now(self):
         """∂L/∂θ at θ_t into every parameter's grad, for the table (nn.train leaves θ_{t-1}'s there)."""
@@ -549,7 +564,7 @@ class GradientDescentView(widgets.VBox):
             self.opt.zero_grad()
             self.loss(self.model(self.X), self.y).backward()
 
-    def _curve_png(self):
+    def _draw_curve(self):
         losses = np.asarray(self.losses)
         log = bool(self.log_box.value) and min(self.losses) > 0
         seen = losses[np.isfinite(losses)]
@@ -573,9 +588,9 @@ class GradientDescentView(widgets.VBox):
             line.set_marker("." if len(losses) <= 50 else "None")
             return [line]
 
-        return self._curve.draw(key, build, update)
+        self._curve.draw(key, build, update)
 
-    def _fit_png(self):
+    def _draw_fit(self):
         if self._fit == "line":
             def build(ax):
                 plots.fitted_line(self.model, self.X, self.y, ax=ax, lang=self.lang)
@@ -589,10 +604,11 @@ class GradientDescentView(widgets.VBox):
                 plots.decision_boundary(self.model, self.X, self.y, ax=ax, resolution=60, lang=self.lang)
 
             def update(ax, previous):
-                return plots.update_decision_boundary(ax, self.model)
-        return self._fit_picture.draw(self._fit, build, update)
+                # the shading fills the axes: the spines go over it, as a full draw puts them
+                return [*plots.update_decision_boundary(ax, self.model), *ax.spines.values()]
+        self._fit_picture.draw(self._fit, build, update)
 
-    def _landscape_png(self):
+    def _draw_landscape(self):
         path = np.array(self.thetas)
         finite = path[np.isfinite(path).all(axis=1)]
         if self._lims is None or not self._inside(finite):
@@ -609,7 +625,7 @@ class GradientDescentView(widgets.VBox):
                 artist.remove()
             return plots.descent_path(ax, finite, lang=self.lang)
 
-        return self._landscape.draw(self._lims, build, update)
+        self._landscape.draw(self._lims, build, update)
 
     def _inside(self, pts):
         (x0, x1), (y0, y1) = self._lims
