@@ -21,7 +21,7 @@ from backprop_viz import fonts
 from backprop_viz.text.words import PLOTS
 
 __all__ = ["loss_curve", "landscape_grid", "loss_landscape", "descent_path", "fitted_line", "decision_boundary",
-           "model_label", "update_fitted_line", "update_decision_boundary", "use_language"]
+           "model_label", "update_fitted_line", "update_decision_boundary", "use_language", "prepare_end_label"]
 
 # Colour-blind-safe pair (Okabe–Ito blue / vermillion) for the two classes.
 _CLASS_STYLE = ({"color": "#0072B2", "marker": "o"}, {"color": "#D55E00", "marker": "s"})
@@ -261,10 +261,24 @@ def _draw_path(ax, pts, arrows, words, style):
         added += ax.plot(*pts[end], "*", color="white", markersize=10, markeredgecolor="black")
         # below the end point when the start label is above it, so the two do not cover each other
         offset, ha, va = _facing_offset(ax, pts[end], below=True)
-        added.append(ax.annotate(words["end"].format(t=end, sub=str(end).translate(_SUBSCRIPT)), pts[end],
-                                 xytext=offset, textcoords="offset points", ha=ha, va=va, fontsize=9, bbox=box,
-                                 **style))
+        added.append(_end_label(ax, end, pts[end], words, style, xytext=offset, ha=ha, va=va, bbox=box))
     return added
+
+
+def _end_label(ax, t, point, words, style, **kwargs):
+    return ax.annotate(words["end"].format(t=t, sub=str(t).translate(_SUBSCRIPT)), point, textcoords="offset points",
+                       fontsize=9, **kwargs, **style)
+
+
+def prepare_end_label(ax, t, *, lang="en"):
+    """Lay out the label of the path's end θ_t (its maths text) ahead of time, so that drawing the
+    path up to step t on `ax` later is quicker: matplotlib keeps laid-out maths text cached."""
+    words, style = _language(lang)
+    label = _end_label(ax, t, (0.0, 0.0), words, style, xytext=(0, 0))
+    try:
+        label.get_window_extent(ax.figure.canvas.get_renderer())
+    finally:
+        label.remove()
 
 
 def _xy(X, y, d):

@@ -322,6 +322,28 @@ def test_descent_path_arrows_point_from_each_step_to_the_next_on_screen():
             assert np.isclose(back @ -u, 4 * px) and np.isclose(abs(back @ [-u[1], u[0]]), 2 * px)
 
 
+def test_a_prepared_end_label_is_drawn_without_laying_out_its_maths_again():
+    from matplotlib.mathtext import MathTextParser
+
+    fig, ax = plt.subplots()
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    pts = np.linspace([1.0, 1.0], [9.0, 9.0], 742)
+    for t, prepare in ((738, None), (739, False), (740, True), (741, False)):  # 738: θ_0 (start) is laid out
+        for artist in list(ax.lines) + list(ax.texts) + list(ax.collections):
+            artist.remove()
+        if prepare:
+            plots.prepare_end_label(ax, t)
+        misses = MathTextParser._parse_cached.cache_info().misses
+        artists = plots.descent_path(ax, pts[:t + 1])
+        fig.canvas.draw()
+        assert f"θ$_{{{t}}}$ (end)" in [a.get_text() for a in artists if isinstance(a, matplotlib.text.Annotation)]
+        laid_out = MathTextParser._parse_cached.cache_info().misses - misses
+        if prepare is not None:
+            assert laid_out == (0 if prepare else 1), (t, laid_out)
+    assert len(ax.texts) == 2  # the prepared label left nothing behind
+
+
 def test_use_language_lets_a_notebook_draw_its_own_korean_titles(monkeypatch):
     """A lesson's own plt.title("…") in Korean draws every Hangul glyph after use_language("ko")."""
     import io

@@ -316,6 +316,7 @@ class GradientDescentView(widgets.VBox):
         self.progress_text.value = ""
         self._set_buttons(running=False)
         self._draw()
+        self._prepare_next_step()
 
     def _theta(self):
         return np.concatenate([np.ravel(p.data) for p in self.params])
@@ -332,7 +333,15 @@ class GradientDescentView(widgets.VBox):
     # ---- the buttons ----
     def step(self):
         """One gradient-descent step."""
-        return self.run(1)
+        self.run(1)
+        self._prepare_next_step()
+        return self
+
+    def _prepare_next_step(self):
+        """Once the pictures are sent: lay out the landscape's next end label θ_{t+1} (maths text,
+        a third of a step's drawing), which the next step click would otherwise wait for."""
+        if self._two and not self.diverged and self._landscape.ax is not None:
+            plots.prepare_end_label(self._landscape.ax, self.t + 1, lang=self.lang)
 
     def run(self, n=None, *, background=False):
         """Take n steps (the steps box when n is None). With background=True (the run button) the
