@@ -306,3 +306,14 @@ def test_a_network_sample_graph_names_hidden_values_and_can_follow_one_weight():
     names = {trace.name(n) for n in range(len(trace.nodes))}
     assert {"h0", "h1", "h2", "z", "L", "x0", "x1"} <= names
     assert "L1.N0.w0" in v.player.frame.value and "L1.N1.w0" not in v.player.frame.value
+
+
+def test_a_step_click_lays_out_the_next_steps_end_label_ahead(line_view):
+    from matplotlib.mathtext import MathTextParser
+
+    v = line_view
+    v.step_button.click()  # step 1 shown, θ_2's label laid out afterwards
+    misses = MathTextParser._parse_cached.cache_info().misses
+    v.run(1)  # draws step 2 (and prepares nothing)
+    assert MathTextParser._parse_cached.cache_info().misses == misses
+    assert "θ$_{2}$ (end)" in [t.get_text() for t in v._landscape.ax.texts]
