@@ -7,8 +7,10 @@ import io
 import math
 import numbers
 import re
+import struct
 import threading
 import time
+import zlib
 
 import ipywidgets as widgets
 import numpy as np
@@ -90,14 +92,31 @@ class _Picture:
         self.layer.value = self._encode(alpha=True)
 
     def _encode(self, alpha):
+        canvas = self.fig.canvas
+        if alpha:
+            return _png_rgba(np.asarray(canvas.buffer_rgba()))
         from PIL import Image
 
-        canvas = self.fig.canvas
         width, height = canvas.get_width_height(physical=True)
         image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
         buf = io.BytesIO()
-        (image if alpha else image.convert("RGB")).save(buf, format="png", compress_level=1)
+        image.convert("RGB").save(buf, format="png", compress_level=1)  # PIL's row filters suit the frame's shading
         return buf.getvalue()
+
+
+def _png_rgba(pixels):
+    """A PNG of an (h, w, 4) uint8 array, rows unfiltered: for a mostly clear layer, quicker than PIL's
+    filtered rows (no filter is tried per row) and no larger."""
+    h, w, _ = pixels.shape
+    rows = np.zeros((h, 1 + 4 * w), dtype=np.uint8)  # each row starts with its filter type, 0: none
+    rows[:, 1:] = pixels.reshape(h, 4 * w)
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, 6, 0, 0, 0)  # 8 bits per channel, RGBA, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 1))
+            + chunk(b"IEND", b""))
 
 
 def _nice_above(x, smallest=10):
