@@ -314,6 +314,7 @@ def test_a_step_click_lays_out_the_next_steps_end_label_ahead(line_view):
     v = line_view
     v.step_button.click()  # step 1 shown, θ_2's label laid out afterwards
     misses = MathTextParser._parse_cached.cache_info().misses
-    v.run(1)  # draws step 2 (and prepares nothing)
+    v._train(1)
+    v._draw()  # what the next click draws: step 2
     assert MathTextParser._parse_cached.cache_info().misses == misses
     assert "θ$_{2}$ (end)" in [t.get_text() for t in v._landscape.ax.texts]

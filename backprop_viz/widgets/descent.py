@@ -352,9 +352,7 @@ class GradientDescentView(widgets.VBox):
     # ---- the buttons ----
     def step(self):
         """One gradient-descent step."""
-        self.run(1)
-        self._prepare_next_step()
-        return self
+        return self.run(1)
 
     def _prepare_next_step(self):
         """Once the pictures are sent: lay out the landscape's next end label θ_{t+1} (maths text,
@@ -507,6 +505,8 @@ class GradientDescentView(widgets.VBox):
         finally:
             self._draw()
             self._set_buttons(running=False)
+            if n == 1:  # a step click: the next one is likely a step too
+                self._prepare_next_step()
             self._busy.release()
 
     def _advance(self, k):
