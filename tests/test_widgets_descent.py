@@ -318,3 +318,21 @@ def test_a_step_click_lays_out_the_next_steps_end_label_ahead(line_view):
     v._draw()  # what the next click draws: step 2
     assert MathTextParser._parse_cached.cache_info().misses == misses
     assert "θ$_{2}$ (end)" in [t.get_text() for t in v._landscape.ax.texts]
+
+
+def test_a_step_click_sends_the_texts_and_graph_first_and_toggles_no_button(line_view):
+    v = line_view
+    v.step()
+    changed = []
+    watched = {"status": v.status, "table": v.params_table, "graph": v.player.frame, "curve": v.curve_image,
+               "fit": v.fit_image, "landscape": v.landscape_image}
+    for name, w in watched.items():
+        w.observe(lambda ch, name=name: changed.append(name), names="value")
+    for button in (v.step_button, v.run_button, v.stop_button):
+        button.observe(lambda ch: changed.append("button"), names="disabled")
+    v.step_button.click()
+    # the browser lays out the texts and the graph while the kernel draws the pictures
+    assert changed == ["status", "table", "graph", "curve", "fit", "landscape"]
+    del changed[:]
+    v.run(5)  # several steps from a cell: the buttons say a run is going on
+    assert changed.count("button") == 6 and not v.step_button.disabled
