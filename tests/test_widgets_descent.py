@@ -336,3 +336,13 @@ def test_a_step_click_sends_the_texts_and_graph_first_and_toggles_no_button(line
     del changed[:]
     v.run(5)  # several steps from a cell: the buttons say a run is going on
     assert changed.count("button") == 6 and not v.step_button.disabled
+
+
+def test_a_layer_png_decodes_to_its_pixels_exactly():
+    from backprop_viz.widgets.layered import _png_rgba
+
+    pixels = np.random.default_rng(0).integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    pixels[2:4] = 0  # clear rows, as most of a layer is
+    image = _png(_png_rgba(pixels))
+    assert image.mode == "RGBA" and image.size == (5, 7)
+    assert np.array_equal(np.asarray(image), pixels)
