@@ -301,6 +301,49 @@ def test_descent_path_labels_face_the_middle_of_the_view():
     assert {a.get_gid() for a in artists} >= {"descent-path"}
 
 
+def test_descent_path_arrows_point_from_each_step_to_the_next_on_screen():
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 100)  # unequal scales: an arrow's angle on screen is not its angle in data
+    pts = np.array([[1.0, 90.0], [5.0, 50.0], [9.0, 10.0], [9.0, 10.0]])  # the last step does not move
+    (arrows,) = [a for a in plots.descent_path(ax, pts, arrows=3) if isinstance(a, matplotlib.collections.LineCollection)]
+    fig.canvas.draw()
+    px = 100 / 72  # pixels per point
+    screen = ax.transData.transform(pts)
+    segments = arrows.get_segments()
+    assert len(segments) == 4  # shaft and head of two arrows: the step that stayed put has none
+    for k, (shaft, head) in enumerate(zip(segments[::2], segments[1::2])):
+        a, b = screen[k], screen[k + 1]
+        u = (b - a) / np.hypot(*(b - a))
+        assert np.allclose(shaft, [a + 2 * px * u, b - 2 * px * u])  # 2 pt free at each end, as an annotation
+        assert np.allclose(head[1], b - 2 * px * u)  # the head's point is the shaft's end
+        for barb in (head[0], head[2]):  # 4 pt back, 2 pt aside
+            back = barb - head[1]
+            assert np.isclose(back @ -u, 4 * px) and np.isclose(abs(back @ [-u[1], u[0]]), 2 * px)
+
+
+def test_a_prepared_end_label_is_drawn_without_laying_out_its_maths_again():
+    from matplotlib.mathtext import MathTextParser
+
+    fig, ax = plt.subplots()
+    ax.set_xlim(0, 10)
+    ax.set_ylim(0, 10)
+    pts = np.linspace([1.0, 1.0], [9.0, 9.0], 742)
+    for t, prepare in ((738, None), (739, False), (740, True), (741, False)):  # 738: θ_0 (start) is laid out
+        for artist in list(ax.lines) + list(ax.texts) + list(ax.collections):
+            artist.remove()
+        if prepare:
+            plots.prepare_end_label(ax, t)
+        misses = MathTextParser._parse_cached.cache_info().misses
+        artists = plots.descent_path(ax, pts[:t + 1])
+        fig.canvas.draw()
+        assert f"θ$_{{{t}}}$ (end)" in [a.get_text() for a in artists if isinstance(a, matplotlib.text.Annotation)]
+        laid_out = MathTextParser._parse_cached.cache_info().misses - misses
+        if prepare is not None:
+            assert laid_out == (0 if prepare else 1), (t, laid_out)
+    assert len(ax.texts) == 2  # the prepared label left nothing behind
+
+
 def test_use_language_lets_a_notebook_draw_its_own_korean_titles(monkeypatch):
     """A lesson's own plt.title("…") in Korean draws every Hangul glyph after use_language("ko")."""
     import io

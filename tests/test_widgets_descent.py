@@ -195,11 +195,64 @@ def test_each_picture_after_steps_is_its_full_redraw(line_view):
     pictures = {"curve": (v._curve, v.curve_image), "fit": (v._fit_picture, v.fit_image),
                 "landscape": (v._landscape, v.landscape_image)}
     shown = {name: image.value for name, (_, image) in pictures.items()}
+    frames = {name: picture.background.value for name, (picture, _) in pictures.items()}
     for picture, _ in pictures.values():
         picture.key = None  # the next draw is a full one
     v._draw()
     for name, (_, image) in pictures.items():
         assert image.value == shown[name], f"the {name} drawn over its background differs from a full redraw"
+    for name, (picture, _) in pictures.items():
+        assert picture.background.value == frames[name], f"the {name}'s frame differs from a full redraw"
+
+
+def _png(data):
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("kind", ["line", "classifier"])
+def test_the_layer_over_the_frame_is_the_whole_figure(kind):
+    """What the student sees, the moving layer laid over the frame, is the figure drawn at once."""
+    from PIL import Image
+
+    if kind == "line":
+        X, y = data.line(n=30, seed=2)
+        v = GradientDescentView(nn.LinearRegression(w=-1.0, b=2.0), X, y, lr=0.1)
+    else:
+        X, y = data.moons(n=40, seed=0)
+        v = GradientDescentView(nn.LogisticRegression(2, seed=0), X, y, loss="bce", lr=0.5, sample=None)
+    v.run(7)
+    v.step()
+    pictures = [v._curve, v._fit_picture] + ([v._landscape] if kind == "line" else [])
+    for picture in pictures:
+        frame, layer = _png(picture.background.value), _png(picture.layer.value)
+        assert frame.size == layer.size and layer.mode == "RGBA"
+        clear = np.asarray(layer)[..., 3] == 0
+        seen = np.asarray(Image.alpha_composite(frame.convert("RGBA"), layer).convert("RGB"), dtype=int)
+        for artist in picture.moving:
+            artist.set_animated(False)
+        picture.fig.canvas.draw()  # every artist at once, as savefig would draw it
+        whole = np.asarray(picture.fig.canvas.buffer_rgba())[..., :3].astype(int)
+        differ = np.abs(seen - whole).max(axis=2) > 3
+        # a full draw puts the tick marks over a boundary's shading, the layer lays the shading over
+        # their ends: a pixel per tick on the spine
+        assert differ.sum() <= (0 if kind == "line" else 12), (picture.ax.get_title(), np.argwhere(differ))
+        if picture is not v._fit_picture or kind == "line":  # a boundary's shading covers its whole plot
+            assert clear.mean() > 0.5, picture.ax.get_title()  # the layer holds what moves, little else
+
+
+def test_a_step_sends_the_moving_layers_and_not_the_frames(line_view):
+    v = line_view
+    v.step()
+    pictures = (v._curve, v._fit_picture, v._landscape)
+    frames, layers = [p.background.value for p in pictures], [p.layer.value for p in pictures]
+    v.step()
+    assert [p.background.value for p in pictures] == frames
+    assert all(p.layer.value != old for p, old in zip(pictures, layers))
+    assert sum(map(len, (p.layer.value for p in pictures))) < 0.5 * sum(map(len, frames))
 
 
 def test_a_step_redraws_only_what_moves(line_view, monkeypatch):
@@ -253,3 +306,43 @@ def test_a_network_sample_graph_names_hidden_values_and_can_follow_one_weight():
     names = {trace.name(n) for n in range(len(trace.nodes))}
     assert {"h0", "h1", "h2", "z", "L", "x0", "x1"} <= names
     assert "L1.N0.w0" in v.player.frame.value and "L1.N1.w0" not in v.player.frame.value
+
+
+def test_a_step_click_lays_out_the_next_steps_end_label_ahead(line_view):
+    from matplotlib.mathtext import MathTextParser
+
+    v = line_view
+    v.step_button.click()  # step 1 shown, θ_2's label laid out afterwards
+    misses = MathTextParser._parse_cached.cache_info().misses
+    v._train(1)
+    v._draw()  # what the next click draws: step 2
+    assert MathTextParser._parse_cached.cache_info().misses == misses
+    assert "θ$_{2}$ (end)" in [t.get_text() for t in v._landscape.ax.texts]
+
+
+def test_a_step_click_sends_the_texts_and_graph_first_and_toggles_no_button(line_view):
+    v = line_view
+    v.step()
+    changed = []
+    watched = {"status": v.status, "table": v.params_table, "graph": v.player.frame, "curve": v.curve_image,
+               "fit": v.fit_image, "landscape": v.landscape_image}
+    for name, w in watched.items():
+        w.observe(lambda ch, name=name: changed.append(name), names="value")
+    for button in (v.step_button, v.run_button, v.stop_button):
+        button.observe(lambda ch: changed.append("button"), names="disabled")
+    v.step_button.click()
+    # the browser lays out the texts and the graph while the kernel draws the pictures
+    assert changed == ["status", "table", "graph", "curve", "fit", "landscape"]
+    del changed[:]
+    v.run(5)  # several steps from a cell: the buttons say a run is going on
+    assert changed.count("button") == 6 and not v.step_button.disabled
+
+
+def test_a_layer_png_decodes_to_its_pixels_exactly():
+    from backprop_viz.widgets.layered import _png_rgba
+
+    pixels = np.random.default_rng(0).integers(0, 256, size=(7, 5, 4), dtype=np.uint8)
+    pixels[2:4] = 0  # clear rows, as most of a layer is
+    image = _png(_png_rgba(pixels))
+    assert image.mode == "RGBA" and image.size == (5, 7)
+    assert np.array_equal(np.asarray(image), pixels)

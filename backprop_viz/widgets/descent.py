@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import io
 import math
 import numbers
 import re
@@ -19,6 +18,7 @@ from backprop_viz.optim import _unrecorded
 from backprop_viz.render import DotNotFoundError
 from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import trace_of
+from backprop_viz.widgets.layered import LayeredPicture
 from backprop_viz.widgets.player import BackpropPlayer, _button
 from backprop_viz.text.words import words
 
@@ -32,63 +32,6 @@ _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 GRAPH_MAX_PARAMETERS = 40  # models with more parameters get no per-sample graph unless asked
 TABLE_MAX_ROWS = 12  # the parameters table lists this many (an MLP has hundreds) and counts the rest
 LOOKAHEAD_STEPS = 1000  # a two-parameter model's first landscape frames this many steps of descent
-
-
-DPI = 80  # with 10-12 pt text: 11-13 px letters at the picture's own size, readable on a projector
-
-
-class _Picture:
-    """One matplotlib figure, drawn in full only when its frame (axes, limits, labels) changes.
-
-    Between those, a step restores the saved background and draws again only the artists that
-    move (blitting), then encodes the PNG: a few ms instead of a full draw's tick and text layout.
-    """
-
-    def __init__(self, width, height):
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        self.fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-        FigureCanvasAgg(self.fig)
-        self.key, self.ax, self.moving, self._background = None, None, [], None
-
-    def draw(self, key, build, update):
-        """PNG bytes. `build(ax)` draws the whole plot into a fresh axes (when `key` differs from the
-        last one); `update(ax, previous)` changes the moving artists (or replaces `previous`, the last
-        ones) and returns them, bottom to top."""
-        canvas = self.fig.canvas
-        if key != self.key or self._background is None:
-            self.fig.clear()
-            self.ax = self.fig.add_subplot()
-            build(self.ax)
-            self.key = key
-            moving = update(self.ax, [])
-            for artist in moving:
-                artist.set_animated(True)  # left out of the background
-                artist.set_in_layout(False)
-            self.fig.set_layout_engine("constrained")
-            canvas.draw()
-            self.fig.set_layout_engine("none")  # the layout stays as drawn: updates never move the axes
-            self._background = canvas.copy_from_bbox(self.fig.bbox)
-        else:
-            moving = update(self.ax, self.moving)
-            canvas.restore_region(self._background)
-        for artist in moving:
-            artist.set_animated(True)
-            artist.set_in_layout(False)
-            self.fig.draw_artist(artist)
-        self.moving = moving
-        return self._encode()
-
-    def _encode(self):
-        from PIL import Image
-
-        canvas = self.fig.canvas
-        width, height = canvas.get_width_height(physical=True)
-        image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
-        buf = io.BytesIO()
-        image.convert("RGB").save(buf, format="png", compress_level=1)
-        return buf.getvalue()
 
 
 def _nice_above(x, smallest=10):
@@ -220,7 +163,7 @@ class GradientDescentView(widgets.VBox):
             raise ValueError(f"sample must be the index of a row of X (0 to {len(self.X) - 1}), 'auto' or None, not {sample!r}.")
         self.sample = sample
         self._lims = landscape_lims
-        self._curve, self._fit_picture, self._landscape = _Picture(4.2, 3.2), _Picture(4.2, 3.2), _Picture(4.6, 3.4)
+        self._curve, self._fit_picture, self._landscape = LayeredPicture(4.2, 3.2), LayeredPicture(4.2, 3.2), LayeredPicture(4.6, 3.4)
 
         lo = min(-4.0, math.floor(math.log10(lr)) - 1)
         hi = max(1.0, math.ceil(math.log10(lr)) + 2)  # room to find the rate where descent diverges
@@ -243,9 +186,10 @@ class GradientDescentView(widgets.VBox):
         self.progress_text = widgets.Label()
         self.message = widgets.HTML()
         self.status = widgets.HTML()
-        self.curve_image = widgets.Image(format="png")
-        self.fit_image = widgets.Image(format="png")
-        self.landscape_image = widgets.Image(format="png")
+        # each picture: its frame, and over it a transparent layer of what a step moves (see LayeredPicture)
+        self.curve_image, self.curve_background = self._curve.layer, self._curve.background
+        self.fit_image, self.fit_background = self._fit_picture.layer, self._fit_picture.background
+        self.landscape_image, self.landscape_background = self._landscape.layer, self._landscape.background
         self.params_table = widgets.HTML()
         self.graph_title = widgets.HTML()
         self.graph_note = widgets.HTML()  # where the graph would be, when it cannot be drawn
@@ -257,13 +201,11 @@ class GradientDescentView(widgets.VBox):
         self.log_box.observe(lambda _: self._draw(), names="value")
         self.lr_slider.observe(self._on_lr_slider_change, names="value")
 
-        pictures = [self.curve_image]
+        pictures = [self._curve.box]
         if self._fit:
-            pictures.append(self.fit_image)
+            pictures.append(self._fit_picture.box)
         if self._two:
-            pictures.append(self.landscape_image)
-        for image in pictures:
-            image.layout = widgets.Layout(max_width="420px", width="auto", height="auto")
+            pictures.append(self._landscape.box)
         children = [
             widgets.HBox([self.step_button, self.run_button, self.steps_box, self.stop_button, self.reset_button],
                          layout=widgets.Layout(flex_flow="row wrap")),
@@ -287,8 +229,9 @@ class GradientDescentView(widgets.VBox):
         super().__init__(children)
         self.add_class("bpv-descent")
         for name in ("step_button", "run_button", "steps_box", "stop_button", "reset_button", "lr_slider", "log_box",
-                     "progress", "progress_text", "message", "status", "curve_image", "fit_image",
-                     "landscape_image", "params_table", "graph_title", "graph_note"):  # hooks for page styles and browser tests
+                     "progress", "progress_text", "message", "status", "curve_image", "fit_image", "landscape_image",
+                     "curve_background", "fit_background", "landscape_background", "params_table", "graph_title",
+                     "graph_note"):  # hooks for page styles and browser tests
             getattr(self, name).add_class("bpv-gd-" + re.sub("_(button|box|slider|image)$", "", name).replace("_", "-"))
         self._busy = threading.Lock()
         self._stop = threading.Event()
@@ -307,6 +250,7 @@ class GradientDescentView(widgets.VBox):
         self.progress_text.value = ""
         self._set_buttons(running=False)
         self._draw()
+        self._prepare_next_step()
 
     def _theta(self):
         return np.concatenate([np.ravel(p.data) for p in self.params])
@@ -325,6 +269,12 @@ class GradientDescentView(widgets.VBox):
         """One gradient-descent step."""
         return self.run(1)
 
+    def _prepare_next_step(self):
+        """Once the pictures are sent: lay out the landscape's next end label θ_{t+1} (maths text,
+        a third of a step's drawing), which the next step click would otherwise wait for."""
+        if self._two and not self.diverged and self._landscape.ax is not None:
+            plots.prepare_end_label(self._landscape.ax, self.t + 1, lang=self.lang)
+
     def run(self, n=None, *, background=False):
         """Take n steps (the steps box when n is None). With background=True (the run button) the
         steps run in a thread, so stop() and the other controls stay responsive; wait() joins it."""
@@ -334,7 +284,8 @@ class GradientDescentView(widgets.VBox):
         if self.diverged or not self._busy.acquire(blocking=False):
             return self  # diverged: reset first (the message says so); busy: a run is going on
         self._stop.clear()
-        self._set_buttons(running=True)
+        if background or n > 1:  # a single step is over before a disabled button could be seen
+            self._set_buttons(running=True)
         if background:
             self._thread = threading.Thread(target=self._run, args=(int(n),), daemon=True)
             self._thread.start()
@@ -444,7 +395,10 @@ class GradientDescentView(widgets.VBox):
     def _run(self, n):
         w = self._w
         try:
-            self.progress.max, self.progress.value = n, 0
+            with self.progress.hold_sync():  # one message, not two
+                self.progress.max = n
+                if n > 1:  # a single step's bar goes straight to its end: one message fewer per click
+                    self.progress.value = 0
             done, chunk, last_draw, draw_cost = 0, 1, 0.0, 0.0
             while done < n and not self._stop.is_set() and not self.diverged:
                 self.opt.lr = float(self.lr_slider.value)
@@ -466,6 +420,8 @@ class GradientDescentView(widgets.VBox):
         finally:
             self._draw()
             self._set_buttons(running=False)
+            if n == 1:  # a step click: the next one is likely a step too
+                self._prepare_next_step()
             self._busy.release()
 
     def _advance(self, k):
@@ -523,16 +479,13 @@ class GradientDescentView(widgets.VBox):
 
     # ---- pictures ----
     def _draw(self):
+        # The texts and the sample graph first: the browser lays them out (and typesets the graph's
+        # caption) while the kernel draws the three pictures.
         t = self.t
         finite = all(math.isfinite(v) for v in self._theta())
         self.status.value = html.escape(self._w["gd_loss_at"].format(t=t, sub=str(t).translate(_SUBSCRIPT),
                                                                      loss=fmt(self.losses[-1])))
         self._gradient_now()
-        self.curve_image.value = self._curve_png()
-        if self._fit and finite:
-            self.fit_image.value = self._fit_png()
-        if self._two:
-            self.landscape_image.value = self._landscape_png()
         self.params_table.value = self._params_html()
         if self.player is not None:
             x, y = self.X[self.sample], self.y[self.sample]
@@ -542,6 +495,11 @@ class GradientDescentView(widgets.VBox):
                 trace = self._sample_trace()
                 same = len(self.player.trace) == len(trace)  # the same graph, new numbers: stay on the step shown
                 self.player.load(trace, start=self.player.index if same else _backward_start(trace))
+        self._draw_curve()
+        if self._fit and finite:
+            self._draw_fit()
+        if self._two:
+            self._draw_landscape()
 
     def _gradient_now(self):
         """∂L/∂θ at θ_t into every parameter's grad, for the table (nn.train leaves θ_{t-1}'s there)."""
@@ -549,7 +507,7 @@ class GradientDescentView(widgets.VBox):
             self.opt.zero_grad()
             self.loss(self.model(self.X), self.y).backward()
 
-    def _curve_png(self):
+    def _draw_curve(self):
         losses = np.asarray(self.losses)
         log = bool(self.log_box.value) and min(self.losses) > 0
         seen = losses[np.isfinite(losses)]
@@ -573,9 +531,9 @@ class GradientDescentView(widgets.VBox):
             line.set_marker("." if len(losses) <= 50 else "None")
             return [line]
 
-        return self._curve.draw(key, build, update)
+        self._curve.draw(key, build, update)
 
-    def _fit_png(self):
+    def _draw_fit(self):
         if self._fit == "line":
             def build(ax):
                 plots.fitted_line(self.model, self.X, self.y, ax=ax, lang=self.lang)
@@ -589,10 +547,11 @@ class GradientDescentView(widgets.VBox):
                 plots.decision_boundary(self.model, self.X, self.y, ax=ax, resolution=60, lang=self.lang)
 
             def update(ax, previous):
-                return plots.update_decision_boundary(ax, self.model)
-        return self._fit_picture.draw(self._fit, build, update)
+                # the shading fills the axes: the spines go over it, as a full draw puts them
+                return [*plots.update_decision_boundary(ax, self.model), *ax.spines.values()]
+        self._fit_picture.draw(self._fit, build, update)
 
-    def _landscape_png(self):
+    def _draw_landscape(self):
         path = np.array(self.thetas)
         finite = path[np.isfinite(path).all(axis=1)]
         if self._lims is None or not self._inside(finite):
@@ -609,7 +568,7 @@ class GradientDescentView(widgets.VBox):
                 artist.remove()
             return plots.descent_path(ax, finite, lang=self.lang)
 
-        return self._landscape.draw(self._lims, build, update)
+        self._landscape.draw(self._lims, build, update)
 
     def _inside(self, pts):
         (x0, x1), (y0, y1) = self._lims
