@@ -49,9 +49,18 @@ def _each(pred, y, term):
     return _average(term(pred, y))
 
 
+def _squared_error(p, t):
+    """(p − t)²; the difference named after a named prediction, e.g. 'z − y', so that a picture of
+    the loss names every value in it."""
+    d = p - t
+    if isinstance(p, Value) and p.label and d.label is None:
+        d.label = f"{p.label} − y"
+    return d ** 2
+
+
 def mse(pred, y):
     """Mean squared error: L = (1/n) Σ (ŷ_i - y_i)²;  dL/dŷ_i = (2/n)(ŷ_i - y_i)."""
-    return _each(*_pairs(pred, y, "mse"), lambda p, t: (p - t) ** 2)
+    return _each(*_pairs(pred, y, "mse"), _squared_error)
 
 
 def _softplus_minus(z, y):

@@ -157,6 +157,7 @@ class Neuron(Module):
         if len(weights) != self.n_in:
             raise ValueError(f"a neuron with {self.n_in} input(s) needs {self.n_in} weight(s), not {len(weights)}.")
         prefix = "" if name is None else f"{name}."
+        self.name = name
         self.w = [Value(v, label=f"{prefix}w{i}", role="parameter") for i, v in enumerate(weights)]
         self.b = Value(_number("bias", bias), label=f"{prefix}b", role="parameter")
 
@@ -169,6 +170,30 @@ class Neuron(Module):
             z = z + w * x
         z = z + self.b
         return self._act(z) if self._act else z
+
+    def _named_forward_sample(self, xs):
+        """_forward_sample with each value in it named after this neuron (name 'L1.N0'): the products
+        'L1.N0.w0·x0' (an input keeps its own label), the running sums 'L1.N0.Σ2' (the first two
+        products added up), 'L1.N0.z' with the bias, and the output 'L1.N0' — so that a picture of
+        a network names every value in it."""
+        name = self.name
+        terms = []
+        for i, (w, x) in enumerate(zip(self.w, xs)):
+            t = w * x
+            given = x.label if isinstance(x, Value) else None
+            t.label = f"{w.label}·{given or f'x{i}'}"
+            terms.append(t)
+        z = terms[0]
+        for i, t in enumerate(terms[1:], start=2):
+            z = z + t
+            z.label = f"{name}.Σ{i}"
+        z = z + self.b
+        z.label = f"{name}.z"
+        if not self._act:
+            return z
+        out = self._act(z)
+        out.label = name
+        return out
 
     def _forward_batch(self, X):
         if isinstance(X, Value):
@@ -236,7 +261,7 @@ class Layer(Module):
         return [p for n in self.neurons for p in n.parameters()]
 
     def _forward_sample(self, xs):
-        return [n._forward_sample(xs) for n in self.neurons]
+        return [n._named_forward_sample(xs) for n in self.neurons]
 
     def _forward_batch(self, X):
         if not isinstance(X, Value):

@@ -30,9 +30,6 @@ SOLUTION_LINE = "# Solution: expand this cell to read it."
 # The lessons that follow the tag convention (add a lesson here once it does).
 CONVENTION = {"00_index", "01_objective_and_gradient_descent", "02_from_regression_to_deep_nets", "03_without_backprop",
               "04_chain_rule", "05_backprop_step_by_step", "06_training_a_network", "07_autograd_in_frameworks"}
-# Lessons that draw a whole network: the values inside its neurons (w·x products, their sums) are
-# not named yet, only what the lesson's text talks about (x, h, z, ŷ, L) — an open item.
-NETWORK_INSIDES = {"02_from_regression_to_deep_nets", "06_training_a_network"}
 CELL_TIMEOUT = 180
 V_NUMBER = re.compile(r"^v\d+$")  # the engine's name for a value nobody labelled
 
@@ -280,8 +277,8 @@ def test_after_run_all_every_widget_is_where_the_student_starts(path):
     report = _report(nb)
     problems = [f"moved by a later cell: {m}" for m in report["moved"]]
     problems += [f"starts at its end (next is disabled): {m}" for m in report["at_end"]]
-    if path.stem not in NETWORK_INSIDES:
-        problems += [f"a value without a name in a picture: {m}" for m in report["unnamed"] + _svg_value_names(nb)]
+    # a network's insides too: nn names each value in a neuron (L1.N0.w0·x0, L1.N0.Σ2, L1.N0.z)
+    problems += [f"a value without a name in a picture: {m}" for m in report["unnamed"] + _svg_value_names(nb)]
     assert not problems, f"{path.name} (shows {report['shown']}):\n" + "\n".join(problems)
 
 

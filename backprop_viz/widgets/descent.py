@@ -625,7 +625,9 @@ class GradientDescentView(widgets.VBox):
             if form is not None:  # the sample is data: constants, so the graph sends no gradient into it
                 x = [Value(float(v), label=form.format(i), role="constant") for i, v in enumerate(x)]
             pred = _named_forward(self.model, x)
-            if isinstance(pred, Value) and pred.label is None:  # fresh Values every time: naming them touches nothing of the caller's
+            # fresh Values every time: naming them touches nothing of the caller's (an MLP's output
+            # comes named after its neuron, L2.N0: the lessons call it ŷ or z)
+            if isinstance(pred, Value) and (pred.label is None or isinstance(self.model, nn.MLP)):
                 pred.label = "z" if self.loss in (nn.binary_cross_entropy, nn.hinge) else "ŷ"
             loss = self.loss(pred, self.y[self.sample])
             if loss.label is None:

@@ -116,6 +116,8 @@ def test_descent_and_quiz_in_voila(browser_context, voila, screenshot, report_la
     answer.press("Enter")
     expect(quiz.locator(".bpv-q-feedback")).to_contain_text("Correct")
     quiz.locator(".bpv-q-show").click()
-    expect(quiz.locator(".bpv-table tr.bpv-active")).to_be_visible()
+    # the step shown marks its active row (by the step's look) in Okabe–Ito yellow
+    page.wait_for_function("() => [...document.querySelectorAll('.quiz .bpv-table tr')].some(tr =>"
+                           " getComputedStyle(tr).backgroundColor === 'rgb(240, 228, 66)' && tr.offsetHeight > 0)")
     screenshot(page, "quiz")
     pages.assert_no_tracebacks(page)
