@@ -352,3 +352,25 @@ def test_mlp_gradients_match_pytorch():
             ours = [w.grad for w in neuron.w] + [neuron.b.grad]
             theirs = [*W.grad[:, j].tolist(), b.grad[j].item()]
             assert ours == pytest.approx(theirs, rel=1e-10, abs=1e-14)
+
+
+def test_a_network_names_every_value_inside_its_neurons():
+    """No v-numbers in a picture of an MLP: each neuron names its products, running sums, z and output."""
+    import re
+
+    from backprop_viz import trace_of
+
+    net = nn.MLP(2, [3, 1], seed=0)
+    x = [Value(0.5, "x0", role="constant"), Value(-1.0, "x1", role="constant")]
+    loss = nn.mse(net(x), 0.25)
+    loss.label = "L"  # the one value a student names: the loss (the rest come named)
+    trace = trace_of(loss)
+    names = [trace.name(n) for n in range(trace.num_nodes) if trace.kind(n) != "constant"]
+    assert not [n for n in names if re.fullmatch(r"v\d+", n)], names
+    assert {"L1.N0.w0·x0", "L1.N0.w1·x1", "L1.N0.Σ2", "L1.N0.z", "L1.N0", "L2.N0.w2·L1.N2", "L2.N0.Σ3",
+            "L2.N0.z", "L2.N0 − y"} <= set(names)
+    assert "L2.N0" not in names  # the output neuron is linear: its value is its z
+    # the names are the maths: L1.N0.z is w0·x0 + w1·x1 + b of neuron L1.N0
+    n0 = net.layers[0].neurons[0]
+    z = next(i for i in range(trace.num_nodes) if trace.name(i) == "L1.N0.z")
+    assert trace.snapshot(len(trace)).values[z] == pytest.approx(n0.w[0].data * 0.5 - n0.w[1].data + n0.b.data)
