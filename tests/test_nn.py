@@ -368,7 +368,7 @@ def test_a_network_names_every_value_inside_its_neurons():
     names = [trace.name(n) for n in range(trace.num_nodes) if trace.kind(n) != "constant"]
     assert not [n for n in names if re.fullmatch(r"v\d+", n)], names
     assert {"L1.N0.w0·x0", "L1.N0.w1·x1", "L1.N0.Σ2", "L1.N0.z", "L1.N0", "L2.N0.w2·L1.N2", "L2.N0.Σ3",
-            "L2.N0.z", "L2.N0 − y"} <= set(names)
+            "L2.N0.z", "L2.N0.z − y"} <= set(names)
     assert "L2.N0" not in names  # the output neuron is linear: its value is its z
     # the names are the maths: L1.N0.z is w0·x0 + w1·x1 + b of neuron L1.N0
     n0 = net.layers[0].neurons[0]
