@@ -49,12 +49,9 @@ def shown_classes(player):
     return shown - hidden
 
 
-def shown_picture(player):
-    """The picture the browser draws (canonical XML): the sheet with every hidden look taken out
-    and every shown one in its place."""
-    frame = player.frame.value
-    svg = frame[frame.index("<svg"):frame.rindex("</svg>") + len("</svg>")]
-    shown = shown_classes(player)
+def drawn_svg(svg, shown):
+    """An SVG sheet as a browser draws it (canonical XML): every `.bpv-vr` group taken out but
+    those with a class in `shown`, which stand in their place."""
     root = ET.fromstring(svg)
 
     def rebuild(el):
@@ -63,17 +60,23 @@ def shown_picture(player):
             el.remove(c)
         for c in kids:
             cls = c.get("class", "").split()
-            if "bpv-vr" in cls:
-                if any(x in shown for x in cls):
-                    for g in list(c):
-                        rebuild(g)
-                        el.append(g)
-            else:
+            if "bpv-vr" not in cls:
                 rebuild(c)
                 el.append(c)
+            elif shown & set(cls):
+                for g in list(c):
+                    rebuild(g)
+                    el.append(g)
 
     rebuild(root)
     return ET.canonicalize(ET.tostring(root, encoding="unicode"))
+
+
+def shown_picture(player):
+    """The picture the browser draws (canonical XML): the sheet with every hidden look taken out
+    and every shown one in its place."""
+    frame = player.frame.value
+    return drawn_svg(frame[frame.index("<svg"):frame.rindex("</svg>") + len("</svg>")], shown_classes(player))
 
 
 def shows(player, svg):

@@ -6,51 +6,19 @@ import xml.etree.ElementTree as ET
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from backprop_viz import Value, data, frames, nn, record, trace_of
+from backprop_viz import Value, frames, trace_of
 from backprop_viz.render.sheet import Sheet, steps_of_pass
-from player_view import SVG_NS, canonical
+from player_view import SVG_NS, canonical, drawn_svg
 from render_graphs import random_graph
 from strategies import build_scalar_graph, scalar_graphs
+from test_widgets import training_trace
 
 pytestmark = pytest.mark.dot
 
 
 def picked(sheet, k):
-    """The sheet drawn as a browser draws it at step k: every `.bpv-vr` group hidden but those of
-    sheet.classes(k), which stand in their place (canonical XML)."""
-    shown = set(sheet.classes(k))
-    root = ET.fromstring(sheet.svg)
-
-    def rebuild(el):
-        kids = list(el)
-        for c in kids:
-            el.remove(c)
-        for c in kids:
-            cls = c.get("class", "").split()
-            if "bpv-vr" not in cls:
-                rebuild(c)
-                el.append(c)
-            elif shown & set(cls):
-                for g in list(c):
-                    rebuild(g)
-                    el.append(g)
-
-    rebuild(root)
-    return ET.canonicalize(ET.tostring(root, encoding="unicode"))
-
-
-def training_trace(passes=3):
-    X, y = data.line(n=4, seed=1)
-    model = nn.LinearRegression(w=0.5, b=0.0)
-    opt = nn.SGD(model.parameters(), lr=0.1)
-    with record() as t:
-        for _ in range(passes):
-            opt.zero_grad()
-            L = nn.mse([model([x]) for x in X[:, 0]], y)
-            L.label = "L"
-            L.backward()
-            opt.step()
-    return t
+    """The sheet drawn as a browser draws it at step k (canonical XML)."""
+    return drawn_svg(sheet.svg, set(sheet.classes(k)))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

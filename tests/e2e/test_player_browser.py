@@ -76,19 +76,6 @@ _SEEN = """svg => { const b = svg.closest('.bpv-scroll'), s = svg.getBoundingCli
           Math.floor(Math.min(s.width, l + b.clientWidth - s.left)), Math.floor(Math.min(s.height, t + b.clientHeight - s.top))]; }"""
 
 
-def small_trace():
-    from backprop_viz import Value, record
-
-    a, b = Value(2.0, "a"), Value(-3.0, "b")  # the notebook's small graph
-    with record() as trace:
-        e = a * b
-        e.label = "e"
-        L = e + a
-        L.label = "L"
-        L.backward()
-    return trace
-
-
 def goto_step(page, scope, k, n):
     """Click the player in `scope` to step k: from the first step with next, or from the last with back."""
     from playwright.sync_api import expect
@@ -131,6 +118,7 @@ def compare_with_frames(page, screenshot, where):
 
     sys.path.insert(0, str(TESTS))
     from render_graphs import random_graph
+    from test_widgets import small_trace  # the notebook's small graph: e = a·b, L = e + a
 
     def pixels(svg):
         seen = svg.evaluate(_SEEN)  # the part of the picture its scroll box shows
