@@ -165,34 +165,27 @@ class Neuron(Module):
         return [*self.w, self.b]
 
     def _forward_sample(self, xs):
-        z = self.w[0] * xs[0]
-        for w, x in zip(self.w[1:], xs[1:]):
-            z = z + w * x
-        z = z + self.b
-        return self._act(z) if self._act else z
-
-    def _named_forward_sample(self, xs):
-        """_forward_sample with each value in it named after this neuron (name 'L1.N0'): the products
+        """act(w0·x0 + … + b). A named neuron (name 'L1.N0', as in a Layer) names each value it
+        computes, so that a picture of a network names every value in it: the products
         'L1.N0.w0·x0' (an input keeps its own label), the running sums 'L1.N0.Σ2' (the first two
-        products added up), 'L1.N0.z' with the bias, and the output 'L1.N0' — so that a picture of
-        a network names every value in it."""
-        name = self.name
-        terms = []
+        products added up), 'L1.N0.z' with the bias, and its output 'L1.N0'."""
+        name, z = self.name, None
         for i, (w, x) in enumerate(zip(self.w, xs)):
             t = w * x
-            given = x.label if isinstance(x, Value) else None
-            t.label = f"{w.label}·{given or f'x{i}'}"
-            terms.append(t)
-        z = terms[0]
-        for i, t in enumerate(terms[1:], start=2):
-            z = z + t
-            z.label = f"{name}.Σ{i}"
+            if name is not None:
+                given = x.label if isinstance(x, Value) else None
+                t.label = f"{w.label}·{given or f'x{i}'}"
+            z = t if z is None else z + t
+            if name is not None and i:
+                z.label = f"{name}.Σ{i + 1}"
         z = z + self.b
-        z.label = f"{name}.z"
+        if name is not None:
+            z.label = f"{name}.z"
         if not self._act:
             return z
         out = self._act(z)
-        out.label = name
+        if name is not None:
+            out.label = name
         return out
 
     def _forward_batch(self, X):
@@ -261,7 +254,7 @@ class Layer(Module):
         return [p for n in self.neurons for p in n.parameters()]
 
     def _forward_sample(self, xs):
-        return [n._named_forward_sample(xs) for n in self.neurons]
+        return [n._forward_sample(xs) for n in self.neurons]
 
     def _forward_batch(self, X):
         if not isinstance(X, Value):

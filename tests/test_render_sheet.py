@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from backprop_viz import Value, frames, trace_of
-from backprop_viz.render.sheet import Sheet, steps_of_pass
+from backprop_viz.render.sheet import Sheet
 from player_view import SVG_NS, canonical, drawn_svg
 from render_graphs import random_graph
 from strategies import build_scalar_graph, scalar_graphs
@@ -55,13 +55,13 @@ def test_a_sheet_of_a_pass_of_a_training_recording_and_of_a_window():
     t = training_trace(3)
     f = frames(t)
     for p in range(t.passes):
-        first, last = steps_of_pass(t, p)
+        first, last = t.pass_steps(p)
         assert all(t.snapshot(k).pass_index == p for k in (first, last))
         sheet = Sheet(f, first, last)
         assert sheet.pass_index == p and first in sheet and last in sheet and last + 1 not in sheet
         for k in range(first, last + 1):
             assert picked(sheet, k) == canonical(f[k])
-    first, last = steps_of_pass(t, 1)
+    first, last = t.pass_steps(1)
     window = Sheet(f, first + 3, first + 9)  # a part of a pass
     for k in range(first + 3, first + 10):
         assert picked(window, k) == canonical(f[k])

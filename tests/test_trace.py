@@ -154,6 +154,11 @@ def test_a_training_loop_is_one_pass_per_step(order):
         assert sorted((e.child, e.slot) for e in trace.events[start:stop] if e.kind == "backward") == edges
         assert trace.pass_nodes(p) == tuple(sorted(set(computed) | used))
         assert trace.snapshot(stop).pass_index == p
+    # pass_steps: the snapshots of each pass, from step 0 to the last, each in its own pass
+    steps = [trace.pass_steps(p) for p in range(3)]
+    assert steps[0][0] == 0 and steps[-1][1] == len(trace)
+    assert all(steps[p + 1][0] == steps[p][1] + 1 for p in range(2))
+    assert all(trace.snapshot(k).pass_index == p for p, (a, z) in enumerate(steps) for k in range(a, z + 1))
     # zero_grad never starts a pass by itself: with zero_grad first, step 2's closes pass 1
     assert kinds(trace).count("grad") == 6 and trace.events[-1].kind == order[-1].replace("zero_", "")
     for k, wd, bd, wg, bg in ends:  # engine state at the end of each step

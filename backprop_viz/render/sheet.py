@@ -6,8 +6,9 @@ import secrets
 from array import array
 
 from backprop_viz.render.escape import xml_text
+from backprop_viz.render.frames import status_text
 
-__all__ = ["Sheet", "VARIANT", "HIDE_RULE", "hide_rule", "new_prefix", "steps_of_pass", "show_rule"]
+__all__ = ["Sheet", "VARIANT", "HIDE_RULE", "hide_rule", "new_prefix", "show_rule"]
 
 VARIANT = "bpv-vr"  # the class of every look that is shown at some steps only (each has its own class too)
 # Hidden unless a step's look names it: `:where()` gives the rule no weight, so a plain class rule
@@ -32,12 +33,6 @@ def _b36(i):
             return out
 
 
-def steps_of_pass(trace, p):
-    """(first, last) step of pass p: snapshot k shows event k - 1, and step 0 belongs to pass 0."""
-    start, stop = trace.pass_range(p)
-    return (start + 1 if p else 0), stop
-
-
 class Sheet:
     """Frames first..last (inclusive, all of one pass) of a Frames as one SVG.
 
@@ -60,8 +55,6 @@ class Sheet:
         if snaps[-1].pass_index != self.pass_index:
             raise ValueError(f"a sheet covers steps of one pass: {first}..{last} is not such a run.")
         view, tpl = frames.view(self.pass_index)
-        from backprop_viz.render.frames import status_text
-
         n_nodes, n_edges = len(view.scene.nodes), len(view.scene.edges)
         # slots: status, edges, nodes, labels (by edge), badges (by node) — the order of a frame
         e0, n0 = 1, 1 + n_edges

@@ -30,17 +30,10 @@ def expanded(rows, runs, steps, nodes):
         for r in range(start, stop, STEP):
             slots, child, g, before0, before1, local0, local1 = steps[r:r + STEP]
             n = NODE_ROW * child
-            if slots & 1:
-                if local0 is None:
-                    out += (BACKWARD, nodes[n + 1], child, 0, g, 1.0, g, before0, before0 + g)
-                else:
-                    c = g * local0
-                    out += (BACKWARD, nodes[n + 1], child, 0, g, local0, c, before0, before0 + c)
-            if slots & 2:
-                if local1 is None:
-                    out += (BACKWARD, nodes[n + 2], child, 1, g, 1.0, g, before1, before1 + g)
-                else:
-                    c = g * local1
-                    out += (BACKWARD, nodes[n + 2], child, 1, g, local1, c, before1, before1 + c)
+            for slot, before, local in ((0, before0, local0), (1, before1, local1)):
+                if slots & (1 << slot):  # local None: an add's 1, and the contribution is g itself
+                    c = g if local is None else g * local
+                    out += (BACKWARD, nodes[n + 1 + slot], child, slot, g, 1.0 if local is None else local, c,
+                            before, before + c)
     out += rows[ROW * done:]
     return out

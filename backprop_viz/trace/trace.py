@@ -336,6 +336,12 @@ class Trace:
         stop = self._pass_starts[p + 1] if p + 1 < len(self._pass_starts) else len(self)
         return (self._pass_starts[p], stop)
 
+    def pass_steps(self, p):
+        """(first, last): the snapshots that show pass p. Snapshot k shows event k - 1, and
+        snapshot 0 (nothing computed yet) belongs to pass 0."""
+        start, stop = self.pass_range(p)
+        return (start + 1 if p else 0), stop
+
     def pass_nodes(self, p):
         """The ids drawn for pass p: nodes its events touch, with the inputs of its computed nodes."""
         self._check_caches()

@@ -8,7 +8,7 @@ import re
 
 import ipywidgets as widgets
 
-from backprop_viz.render.sheet import HIDE_RULE, Sheet, hide_rule, new_prefix, show_rule, steps_of_pass
+from backprop_viz.render.sheet import HIDE_RULE, Sheet, hide_rule, new_prefix, show_rule
 from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import Trace
 from backprop_viz.text.words import phase_key, words
@@ -297,8 +297,7 @@ class BackpropPlayer(widgets.VBox):
             return self.goto(0)
         if not 0 <= p < self.trace.passes:
             raise IndexError(f"pass {p} does not exist: this recording has passes 0 to {self.trace.passes - 1}.")
-        start, _ = self.trace.pass_range(p)
-        return self.goto(start if p == 0 else start + 1)
+        return self.goto(self.trace.pass_steps(p)[0])
 
     @property
     def pass_index(self):
@@ -313,8 +312,7 @@ class BackpropPlayer(widgets.VBox):
         p = self.pass_index
         if not self.trace.passes:
             return self.goto(0)
-        start, _ = self.trace.pass_range(p)
-        at_start = self.index == (start if p == 0 else start + 1)
+        at_start = self.index == self.trace.pass_steps(p)[0]
         return self.goto_pass(max(p - 1, 0) if at_start else p)
 
     def play(self):
@@ -363,7 +361,7 @@ class BackpropPlayer(widgets.VBox):
     def _sheet_steps(self, k):
         """(first, last): the steps of the sheet that shows step k."""
         p = self._snapshot.pass_index
-        first, last = steps_of_pass(self.trace, p)
+        first, last = self.trace.pass_steps(p)
         if self._predict.mode:
             last = min(last, self._predict.allowed(len(self.trace)))
         scene = self.frames.view(p)[0].scene
@@ -414,8 +412,8 @@ class BackpropPlayer(widgets.VBox):
             if len(hide) + len(show) > REBASE_LOOKS:
                 base = None
         if base is None:
-            # Every rule ends in a class: a browser then restyles only the elements of those
-            # classes when a look changes (a rule ending in svg or tr would restyle the whole page).
+            # The rules end in a class (but the window's rows, only for a pass of over MAX_ROWS
+            # nodes): a rule ending in svg or tr makes a browser restyle the whole page.
             self._base = (sheet, size, now, set(now))
             self.look.value = (f"<style>.bpv-scroll-{uid}>.bv-svg{{width:{size};height:auto;max-width:none;"
                                f"display:block}}{show_rule(now)}</style>")
