@@ -5,7 +5,7 @@ import pytest
 
 from backprop_viz import BackpropPlayer, frames, trace_of
 from backprop_viz.widgets import player as player_module
-from player_view import changed_bytes, shown_picture, shown_table, shows, widget_states
+from player_view import canonical, changed_bytes, shown_picture, shown_table, shows, widget_states
 from render_graphs import micrograd_first_recorded, random_graph
 
 pytestmark = pytest.mark.dot
@@ -77,3 +77,18 @@ def test_predict_mode_never_puts_the_number_to_predict_on_the_page():
     assert shows(p, frames(t)[seed + 2]) and shown_table(p) == p.table_html(t.snapshot(seed + 2))
     p.goto(2)  # back over revealed steps: the sheet still holds them
     assert shows(p, frames(t)[2])
+
+
+def test_every_state_between_the_messages_of_a_click_is_one_whole_step():
+    """A jump sends a new base after the step's part: in between the browser shows the old base (an
+    earlier step, whole), never one step's looks on top of another's."""
+    t = trace_of(random_graph(60, seed=7))
+    f = frames(t)
+    p = BackpropPlayer(t).goto(2)
+    whole = {canonical(f[k]): k for k in range(len(t) + 1)}
+    seen = []
+    for w in (p.look, p.step_look):
+        w.observe(lambda _: seen.append(whole.get(shown_picture(p))), names="value")
+    p.last()  # far from step 2: a new base
+    assert seen and None not in seen, seen  # every state in between is some step, drawn whole
+    assert seen[-1] == len(t) and shows(p, f[len(t)])

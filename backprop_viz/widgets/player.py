@@ -415,8 +415,6 @@ class BackpropPlayer(widgets.VBox):
             # The rules end in a class (but the window's rows, only for a pass of over MAX_ROWS
             # nodes): a rule ending in svg or tr makes a browser restyle the whole page.
             self._base = (sheet, size, now, set(now))
-            self.look.value = (f"<style>.bpv-scroll-{uid}>.bv-svg{{width:{size};height:auto;max-width:none;"
-                               f"display:block}}{show_rule(now)}</style>")
             hide, show = [], []
         rules = [hide_rule(hide), show_rule(show)]
         row = table.row_class
@@ -429,7 +427,13 @@ class BackpropPlayer(widgets.VBox):
                  ([f"{scope} .bpv-table tbody tr:nth-child(n+{hi + 1})"] if hi < table.rows else [])
         if hidden:
             rules.append(f"{','.join(hidden)}{{display:none}}")
+        # The two parts reach the browser one after the other. A new base goes second, after a
+        # step part without differences: in between the old base shows, one whole earlier step,
+        # never the old difference on the new base (two steps' looks at once).
         self.step_look.value = f"<style>{''.join(rules)}</style>{_FOLLOW}"
+        if base is None:
+            self.look.value = (f"<style>.bpv-scroll-{uid}>.bv-svg{{width:{size};height:auto;max-width:none;"
+                               f"display:block}}{show_rule(now)}</style>")
         self.zoom_text.value = f"{self.zoom * 100:.0f} %"
         self.zoom_out_button.disabled = self._zoom == 0
         self.zoom_in_button.disabled = self._zoom == len(ZOOMS) - 1
