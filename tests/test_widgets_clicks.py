@@ -92,3 +92,20 @@ def test_every_state_between_the_messages_of_a_click_is_one_whole_step():
     p.last()  # far from step 2: a new base
     assert seen and None not in seen, seen  # every state in between is some step, drawn whole
     assert seen[-1] == len(t) and shows(p, f[len(t)])
+
+
+@pytest.mark.parametrize("far", [False, True], ids=["near", "far"])
+def test_the_picture_scrolls_to_the_active_node_once_the_step_is_shown(far):
+    """The image whose onload scrolls the active node into view comes in a click's last message: when
+    it runs, the picture is the new step's (a jump that sent it with the first part scrolled to the
+    old step's node)."""
+    t = trace_of(random_graph(60, seed=7))
+    f = frames(t)
+    p = BackpropPlayer(t).goto(2)
+    target = len(t) if far else 3
+    follows = []
+    for w in (p.look, p.step_look):
+        w.observe(lambda change: follows.append(shown_picture(p)) if "bpv-follow" in change["new"] else None,
+                  names="value")
+    p.goto(target)
+    assert follows == [canonical(f[target])]

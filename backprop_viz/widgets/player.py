@@ -430,10 +430,12 @@ class BackpropPlayer(widgets.VBox):
         # The two parts reach the browser one after the other. A new base goes second, after a
         # step part without differences: in between the old base shows, one whole earlier step,
         # never the old difference on the new base (two steps' looks at once).
-        self.step_look.value = f"<style>{''.join(rules)}</style>{_FOLLOW}"
+        # The image that scrolls to the active node goes in the part that arrives last, so it finds
+        # the node where the step shows it.
+        self.step_look.value = f"<style>{''.join(rules)}</style>{'' if base is None else _FOLLOW}"
         if base is None:
             self.look.value = (f"<style>.bpv-scroll-{uid}>.bv-svg{{width:{size};height:auto;max-width:none;"
-                               f"display:block}}{show_rule(now)}</style>")
+                               f"display:block}}{show_rule(now)}</style>{_FOLLOW}")
         self.zoom_text.value = f"{self.zoom * 100:.0f} %"
         self.zoom_out_button.disabled = self._zoom == 0
         self.zoom_in_button.disabled = self._zoom == len(ZOOMS) - 1
