@@ -7,9 +7,11 @@ rows it hides — so tests can compare the result with frames(trace)[k] and tabl
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 import xml.etree.ElementTree as ET
+from types import SimpleNamespace
 
 import ipywidgets as widgets
 
@@ -136,3 +138,28 @@ def changed_bytes(before, after):
             if old is None or old.get(key) != value:  # binary values (an image) travel as buffers
                 total += len(key) + len(value) if isinstance(value, (bytes, memoryview)) else len(json.dumps({key: value}))
     return total
+
+
+def quick_steps(player):
+    """The quick steps' data of the sheet the player sent, read as the page's script reads it:
+    {on, first, last, n, looks: [classes of each step], rows: [table marks' CSS of each step]}."""
+    m = re.search(r'<i class="bpv-steps" hidden data-steps="([^"]*)">', player.frame.value)
+    d = json.loads(html.unescape(m.group(1)))
+    words = lambda text: [d["prefix"] + c for c in text.split(" ")] if text else []  # noqa: E731
+    now, looks = set(words(d["base"])), []
+    looks.append(set(now))
+    for diff in d["diffs"].split(";") if d["diffs"] else []:
+        hidden, shown = diff.split("/")
+        now = (now - set(words(hidden))) | set(words(shown))
+        looks.append(set(now))
+    return {**{key: d[key] for key in ("on", "first", "last", "n")}, "looks": looks, "rows": d["rows"]}
+
+
+def quick_view(player, k):
+    """The player as the page shows it after a quick step to k: its sheet, with the page's own
+    stylesheet in place of the kernel's two (for shown_picture and shown_table)."""
+    d = quick_steps(player)
+    classes = sorted(d["looks"][k - d["first"]])
+    css = f"<style>{','.join('.' + c for c in classes)}{{display:inline}}{d['rows'][k - d['first']]}</style>"
+    return SimpleNamespace(frame=player.frame, table=player.table, look=SimpleNamespace(value=css),
+                           step_look=SimpleNamespace(value=css))

@@ -5,7 +5,8 @@ import pytest
 
 from backprop_viz import BackpropPlayer, frames, trace_of
 from backprop_viz.widgets import player as player_module
-from player_view import canonical, changed_bytes, shown_picture, shown_table, shows, widget_states
+from player_view import (canonical, changed_bytes, quick_steps, quick_view, shown_picture, shown_table, shows,
+                         widget_states)
 from render_graphs import micrograd_first_recorded, random_graph
 
 pytestmark = pytest.mark.dot
@@ -109,3 +110,56 @@ def test_the_picture_scrolls_to_the_active_node_once_the_step_is_shown(far):
                   names="value")
     p.goto(target)
     assert follows == [canonical(f[target])]
+
+
+def test_the_page_can_draw_every_step_of_a_sheet_by_itself_as_the_kernel_draws_it():
+    """Quick steps: the sheet says, per step, which looks to show and how to mark the table; read as
+    the page's script reads it, each step's picture is frames(trace)[k] and its table the one the
+    kernel's look shows at k."""
+    t = trace_of(random_graph(60, seed=7))
+    f = frames(t)
+    p = BackpropPlayer(t)
+    sent = p.frame.value
+    d = quick_steps(p)
+    assert d["on"] and (d["first"], d["last"], d["n"]) == (0, len(t), len(t))
+    for k in range(len(t) + 1):
+        page = quick_view(p, k)
+        assert shown_picture(page) == canonical(f[k]), k
+        p.goto(k)
+        assert p.frame.value == sent  # one sheet
+        assert shown_table(page) == shown_table(p), k
+
+
+def test_predict_mode_never_steps_in_the_page():
+    """A predict player asks before it shows: its buttons wait for the kernel."""
+    p = BackpropPlayer(trace_of(random_graph(30, seed=3)), predict=True)
+    assert quick_steps(p)["on"] is False
+
+
+def test_each_click_ends_its_look_with_the_count_of_clicks_handled():
+    """The part of a click's look that arrives last carries how many button clicks the kernel has
+    handled (the page hands back to the kernel's look when it reaches its own count); a click that
+    changes nothing still sends it, a step taken from Python does not count."""
+    import re
+
+    t = micrograd_first_recorded()[0]
+    p = BackpropPlayer(t)
+    last = []
+    for w in (p.look, p.step_look):
+        w.observe(lambda change: last.append(change["new"]), names="value")
+
+    def ends():
+        m = re.search(r'<img alt="" class="bpv-follow"[^>]* data-step="(\d+)" data-clicks="(\d+)"', last[-1])
+        return int(m.group(1)), int(m.group(2))
+
+    p.next_button.click()
+    assert ends() == (1, 1)
+    p.last_button.click()  # a jump: a new base, sent last
+    assert ends() == (len(t), 2)
+    sent = len(last)
+    p.next_button.click()  # at the end already: nothing changes, the count still goes out
+    assert len(last) == sent + 1 and ends() == (len(t), 3)
+    p.back()
+    assert ends() == (len(t) - 1, 3)
+    p.first_button.click()
+    assert ends() == (0, 4)

@@ -13,6 +13,7 @@ from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import Trace
 from backprop_viz.text.words import phase_key, words
 from backprop_viz.widgets.predict import PredictPanel, mode_of
+from backprop_viz.widgets.quick import follow_image, hook_image, step_marker, steps_element
 from backprop_viz.trace.replay import leaf_id
 from backprop_viz.widgets.editor import ValueEditors
 from backprop_viz.widgets.table import ACTIVE_ROW, MAX_ROWS, SOURCE_ROW, TableSheet, table_html  # noqa: F401 (MAX_ROWS)
@@ -34,22 +35,6 @@ _SCROLL_CSS = (".bpv-frame>.widget-html-content{min-width:0}"
                ".bpv-scroll::-webkit-scrollbar-track{background:#ececec;border-radius:6px}"
                ".bpv-scroll::-webkit-scrollbar-thumb{background:#8c8c8c;border-radius:6px;border:2px solid #ececec}")
 _SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"')
-# Scrolls the picture's box so the active node (or edge) is in view after each step: a one-pixel
-# image's onload runs in the browser where the player is shown (Lab, Notebook, Voilà); where no
-# script runs (a sanitised static view) the picture is simply not scrolled. The image comes with each
-# step's look, beside the picture: it finds the player's box, and there the active look shown.
-_FOLLOW = ("<img alt=\"\" class=\"bpv-follow\" style=\"display:none\" "
-           "src=\"data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==\" onload=\"(function(i){"
-           "var p=i.closest('.bpv-player'),b=p&&p.querySelector('.bpv-scroll');if(!b)return;"
-           "var f=function(s){var l=b.querySelectorAll(s);for(var j=0;j<l.length;j++){"
-           "var r=l[j].getBoundingClientRect();if(r.width||r.height)return l[j];}return null;};"
-           "var a=f('svg .bv-graph .s2')||f('svg .bv-graph .e2');if(a){"
-           "var o=b.getBoundingClientRect(),r=a.getBoundingClientRect();"
-           "if(r.top<o.top||r.bottom>o.bottom)b.scrollTop+=r.top-o.top-(o.height-r.height)/2;"
-           "if(r.left<o.left||r.right>o.right)b.scrollLeft+=r.left-o.left-(o.width-r.width)/2;}"
-           "var h=b.nextElementSibling;if(h)"
-           "h.style.display=b.scrollWidth>b.clientWidth+1||b.scrollHeight>b.clientHeight+1?'block':'none';"
-           "})(this)\">")
 # A sheet (the picture's and the table's every look over a run of steps) is sent once; a step
 # then sends only its look: which looks to show. Up to this many (elements drawn × steps) go on one
 # sheet: a ~200-node graph's whole pass; a longer pass gets sheets of a window of steps. In predict
@@ -139,10 +124,11 @@ class BackpropPlayer(widgets.VBox):
         # The Play timer runs in the browser; linking it to the slider there keeps playing smooth.
         self._link = widgets.jslink((self.play_control, "value"), (self.slider, "value"))
 
-        self.first_button.on_click(lambda _: self.first())
-        self.back_button.on_click(lambda _: self.back())
-        self.next_button.on_click(lambda _: self.step())
-        self.last_button.on_click(lambda _: self.last())
+        self._clicks = 0  # clicks on first, back, next and last handled (quick steps wait for them)
+        self.first_button.on_click(lambda _: self._clicked(self.first))
+        self.back_button.on_click(lambda _: self._clicked(self.back))
+        self.next_button.on_click(lambda _: self._clicked(self.step))
+        self.last_button.on_click(lambda _: self._clicked(self.last))
         self.prev_pass_button.on_click(lambda _: self.previous_pass())
         self.next_pass_button.on_click(lambda _: self.next_pass())
         self.zoom_out_button.on_click(lambda _: self.zoom_out())
@@ -249,6 +235,16 @@ class BackpropPlayer(widgets.VBox):
         self.note.layout.display = "none" if text is None else "block"
 
     # ---- what the buttons do ----
+    def _clicked(self, action):
+        """A button's action, counted: the step's look says how many clicks it answers, so the
+        browser's quick step (widgets/quick.py) knows when the kernel's look has caught up. A click
+        that changes nothing still sends the look with the new count."""
+        self._clicks += 1
+        k = self.index
+        action()
+        if self.index == k:
+            self._show_look()
+
     @property
     def index(self):
         """The step shown: 0 (nothing done yet) … len(trace) (everything recorded has happened)."""
@@ -384,11 +380,15 @@ class BackpropPlayer(widgets.VBox):
         uid = self.model_id
         m = _SVG_SIZE.search(sheet.svg)
         self._picture_width = float(m.group(1)) if m else None
-        self.frame.value = (f'<style>{HIDE_RULE}{_SCROLL_CSS}</style>'
+        steps = range(first, last + 1)
+        looks = [sheet.classes(j) + self._table_sheet.look(j)[0] for j in steps]
+        quick = steps_element(first, last, len(self.trace), looks, [self._row_rules(j) for j in steps],
+                              on=not self._predict.mode)
+        self.frame.value = (f'<style>{HIDE_RULE}{_SCROLL_CSS}</style>{quick}'
                             f'<div class="bpv-scroll bpv-scroll-{uid}" style="overflow:auto;'
                             f'max-height:{PICTURE_MAX_HEIGHT};max-width:100%">{sheet.svg}</div>'
                             f'<div class="bpv-scroll-hint" style="display:none">⇆ '
-                            f'{html.escape(self._w["scroll_hint"])}</div>')
+                            f'{html.escape(self._w["scroll_hint"])}</div>{hook_image()}')
         self.table.value = self._table_sheet.html
 
     def _show_look(self):
@@ -398,9 +398,8 @@ class BackpropPlayer(widgets.VBox):
         the image that scrolls the active node into view. A click usually changes a few looks, so
         it sends only `step_look`, and the browser restyles only the elements it names; when the
         difference grows past REBASE_LOOKS, the step shown becomes the base."""
-        k, uid, sheet, table = self.index, self.model_id, self._sheet, self._table_sheet
-        classes, active, source, (lo, hi) = table.look(k)
-        now = sheet.classes(k) + classes
+        k, uid, sheet = self.index, self.model_id, self._sheet
+        now = sheet.classes(k) + self._table_sheet.look(k)[0]
         size = f"{self._picture_width * self.zoom:.1f}pt" if self._picture_width else "auto"
         base = self._base
         if base is None or base[0] is not sheet or base[1] != size:
@@ -416,29 +415,37 @@ class BackpropPlayer(widgets.VBox):
             # nodes): a rule ending in svg or tr makes a browser restyle the whole page.
             self._base = (sheet, size, now, set(now))
             hide, show = [], []
-        rules = [hide_rule(hide), show_rule(show)]
-        row = table.row_class
-        if active is not None:
-            rules.append(f".{row(active)}{{{ACTIVE_ROW}}}")
-        if source is not None and source != active:
-            rules.append(f".{row(source)}{{{SOURCE_ROW}}}")
-        scope = f".bpv-p-{uid}"
-        hidden = ([f"{scope} .bpv-table tbody tr:nth-child(-n+{lo - 1})"] if lo > 1 else []) + \
-                 ([f"{scope} .bpv-table tbody tr:nth-child(n+{hi + 1})"] if hi < table.rows else [])
-        if hidden:
-            rules.append(f"{','.join(hidden)}{{display:none}}")
+        rules = hide_rule(hide) + show_rule(show) + self._row_rules(k)
         # The two parts reach the browser one after the other. A new base goes second, after a
         # step part without differences: in between the old base shows, one whole earlier step,
         # never the old difference on the new base (two steps' looks at once).
         # The image that scrolls to the active node goes in the part that arrives last, so it finds
         # the node where the step shows it.
-        self.step_look.value = f"<style>{''.join(rules)}</style>{'' if base is None else _FOLLOW}"
+        last = follow_image(k, self._clicks)
+        self.step_look.value = f"<style>{rules}</style>{step_marker(k, self._clicks) if base is None else last}"
         if base is None:
             self.look.value = (f"<style>.bpv-scroll-{uid}>.bv-svg{{width:{size};height:auto;max-width:none;"
-                               f"display:block}}{show_rule(now)}</style>{_FOLLOW}")
+                               f"display:block}}{show_rule(now)}</style>{last}")
         self.zoom_text.value = f"{self.zoom * 100:.0f} %"
         self.zoom_out_button.disabled = self._zoom == 0
         self.zoom_in_button.disabled = self._zoom == len(ZOOMS) - 1
+
+    def _row_rules(self, k):
+        """The CSS of step k's table marks: its active and source rows, and the rows outside its window."""
+        table = self._table_sheet
+        _, active, source, (lo, hi) = table.look(k)
+        rules = []
+        row = table.row_class
+        if active is not None:
+            rules.append(f".{row(active)}{{{ACTIVE_ROW}}}")
+        if source is not None and source != active:
+            rules.append(f".{row(source)}{{{SOURCE_ROW}}}")
+        scope = f".bpv-p-{self.model_id}"
+        hidden = ([f"{scope} .bpv-table tbody tr:nth-child(-n+{lo - 1})"] if lo > 1 else []) + \
+                 ([f"{scope} .bpv-table tbody tr:nth-child(n+{hi + 1})"] if hi < table.rows else [])
+        if hidden:
+            rules.append(f"{','.join(hidden)}{{display:none}}")
+        return "".join(rules)
 
     # ---- change handlers ----
     def _on_slider_change(self, change):

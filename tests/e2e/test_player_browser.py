@@ -152,6 +152,52 @@ def compare_with_frames(page, screenshot, where):
     goto_step(page, ".small", 0, SMALL_STEPS)
 
 
+# What a student sees of the table: per row shown, its node, background and the cell texts drawn.
+_TABLE = """p => [...p.querySelectorAll('.bpv-table tbody tr')].filter(tr => getComputedStyle(tr).display !== 'none')
+  .map(tr => [tr.dataset.node, getComputedStyle(tr).backgroundColor,
+              [...tr.querySelectorAll('td')].map(td => [...td.childNodes].filter(c => c.nodeType === 3
+                || getComputedStyle(c).display !== 'none').map(c => c.textContent).join(''))])"""
+# Clicks a player's button `times` times and, in the same task (no kernel message can come in
+# between), returns what its picture and table show and whether the browser drew it by itself.
+_CLICK_NOW = """([scope, button, times]) => { const p = document.querySelector(scope);
+  const b = p.querySelector('.bpv-' + button); for (let i = 0; i < times; i++) b.click();
+  return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.querySelector('.bpv-now').textContent.length > 0]; }"""
+# The kernel's look shows again: the page's own look emptied, the kernel's stylesheets on.
+_SETTLED_AT = """scope => { const p = document.querySelector(scope); return !p.querySelector('.bpv-now').textContent
+  && [...p.querySelectorAll('.bpv-look style, .bpv-step-look style')].every(s => !s.disabled); }"""
+
+
+def check_quick_steps(page, where):
+    """first, back, next and last change the picture and table in the page at once, before the kernel
+    answers (what the browser draws by itself equals frames(trace)[k], the kernel's look of step k
+    once it has caught up, and its table); several clicks in a row end where the kernel ends."""
+    from playwright.sync_api import expect
+
+    from backprop_viz import frames, trace_of
+
+    sys.path.insert(0, str(TESTS))
+    from render_graphs import random_graph
+
+    big = trace_of(random_graph(200, seed=1))
+    fb, n = frames(big), len(big)
+    player = page.locator(".big")
+    status = player.locator(pages.PICTURE_STATUS)
+    goto_step(page, ".big", 0, n)
+    k = 0
+    for button, times in (("next", 3), ("last", 1), ("back", 2), ("next", 1), ("first", 1)):
+        page.wait_for_function(_SETTLED_AT, arg=".big")
+        drawn, table, by_browser = page.evaluate(_CLICK_NOW % (_DRAWN, _TABLE), [".big", button, times])
+        k = {"next": min(k + times, n), "back": max(k - times, 0), "first": 0, "last": n}[button]
+        assert by_browser, f"{where}: {button} ×{times} was not drawn in the page (step {k})"
+        expect(status).to_contain_text(f"step {k} of {n}")
+        expect(player.locator(".bpv-status")).to_contain_text(f"step {k} of {n}")  # the kernel followed
+        page.wait_for_function(_SETTLED_AT, arg=".big")  # the kernel's look again
+        assert drawn == player.locator(".bpv-frame svg").evaluate(_DRAWN), f"{where}: {button} → step {k}"
+        assert table == player.evaluate(_TABLE), f"{where}: the table after {button} → step {k}"
+        alone = by_itself(page, ".big", fb[k], lambda svg: svg.evaluate(_DRAWN))
+        assert len(drawn) > 1000 and drawn == alone, f"{where}: {button} → step {k} is not frames(trace)[{k}]"
+
+
 def measure_big(page, report_latency, where):
     """Click next on the ~200-node player; time click → SVG showing the new step, in the page."""
     from playwright.sync_api import expect
@@ -173,6 +219,7 @@ def test_player_in_jupyterlab(browser_context, jupyter_lab, screenshot, report_l
     pages.lab_run_all(page)
     check_player(page, screenshot, "lab")
     compare_with_frames(page, screenshot, "lab")
+    check_quick_steps(page, "JupyterLab")
     measure_big(page, report_latency, "JupyterLab")
     screenshot(page, "lab-big")
     pages.assert_no_tracebacks(page)
@@ -193,6 +240,7 @@ def test_player_in_voila(browser_context, voila, screenshot, report_latency):
     expect(ko.locator(".bpv-frame svg")).to_contain_text("계산됨")
     ko.scroll_into_view_if_needed()
     screenshot(page, "voila-korean")
+    check_quick_steps(page, "Voilà")
     measure_big(page, report_latency, "Voilà")
     pages.assert_no_tracebacks(page)
 

@@ -1,0 +1,123 @@
+"""Quick steps: the player's first, back, next and last buttons change the picture in the browser at
+once, from the looks its sheet already holds, while the click goes to the kernel as before.
+
+A click's round trip to the kernel (tens of milliseconds here, far more on Binder) is what a
+student waits for; the looks of every step of a sheet are on the page already. So the sheet comes
+with `steps_element`: per step, which looks it shows (as differences from the step before) and its
+table marks. A script of the sheet (an image's onload, as `follow_image`; where no script runs
+nothing changes) listens to the player's buttons. On a click it writes the new step's look into
+the sheet's own stylesheet `.bpv-now` and turns the kernel's two look stylesheets off, so the
+picture and table are the new step's, whole, before the kernel has heard of the click.
+
+The kernel stays in charge: it counts the clicks it handled and writes the count into the part of
+its look that arrives last (`follow_image`). Once that count reaches the clicks made here, the
+kernel's look is the step the browser shows (the same stylesheet rules, from the same sheet), and
+the script hands back: `.bpv-now` emptied, the kernel's stylesheets on. Whatever the kernel does
+meanwhile (a click it handles otherwise, a new sheet) is what shows then. Predict mode never steps
+here: it asks before showing."""
+
+from __future__ import annotations
+
+import html
+import json
+
+__all__ = ["FOLLOW_JS", "NOW_CLASS", "follow_image", "hook_image", "steps_element", "step_marker"]
+
+NOW_CLASS = "bpv-now"  # the sheet's stylesheet that quick steps write
+# Scrolls the picture's box so the active node (or edge) is in view: `i` is any element inside the
+# player. It finds the player's box, and there the active look drawn.
+FOLLOW_JS = ("function(i){"
+             "var p=i.closest('.bpv-player'),b=p&&p.querySelector('.bpv-scroll');if(!b)return;"
+             "var f=function(s){var l=b.querySelectorAll(s);for(var j=0;j<l.length;j++){"
+             "var r=l[j].getBoundingClientRect();if(r.width||r.height)return l[j];}return null;};"
+             "var a=f('svg .bv-graph .s2')||f('svg .bv-graph .e2');if(a){"
+             "var o=b.getBoundingClientRect(),r=a.getBoundingClientRect();"
+             "if(r.top<o.top||r.bottom>o.bottom)b.scrollTop+=r.top-o.top-(o.height-r.height)/2;"
+             "if(r.left<o.left||r.right>o.right)b.scrollLeft+=r.left-o.left-(o.width-r.width)/2;}"
+             "var h=b.nextElementSibling;if(h)"
+             "h.style.display=b.scrollWidth>b.clientWidth+1||b.scrollHeight>b.clientHeight+1?'block':'none';}")
+_FOLLOW_ONLOAD = html.escape(f"({FOLLOW_JS})(this)")
+_PIXEL = "data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
+
+
+def follow_image(k, clicks):
+    """The image that scrolls the active node into view once step k's look is shown; it closes the
+    kernel's look of step k after `clicks` button clicks handled."""
+    return (f'<img alt="" class="bpv-follow" style="display:none" data-step="{k}" data-clicks="{clicks}" '
+            f'src="{_PIXEL}" onload="{_FOLLOW_ONLOAD}">')
+
+
+def step_marker(k, clicks):
+    """Which step a look part belongs to, where the part does not end the look."""
+    return f'<i class="bpv-at" hidden data-step="{k}" data-clicks="{clicks}"></i>'
+
+
+def steps_element(first, last, n, looks, rows, on):
+    """The data of quick steps for a sheet of steps first..last of n: `looks[i]`, the classes step
+    first + i shows; `rows[i]`, its table marks as CSS; `on`, whether buttons step here at all.
+    Classes are written once for the first step, then per step those hidden and those shown
+    ("h h/s s;…"), without the prefix all of them share."""
+    names = [c for look in looks for c in look]
+    prefix = names[0][:5] if names and all(c[:5] == names[0][:5] for c in names) else ""
+    cut = len(prefix)
+    diffs = []
+    for before, now in zip(looks, looks[1:]):
+        was, shown = set(before), set(now)
+        diffs.append(" ".join(c[cut:] for c in before if c not in shown) + "/"
+                     + " ".join(c[cut:] for c in now if c not in was))
+    data = {"on": bool(on), "first": first, "last": last, "n": n, "prefix": prefix,
+            "base": " ".join(c[cut:] for c in looks[0]), "diffs": ";".join(diffs), "rows": rows}
+    return (f'<i class="bpv-steps" hidden data-steps="{html.escape(json.dumps(data, separators=(",", ":")))}">'
+            f'</i><style class="{NOW_CLASS}"></style>')
+
+
+# The script that steps in the browser, once per player element (see the module's text).
+_HOOK_JS = ("function(img){"
+            "var p=img.closest('.bpv-player');if(!p||p.__bpvQuick)return;"
+            "var st=p.__bpvQuick={clicks:null,at:null,set:null};"
+            "var follow=" + FOLLOW_JS + ";"
+            "function now(){return p.querySelector('.bpv-frame style." + NOW_CLASS + "');}"
+            "function kernel(off){var l=p.querySelectorAll('.bpv-look style,.bpv-step-look style');"
+            "for(var i=0;i<l.length;i++)l[i].disabled=off;}"
+            "function mark(){var m=p.querySelector('.bpv-step-look [data-step]');"
+            "return m?[+m.getAttribute('data-step'),+m.getAttribute('data-clicks')]:null;}"
+            "function data(){var e=p.querySelector('.bpv-frame .bpv-steps');if(!e)return null;"
+            "if(!e.__d){var d=JSON.parse(e.getAttribute('data-steps')),x=d.prefix;"
+            "var w=function(t){return t?t.split(' ').map(function(c){return x+c;}):[];};"
+            "d.diffs=d.diffs?d.diffs.split(';').map(function(t){var h=t.split('/');return [w(h[0]),w(h[1])];}):[];"
+            "d.k=d.first;d.set=new Set(w(d.base));e.__d=d;}return e.__d;}"
+            "function looks(d,t){var s=d.set;"
+            "while(d.k<t){var x=d.diffs[d.k-d.first];x[0].forEach(function(c){s.delete(c);});"
+            "x[1].forEach(function(c){s.add(c);});d.k++;}"
+            "while(d.k>t){var y=d.diffs[d.k-d.first-1];y[1].forEach(function(c){s.delete(c);});"
+            "y[0].forEach(function(c){s.add(c);});d.k--;}return Array.from(s);}"
+            "function release(){st.clicks=null;st.at=null;var s=now();if(s&&s.textContent)s.textContent='';kernel(false);}"
+            "function show(d,t){var s=now();if(!s)return;var size='',l=p.querySelector('.bpv-look style');"
+            "if(l){var m=l.textContent.match(/\\.bpv-scroll-[\\w-]+>\\.bv-svg\\{[^}]*\\}/);if(m)size=m[0];}"
+            "var c=looks(d,t);s.textContent=size+(c.length?'.'+c.join(',.')+'{display:inline}':'')"
+            "+d.rows[t-d.first];kernel(true);follow(s);}"
+            "p.addEventListener('click',function(ev){"
+            "var b=ev.target&&ev.target.closest?ev.target.closest('button'):null;"
+            "if(!b||b.disabled||!p.contains(b))return;var c=b.classList;"
+            "var dir=c.contains('bpv-next')?1:c.contains('bpv-back')?-1:c.contains('bpv-first')?-2:"
+            "c.contains('bpv-last')?2:0;if(!dir)return;"
+            "if(st.clicks===null){var m=mark();if(!m)return;st.at=m[0];st.clicks=m[1];}"
+            "st.clicks++;var d=data(),k=st.at;if(!d||!d.on)return;"
+            "var t=dir===1?Math.min(k+1,d.n):dir===-1?Math.max(k-1,0):dir===-2?0:d.n;st.at=t;"
+            "if(t!==k&&t>=d.first&&t<=d.last)show(d,t);},true);"
+            "new MutationObserver(function(recs){if(st.clicks===null)return;"
+            "for(var r=0;r<recs.length;r++){var a=recs[r].addedNodes;for(var j=0;j<a.length;j++){"
+            "var e=a[j];if(e.nodeType===1&&e.classList.contains('bpv-follow')"
+            "&&+e.getAttribute('data-clicks')>=st.clicks){release();return;}"
+            "var q=e.nodeType===1?e.querySelector('.bpv-follow'):null;"
+            "if(q&&+q.getAttribute('data-clicks')>=st.clicks){release();return;}}}"
+            "var s=now();if(s&&s.textContent)kernel(true);"
+            "}).observe(p,{childList:true,subtree:true});}")
+
+
+def hook_image():
+    """The image whose onload sets quick steps up for the player it is shown in (once per player)."""
+    return _HOOK
+
+
+_HOOK = f'<img alt="" class="bpv-hook" style="display:none" src="{_PIXEL}" onload="{html.escape(f"({_HOOK_JS})(this)")}">'
