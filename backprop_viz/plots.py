@@ -243,7 +243,7 @@ class _Arrows(LineCollection):
 
 
 def _draw_path(ax, pts, arrows, words, style):
-    (line,) = ax.plot(pts[:, 0], pts[:, 1], "o-", color="#E69F00", markersize=3, linewidth=1, label="θ_t",
+    (line,) = ax.plot(pts[:, 0], pts[:, 1], "o-", color="#E69F00", markersize=3, linewidth=1, label="θₜ",
                       gid="descent-path")
     added = [line]
     segments = len(pts) - 1

@@ -231,7 +231,7 @@ def test_korean_edition_runs_on_a_fresh_kernel(path, run_times, tmp_path):
 def test_the_english_check_tells_english_from_korean():
     assert english_words(["Loss during training", "단계 t"]) == ["Loss", "during", "training"]
     assert english_words(["our guess"]) == ["guess"]
-    assert not english_words(["손실 L(θ_t) (로그 눈금)", "zero_grad() 잊음", ".grad의 크기", "x 0",
+    assert not english_words(["손실 L(θₜ) (로그 눈금)", "zero_grad() 잊음", ".grad의 크기", "x 0",
                                "MLP(2, [4] × 3 + [1]): 매개변수 57개", "L1.N0.w1", "tanh", "σ(z) = P(클래스 1)"])
     svg = ('<svg><text x="1">A &amp; B</text><g><text><tspan>x</tspan><tspan>0</tspan></text>'
            '<text class="t">학습 중의 손실</text></g></svg>')

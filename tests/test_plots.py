@@ -144,15 +144,28 @@ def _texts(fig):
     return [t for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
 
 
-def _korean_figures(line_run):
+def _korean_figures(line_run, lang="ko"):
     model, X, y, hist = line_run
     Xm, ym = data.moons(n=40, seed=0)
     return [
-        plots.loss_curve([4.0, 1.0, float("inf")], log=True, label="η = 0.1", lang="ko"),
-        plots.loss_landscape(nn.loss_function(model, X, y, nn.mse), hist, resolution=15, lang="ko"),
-        plots.fitted_line(nn.MLP(1, [3, 1]), X, y, lang="ko"),  # a model without a formula: "모델 ŷ(x)"
-        plots.decision_boundary(nn.LogisticRegression(2), Xm, ym, resolution=15, lang="ko"),
+        plots.loss_curve([4.0, 1.0, float("inf")], log=True, label="η = 0.1", lang=lang),
+        plots.loss_landscape(nn.loss_function(model, X, y, nn.mse), hist, resolution=15, lang=lang),
+        plots.fitted_line(nn.MLP(1, [3, 1]), X, y, lang=lang),  # a model without a formula: "모델 ŷ(x)"
+        plots.decision_boundary(nn.LogisticRegression(2), Xm, ym, resolution=15, lang=lang),
     ]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_no_figure_writes_a_subscript_as_an_underscore(line_run, lang):
+    """θ_t on an axis is TeX a student would have to decode: a subscript is a subscript (θₜ, or
+    maths text θ$_0$), in every label, title and legend of every figure, in both languages."""
+    import re
+
+    for ax in _korean_figures(line_run, lang):
+        texts = [t.get_text() for t in _texts(ax.figure)] + [ln.get_label() for ln in ax.get_lines()
+                                                              if not ln.get_label().startswith("_")]
+        outside_maths = [re.sub(r"\$[^$]*\$", "", t) for t in texts]
+        assert not [t for t in outside_maths if re.search(r"\w_[\w{]", t)], texts
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +180,7 @@ def cjk_font():
 def test_korean_plots_have_korean_text_in_a_font_with_hangul(line_run, cjk_font):
     curve, landscape, fit, boundary = _korean_figures(line_run)
     expected = [
-        (curve, ["학습 중의 손실", "단계 t", "손실 L(θ_t) (로그 눈금)", "단계 2에서 발산 (손실 = inf)"]),
+        (curve, ["학습 중의 손실", "단계 t", "손실 L(θₜ) (로그 눈금)", "단계 2에서 발산 (손실 = inf)"]),
         (landscape, ["손실 지형 L(w, b) 및 경사 하강 경로", "손실 L(w, b)", "θ₀ (시작)", "θ₃₀ (끝)"]),
         (fit, ["데이터와 학습된 모델", "데이터", "모델 ŷ(x)"]),
         (boundary, ["결정 경계 z(x) = 0", "클래스 0", "클래스 1", "σ(z) = P(클래스 1)"]),

@@ -91,7 +91,7 @@ WORDS = {
         "gd_run": "run", "gd_run_tip": "Run the number of steps chosen on the right",
         "gd_steps": "steps", "gd_steps_tip": "How many steps 'run' takes",
         "gd_stop": "stop", "gd_stop_tip": "Stop a run",
-        "gd_reset": "reset", "gd_reset_tip": "Back to the starting parameters θ_0",
+        "gd_reset": "reset", "gd_reset_tip": "Back to the starting parameters θ₀",
         "gd_lr": "learning rate", "gd_lr_tip": "The step size lr (log scale)",
         "gd_progress": "progress",
         "gd_log": "log scale", "gd_log_tip": "Show the loss on a logarithmic scale",
@@ -247,7 +247,7 @@ WORDS = {
         "gd_run": "실행", "gd_run_tip": "오른쪽에서 정한 단계 수만큼 실행",
         "gd_steps": "단계 수", "gd_steps_tip": "'실행'이 진행할 단계 수",
         "gd_stop": "멈춤", "gd_stop_tip": "실행을 멈춥니다",
-        "gd_reset": "초기화", "gd_reset_tip": "처음 매개변수 θ_0으로 되돌립니다",
+        "gd_reset": "초기화", "gd_reset_tip": "처음 매개변수 θ₀으로 되돌립니다",
         "gd_lr": "학습률", "gd_lr_tip": "한 걸음의 크기 lr (로그 눈금)",
         "gd_progress": "진행",
         "gd_log": "로그 눈금", "gd_log_tip": "손실을 로그 눈금으로 보여 줍니다",
@@ -484,7 +484,7 @@ PAGE = {
 # ---- the plots (plots.py): titles, axis labels, legends ----
 PLOTS = {
     "en": {
-        "curve_title": "Loss during training", "step": "step t", "loss_t": "loss L(θ_t)",
+        "curve_title": "Loss during training", "step": "step t", "loss_t": "loss L(θₜ)",
         "log": " (log scale)", "diverged": "diverged at step {t} (loss = {loss})",
         "surface": "loss L({a}, {b})", "landscape_title": "Loss landscape L({a}, {b}) and the descent path",
         "start": "θ$_0$ (start)", "end": "θ$_{{{t}}}$ (end)",
@@ -492,7 +492,7 @@ PLOTS = {
         "prob": "σ(z) = P(class 1)", "class": "class {k}", "boundary_title": "Decision boundary z(x) = 0",
     },
     "ko": {
-        "curve_title": "학습 중의 손실", "step": "단계 t", "loss_t": "손실 L(θ_t)",
+        "curve_title": "학습 중의 손실", "step": "단계 t", "loss_t": "손실 L(θₜ)",
         "log": " (로그 눈금)", "diverged": "단계 {t}에서 발산 (손실 = {loss})",
         "surface": "손실 L({a}, {b})", "landscape_title": "손실 지형 L({a}, {b}) 및 경사 하강 경로",
         # no $…$ around Korean words: mathtext would set them in its own font, which has no Hangul
