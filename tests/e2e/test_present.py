@@ -98,6 +98,13 @@ class BinderVoila(servers.LabServer):
     def open(self, context):
         page = pages.blank_page(context)
         pages.watch_server(context, self)
+        # the kernel's websocket as the browser agreed it with the server (Chromium offers compression)
+        self.handshakes = []
+        cdp = context.new_cdp_session(page)
+        cdp.on("Network.webSocketCreated", lambda e: self.handshakes.append({"url": e["url"]}))
+        cdp.on("Network.webSocketHandshakeResponseReceived",
+               lambda e: self.handshakes.append({k.lower(): v for k, v in e["response"]["headers"].items()}))
+        cdp.send("Network.enable")
         page.goto(f"{self.url}/voila/render/{self.notebook}?token={servers.TOKEN}",
                   timeout=pages.START_TIMEOUT_S * 1000)
         page.locator("#rendered_cells").wait_for(state="visible", timeout=pages.START_TIMEOUT_S * 1000)
@@ -137,5 +144,22 @@ def test_binder_voila_leaves_out_checks_exercises_and_solutions(browser_context,
         page = server.open(browser_context)
         _assert_only_the_lesson_shows(page)
         screenshot(page, "binder-lesson-05")
+    finally:
+        server.stop()
+
+
+def test_binder_compresses_what_the_kernel_sends_the_page(browser_context):
+    """A player's sheet is about a megabyte of SVG sent once (deflate makes it a tenth of that): on
+    Binder, where it crosses the internet, the server's kernel websocket compresses its messages."""
+    server = BinderVoila(LESSON_05)
+    try:
+        server.start()
+        page = server.open(browser_context)
+        page.locator(".bpv-player .bpv-status").first.wait_for(state="visible")  # widgets came over it
+        channels = [h for h in server.handshakes if "/channels" in h.get("url", "")]
+        agreed = [h.get("sec-websocket-extensions", "") for h in server.handshakes if "sec-websocket-accept" in h]
+        assert channels, f"no kernel websocket seen: {server.handshakes}"
+        assert agreed and all("permessage-deflate" in a for a in agreed), (
+            f"the server did not agree to compress its websocket messages: {agreed}")
     finally:
         server.stop()
