@@ -1,18 +1,20 @@
-"""Quick steps: the player's first, back, next and last buttons change the picture in the browser at
-once, from the looks its sheet already holds, while the click goes to the kernel as before.
+"""Quick steps: the player's first, back, next and last buttons and its slider (dragged, its number
+entered, or moved by the play timer) change the picture in the browser at once, from the looks its
+sheet already holds, while the click or the slider's value goes to the kernel as before.
 
 A click's round trip to the kernel (tens of milliseconds here, far more on Binder) is what a
 student waits for; the looks of every step of a sheet are on the page already. So the sheet comes
 with `steps_element`: per step, which looks it shows (as differences from the step before) and its
 table marks. A script of the sheet (an image's onload, as `follow_image`; where no script runs
-nothing changes) listens to the player's buttons. On a click it writes the new step's look into
+nothing changes) listens to the player's buttons and slider. On a click it writes the new step's look into
 the sheet's own stylesheet `.bpv-now` and turns the kernel's two look stylesheets off, so the
 picture and table are the new step's, whole, before the kernel has heard of the click.
 
 The kernel stays in charge: it counts the clicks it handled and writes the count into the part of
 its look that arrives last (`follow_image`). Once that count reaches the clicks made here, the
 kernel's look is the step the browser shows (the same stylesheet rules, from the same sheet), and
-the script hands back: `.bpv-now` emptied, the kernel's stylesheets on. Whatever the kernel does
+the script hands back: `.bpv-now` emptied, the kernel's stylesheets on (after the slider moved: once
+the kernel's look shows the slider's step). Whatever the kernel does
 meanwhile (a click it handles otherwise, a new sheet) is what shows then. Predict mode never steps
 here: it asks before showing."""
 
@@ -57,24 +59,31 @@ def steps_element(first, last, n, looks, rows, on):
     first + i shows; `rows[i]`, its table marks as CSS; `on`, whether buttons step here at all.
     Classes are written once for the first step, then per step those hidden and those shown
     ("h h/s s;…"), without the prefix all of them share."""
-    names = [c for look in looks for c in look]
-    prefix = names[0][:5] if names and all(c[:5] == names[0][:5] for c in names) else ""
-    cut = len(prefix)
-    diffs = []
+    diffs, was = [], set(looks[0])
     for before, now in zip(looks, looks[1:]):
-        was, shown = set(before), set(now)
-        diffs.append(" ".join(c[cut:] for c in before if c not in shown) + "/"
-                     + " ".join(c[cut:] for c in now if c not in was))
-    data = {"on": bool(on), "first": first, "last": last, "n": n, "prefix": prefix,
-            "base": " ".join(c[cut:] for c in looks[0]), "diffs": ";".join(diffs), "rows": rows}
+        shown = set(now)
+        diffs.append(([c for c in before if c not in shown], [c for c in now if c not in was]))
+        was = shown
+    written = [*looks[0], *(c for hidden, shown in diffs for c in (*hidden, *shown))]
+    prefix = written[0][:5] if written and all(c[:5] == written[0][:5] for c in written) else ""
+    cut = len(prefix)
+
+    def names(classes):
+        return " ".join(c[cut:] for c in classes)
+
+    data = {"on": bool(on), "first": first, "last": last, "n": n, "prefix": prefix, "base": names(looks[0]),
+            "diffs": ";".join(f"{names(hidden)}/{names(shown)}" for hidden, shown in diffs), "rows": rows}
     return (f'<i class="bpv-steps" hidden data-steps="{html.escape(json.dumps(data, separators=(",", ":")))}">'
             f'</i><style class="{NOW_CLASS}"></style>')
 
 
-# The script that steps in the browser, once per player element (see the module's text).
+# The script that steps in the browser, once per player element (see the module's text). A quick
+# step waits for the kernel in one of two ways: after clicks (st.clicks: the count the kernel's look
+# must reach; st.at: the step the page shows), or after the slider moved in the page — dragged, its
+# number entered, or played (st.slide: the step the kernel's look must show).
 _HOOK_JS = ("function(img){"
             "var p=img.closest('.bpv-player');if(!p||p.__bpvQuick)return;"
-            "var st=p.__bpvQuick={clicks:null,at:null,set:null};"
+            "var st=p.__bpvQuick={clicks:null,at:null,slide:null};"
             "var follow=" + FOLLOW_JS + ";"
             "function now(){return p.querySelector('.bpv-frame style." + NOW_CLASS + "');}"
             "function kernel(off){var l=p.querySelectorAll('.bpv-look style,.bpv-step-look style');"
@@ -91,28 +100,38 @@ _HOOK_JS = ("function(img){"
             "x[1].forEach(function(c){s.add(c);});d.k++;}"
             "while(d.k>t){var y=d.diffs[d.k-d.first-1];y[1].forEach(function(c){s.delete(c);});"
             "y[0].forEach(function(c){s.add(c);});d.k--;}return Array.from(s);}"
-            "function release(){st.clicks=null;st.at=null;var s=now();if(s&&s.textContent)s.textContent='';kernel(false);}"
+            "function release(){st.clicks=null;st.at=null;st.slide=null;"
+            "var s=now();if(s&&s.textContent)s.textContent='';kernel(false);}"
             "function show(d,t){var s=now();if(!s)return;var size='',l=p.querySelector('.bpv-look style');"
             "if(l){var m=l.textContent.match(/\\.bpv-scroll-[\\w-]+>\\.bv-svg\\{[^}]*\\}/);if(m)size=m[0];}"
             "var c=looks(d,t);s.textContent=size+(c.length?'.'+c.join(',.')+'{display:inline}':'')"
             "+d.rows[t-d.first];kernel(true);follow(s);}"
+            "function done(e){if(!e||e.nodeType!==1)return false;"
+            "if(!e.classList.contains('bpv-follow')){e=e.querySelector('.bpv-follow');if(!e)return false;}"
+            "return st.clicks!==null?+e.getAttribute('data-clicks')>=st.clicks:+e.getAttribute('data-step')===st.slide;}"
             "p.addEventListener('click',function(ev){"
             "var b=ev.target&&ev.target.closest?ev.target.closest('button'):null;"
             "if(!b||b.disabled||!p.contains(b))return;var c=b.classList;"
             "var dir=c.contains('bpv-next')?1:c.contains('bpv-back')?-1:c.contains('bpv-first')?-2:"
             "c.contains('bpv-last')?2:0;if(!dir)return;"
-            "if(st.clicks===null){var m=mark();if(!m)return;st.at=m[0];st.clicks=m[1];}"
+            "if(st.clicks===null){var m=mark();if(!m)return;st.at=st.slide!==null?st.slide:m[0];st.clicks=m[1];"
+            "st.slide=null;}"
             "st.clicks++;var d=data(),k=st.at;if(!d||!d.on)return;"
             "var t=dir===1?Math.min(k+1,d.n):dir===-1?Math.max(k-1,0):dir===-2?0:d.n;st.at=t;"
             "if(t!==k&&t>=d.first&&t<=d.last)show(d,t);},true);"
-            "new MutationObserver(function(recs){if(st.clicks===null)return;"
-            "for(var r=0;r<recs.length;r++){var a=recs[r].addedNodes;for(var j=0;j<a.length;j++){"
-            "var e=a[j];if(e.nodeType===1&&e.classList.contains('bpv-follow')"
-            "&&+e.getAttribute('data-clicks')>=st.clicks){release();return;}"
-            "var q=e.nodeType===1?e.querySelector('.bpv-follow'):null;"
-            "if(q&&+q.getAttribute('data-clicks')>=st.clicks){release();return;}}}"
+            "new MutationObserver(function(recs){if(st.clicks===null&&st.slide===null)return;"
+            "for(var r=0;r<recs.length;r++){var a=recs[r].addedNodes;"
+            "for(var j=0;j<a.length;j++)if(done(a[j])){release();return;}}"
             "var s=now();if(s&&s.textContent)kernel(true);"
-            "}).observe(p,{childList:true,subtree:true});}")
+            "}).observe(p,{childList:true,subtree:true});"
+            # the slider moves in the page first (dragged, its number typed and entered, the play
+            # timer): its handle's aria-valuenow says where to
+            "var sl=p.querySelector('.bpv-slider');"
+            "if(sl)new MutationObserver(function(recs){if(st.clicks!==null)return;"
+            "var t=Math.round(parseFloat(recs[recs.length-1].target.getAttribute('aria-valuenow'))),d=data(),m=mark();"
+            "if(isNaN(t)||!d||!d.on||!m)return;"
+            "var k=st.slide!==null?st.slide:m[0];if(t===k||t<d.first||t>d.last)return;"
+            "st.slide=t;show(d,t);}).observe(sl,{attributes:true,attributeFilter:['aria-valuenow'],subtree:true});}")
 
 
 def hook_image():

@@ -163,12 +163,20 @@ _CLICK_NOW = """([scope, button, times]) => { const p = document.querySelector(s
   const b = p.querySelector('.bpv-' + button); for (let i = 0; i < times; i++) b.click();
   return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.querySelector('.bpv-now').textContent.length > 0]; }"""
 # The kernel's look shows again: the page's own look emptied, the kernel's stylesheets on.
+# Types step k into the slider's number and presses Enter, then (after the page's own reactions,
+# before any kernel message) returns what the picture and table show, as _CLICK_NOW does.
+_ENTER_NOW = """async ([scope, k]) => { const p = document.querySelector(scope);
+  const number = p.querySelector('.bpv-slider .widget-readout');
+  number.textContent = String(k);
+  number.dispatchEvent(new KeyboardEvent('keydown', {keyCode: 13, which: 13, key: 'Enter', bubbles: true}));
+  await Promise.resolve();
+  return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.querySelector('.bpv-now').textContent.length > 0]; }"""
 _SETTLED_AT = """scope => { const p = document.querySelector(scope); return !p.querySelector('.bpv-now').textContent
   && [...p.querySelectorAll('.bpv-look style, .bpv-step-look style')].every(s => !s.disabled); }"""
 
 
 def check_quick_steps(page, where):
-    """first, back, next and last change the picture and table in the page at once, before the kernel
+    """first, back, next, last and the slider change the picture and table in the page at once, before the kernel
     answers (what the browser draws by itself equals frames(trace)[k], the kernel's look of step k
     once it has caught up, and its table); several clicks in a row end where the kernel ends."""
     from playwright.sync_api import expect
@@ -184,11 +192,14 @@ def check_quick_steps(page, where):
     status = player.locator(pages.PICTURE_STATUS)
     goto_step(page, ".big", 0, n)
     k = 0
-    for button, times in (("next", 3), ("last", 1), ("back", 2), ("next", 1), ("first", 1)):
+    for button, times in (("next", 3), ("last", 1), ("back", 2), ("next", 1), ("first", 1), ("slider", 200)):
         page.wait_for_function(_SETTLED_AT, arg=".big")
-        drawn, table, by_browser = page.evaluate(_CLICK_NOW % (_DRAWN, _TABLE), [".big", button, times])
-        k = {"next": min(k + times, n), "back": max(k - times, 0), "first": 0, "last": n}[button]
-        assert by_browser, f"{where}: {button} ×{times} was not drawn in the page (step {k})"
+        if button == "slider":  # the slider moved in the page: its number entered
+            drawn, table, by_browser = page.evaluate(_ENTER_NOW % (_DRAWN, _TABLE), [".big", times])
+        else:
+            drawn, table, by_browser = page.evaluate(_CLICK_NOW % (_DRAWN, _TABLE), [".big", button, times])
+        k = {"next": min(k + times, n), "back": max(k - times, 0), "first": 0, "last": n, "slider": times}[button]
+        assert by_browser, f"{where}: step {k} ({button}) was not drawn in the page"
         expect(status).to_contain_text(f"step {k} of {n}")
         expect(player.locator(".bpv-status")).to_contain_text(f"step {k} of {n}")  # the kernel followed
         page.wait_for_function(_SETTLED_AT, arg=".big")  # the kernel's look again
@@ -196,6 +207,7 @@ def check_quick_steps(page, where):
         assert table == player.evaluate(_TABLE), f"{where}: the table after {button} → step {k}"
         alone = by_itself(page, ".big", fb[k], lambda svg: svg.evaluate(_DRAWN))
         assert len(drawn) > 1000 and drawn == alone, f"{where}: {button} → step {k} is not frames(trace)[{k}]"
+    goto_step(page, ".big", 0, n)
 
 
 def measure_big(page, report_latency, where):
