@@ -81,14 +81,18 @@ def goto_step(page, scope, k, n):
     from playwright.sync_api import expect
 
     status = page.locator(f"{scope} {pages.PICTURE_STATUS}")
+    kernel = page.locator(f"{scope} .bpv-status")  # the kernel's (the picture may show a step before it)
+    page.wait_for_function(_SETTLED_AT, arg=scope)  # the kernel has handled every click before this one
     start, button, by = (0, "first", 1) if k <= n - k else (n, "last", -1)
     jump = page.locator(f"{scope} .bpv-{button}")
     if not jump.is_disabled():
         jump.click()
     expect(status).to_contain_text(f"step {start} of {n}")
+    expect(kernel).to_contain_text(f"step {start} of {n}")
     for j in range(start + by, k + by, by) if k != start else ():
         page.locator(f"{scope} .bpv-{'next' if by > 0 else 'back'}").click()
         expect(status).to_contain_text(f"step {j} of {n}")
+        expect(kernel).to_contain_text(f"step {j} of {n}")
 
 
 _SWAP = """(box, svg) => { const keep = box.innerHTML, t = document.createElement('template');
