@@ -121,6 +121,7 @@ def clicks(page, scope, steps):
         if target == steps:  # the small graph: start over
             page.locator(f"{scope} .bpv-first").click()
             expect(page.locator(f"{scope} {pages.PICTURE_STATUS}")).to_contain_text(f"step 0 of {steps}")
+            expect(page.locator(f"{scope} .bpv-status")).to_contain_text(f"step 0 of {steps}")  # the kernel too
     return out
 
 
