@@ -19,8 +19,8 @@ from backprop_viz.export import export_html  # noqa: E402
 from backprop_viz.naive import cost_table  # noqa: E402
 from backprop_viz.render.frames import status_text  # noqa: E402
 from backprop_viz.text.korean import attach  # noqa: E402
-from backprop_viz.text.words import (COST_TABLE, LANGS, PAGE, PICTURE, PLOTS, SENTENCES, TERMS,  # noqa: E402
-                                     WORDS, phase_key)
+from backprop_viz.text.words import (BRIDGE_NOTE, COST_TABLE, LANGS, PAGE, PICTURE, PLOTS, SENTENCES,  # noqa: E402
+                                     STEP_COUNTS, TERMS, WORDS, phase_key)
 from backprop_viz.widgets.quiz import example_graph  # noqa: E402
 from render_graphs import micrograd_first_example, random_graph, two_products, weighted_sum_trace  # noqa: E402
 
@@ -55,7 +55,8 @@ def strings(table):
 
 def korean_tables():
     return {"widgets": WORDS["ko"], "picture": PICTURE["ko"], "captions": SENTENCES["ko"], "page": PAGE["ko"],
-            "plots": PLOTS["ko"], "cost table": COST_TABLE["ko"]}
+            "plots": PLOTS["ko"], "cost table": COST_TABLE["ko"], "step counts": STEP_COUNTS["ko"],
+            "micrograd note": BRIDGE_NOTE["ko"]}
 
 
 def filled(template, sample):

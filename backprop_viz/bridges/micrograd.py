@@ -14,6 +14,7 @@ import math
 
 from backprop_viz.engine import Value
 from backprop_viz.text.numbers import fmt
+from backprop_viz.text.words import BRIDGE_NOTE as _NOTE
 from backprop_viz.trace.build import trace_of
 
 __all__ = ["is_micrograd_style", "from_micrograd", "MICROGRAD_OPS"]
@@ -28,31 +29,6 @@ MICROGRAD_OPS = ("+", "*", "**k", "tanh", "exp", "ReLU", "-", "/", "neg", "log",
 # Two gradients agree when they differ by at most this, relative to the larger (or to 1).
 _TOLERANCE = 1e-9
 _SHOWN = 6  # nodes named in a note; the rest are counted
-
-_NOTE = {
-    "en": {
-        "differ": "This graph's own gradients (its .grad after backward()) differ from the chain rule's "
-                  "at {n} of {total} nodes: {items}.",
-        "item": "{name} (its .grad {theirs}, the chain rule {ours})",
-        "more": "and {k} more",
-        "first": "The first to differ, going backwards, is {name}: check the _backward of {users}, "
-                 "which hands {name} its gradient.",
-        "values": "Its values differ too at {n} node(s): {items}; check the forward code of those ops.",
-        "value_item": "{name} (its .data {theirs}, recomputed {ours})",
-        "or": " or ",
-    },
-    "ko": {
-        "differ": "이 그래프 자체의 기울기(backward() 뒤의 .grad)가 연쇄 법칙으로 구한 값과 노드 {total}개 중 "
-                  "{n}개에서 다릅니다: {items}.",
-        "item": "{name} (.grad {theirs}, 연쇄 법칙 {ours})",
-        "more": "그 밖에 {k}개",
-        "first": "거꾸로 거슬러 갈 때 처음 달라지는 노드는 {name}입니다. {name}에 기울기를 넘겨주는 "
-                 "{users}의 _backward를 확인해 보세요.",
-        "values": "값도 {n}개 노드에서 다릅니다: {items}. 그 연산의 순전파 코드를 확인해 보세요.",
-        "value_item": "{name} (.data {theirs}, 다시 계산한 값 {ours})",
-        "or": " 또는 ",
-    },
-}
 
 
 def is_micrograd_style(obj):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from backprop_viz.text.korean import Template
 
 __all__ = ["LANGS", "TERMS", "WORDS", "PICTURE", "SENTENCES", "PAGE", "PLOTS", "COST_TABLE", "STEP_COUNTS",
-           "check_lang",
+           "BRIDGE_NOTE", "check_lang",
            "words", "phase_key"]
 
 LANGS = ("en", "ko")
@@ -521,6 +521,33 @@ STEP_COUNTS = {
 }
 
 
+# ---- bridges.micrograd: the note on a micrograd-style graph whose own gradients or values differ ----
+BRIDGE_NOTE = {
+    "en": {
+        "differ": "This graph's own gradients (its .grad after backward()) differ from the chain rule's "
+                  "at {n} of {total} nodes: {items}.",
+        "item": "{name} (its .grad {theirs}, the chain rule {ours})",
+        "more": "and {k} more",
+        "first": "The first to differ, going backwards, is {name}: check the _backward of {users}, "
+                 "which hands {name} its gradient.",
+        "values": "Its values differ too at {n} node(s): {items}; check the forward code of those ops.",
+        "value_item": "{name} (its .data {theirs}, recomputed {ours})",
+        "or": " or ",
+    },
+    "ko": {
+        "differ": "이 그래프 자체의 기울기(backward() 뒤의 .grad)가 연쇄 법칙으로 구한 값과 노드 {total}개 중 "
+                  "{n}개에서 다릅니다: {items}.",
+        "item": "{name} (.grad {theirs}, 연쇄 법칙 {ours})",
+        "more": "그 밖에 {k}개",
+        "first": "거꾸로 거슬러 갈 때 처음 달라지는 노드는 {name}입니다. {name}에 기울기를 넘겨주는 "
+                 "{users}의 _backward를 확인해 보세요.",
+        "values": "값도 {n}개 노드에서 다릅니다: {items}. 그 연산의 순전파 코드를 확인해 보세요.",
+        "value_item": "{name} (.data {theirs}, 다시 계산한 값 {ours})",
+        "or": " 또는 ",
+    },
+}
+
+
 def _templates(table):
     """Every string of a table as a Template, so that .format() resolves {name:을} fields."""
     if isinstance(table, dict):
@@ -532,7 +559,7 @@ def _templates(table):
 
 WORDS, PICTURE, SENTENCES, PAGE, PLOTS, COST_TABLE = map(_templates, (WORDS, PICTURE, SENTENCES, PAGE, PLOTS,
                                                                      COST_TABLE))
-STEP_COUNTS = _templates(STEP_COUNTS)
+STEP_COUNTS, BRIDGE_NOTE = _templates(STEP_COUNTS), _templates(BRIDGE_NOTE)
 
 
 def check_lang(lang):
