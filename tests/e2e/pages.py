@@ -99,11 +99,28 @@ def kernel_error(payload) -> str | None:
     return None
 
 
+def _fontconfig(folder: Path) -> dict:
+    """The browser's environment with a Hangul font, as a Korean student's machine has one: the
+    system's fonts plus the NanumGothic that pip installed (a test machine may have no CJK font,
+    and every Korean text would be boxes in the screenshots)."""
+    from backprop_viz import fonts
+
+    files = fonts.pip_hangul_files()
+    if not files:
+        return dict(os.environ)
+    conf = folder / "fonts.conf"
+    dirs = "".join(f"<dir>{d}</dir>" for d in sorted({str(Path(f).parent) for f in files}))
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+                    f'{dirs}<cachedir>{folder / "fontconfig-cache"}</cachedir></fontconfig>\n')
+    return {**os.environ, "FONTCONFIG_FILE": str(conf)}
+
+
 def launch_context(playwright, profile_dir: str | os.PathLike, problems: Problems):
     """Debian's Chromium with a fresh profile, offline except loopback, errors collected."""
     context = playwright.chromium.launch_persistent_context(
         str(profile_dir), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-        viewport={"width": 1280, "height": 900})
+        viewport={"width": 1280, "height": 900}, env=_fontconfig(Path(profile_dir).parent))
     context.set_default_timeout(60_000)
     context.set_default_navigation_timeout(START_TIMEOUT_S * 1000)
 
