@@ -142,7 +142,8 @@ def changed_bytes(before, after):
 
 def quick_steps(player):
     """The quick steps' data of the sheet the player sent, read as the page's script reads it:
-    {on, first, last, n, looks: [classes of each step], rows: [table marks' CSS of each step]}."""
+    {on, first, last, n, looks: [classes of each step], rows: [table marks' CSS of each step],
+    status: [the status line's HTML at each step]}."""
     m = re.search(r'<i class="bpv-steps" hidden data-steps="([^"]*)">', player.frame.value)
     d = json.loads(html.unescape(m.group(1)))
     words = lambda text: [d["prefix"] + c for c in text.split(" ")] if text else []  # noqa: E731
@@ -152,7 +153,8 @@ def quick_steps(player):
         hidden, shown = diff.split("/")
         now = (now - set(words(hidden))) | set(words(shown))
         looks.append(set(now))
-    return {**{key: d[key] for key in ("on", "first", "last", "n")}, "looks": looks, "rows": d["rows"]}
+    return {**{key: d[key] for key in ("on", "first", "last", "n")}, "looks": looks, "rows": d["rows"],
+            "status": [f"{d['pills'][pill]} {text}" for pill, text in d["status"]]}
 
 
 def quick_view(player, k):

@@ -114,8 +114,8 @@ def test_the_picture_scrolls_to_the_active_node_once_the_step_is_shown(far):
 
 def test_the_page_can_draw_every_step_of_a_sheet_by_itself_as_the_kernel_draws_it():
     """Quick steps: the sheet says, per step, which looks to show and how to mark the table; read as
-    the page's script reads it, each step's picture is frames(trace)[k] and its table the one the
-    kernel's look shows at k."""
+    the page's script reads it, each step's picture is frames(trace)[k], its table the one the
+    kernel's look shows at k, and its status line the kernel's."""
     t = trace_of(random_graph(60, seed=7))
     f = frames(t)
     p = BackpropPlayer(t)
@@ -128,6 +128,7 @@ def test_the_page_can_draw_every_step_of_a_sheet_by_itself_as_the_kernel_draws_i
         p.goto(k)
         assert p.frame.value == sent  # one sheet
         assert shown_table(page) == shown_table(p), k
+        assert d["status"][k] == p.status.value, k
 
 
 def test_predict_mode_never_steps_in_the_page():

@@ -383,7 +383,7 @@ class BackpropPlayer(widgets.VBox):
         steps = range(first, last + 1)
         looks = [sheet.classes(j) + self._table_sheet.look(j)[0] for j in steps]
         quick = steps_element(first, last, len(self.trace), looks, [self._row_rules(j) for j in steps],
-                              on=not self._predict.mode)
+                              [self._status_parts(snap) for snap in snaps], on=not self._predict.mode)
         self.frame.value = (f'<style>{HIDE_RULE}{_SCROLL_CSS}</style>{quick}'
                             f'<div class="bpv-scroll bpv-scroll-{uid}" style="overflow:auto;'
                             f'max-height:{PICTURE_MAX_HEIGHT};max-width:100%">{sheet.svg}</div>'
@@ -475,10 +475,7 @@ class BackpropPlayer(widgets.VBox):
         self._show_look()
         # a caption's second line (fan-out, a carried gradient) is a line of its own
         self.caption.value = html.escape(snap.caption(self.lang, fmt="latex"), quote=False).replace("\n", "<br>")
-        color = _PHASE_COLORS[snap.phase]
-        self.status.value = (f'<span style="background:{color};color:#fff;border-radius:9px;padding:1px 9px;'
-                             f'font-weight:bold">{html.escape(self._w[phase_key(snap)])}</span> '
-                             f"{html.escape(self.status_text(snap, phase=False))}")
+        self.status.value = self._status_html(snap)
         n = len(self.trace)
         self.first_button.disabled = self.back_button.disabled = k == 0
         self.next_button.disabled = self.last_button.disabled = k == n
@@ -493,6 +490,16 @@ class BackpropPlayer(widgets.VBox):
                 self._quiet = False
             self.prev_pass_button.disabled = k == 0
             self.next_pass_button.disabled = snap.pass_index >= self.trace.passes - 1
+
+    def _status_parts(self, snap):
+        """The status line above the picture as (the phase as a coloured pill, where the step is)."""
+        color = _PHASE_COLORS[snap.phase]
+        return (f'<span style="background:{color};color:#fff;border-radius:9px;padding:1px 9px;'
+                f'font-weight:bold">{html.escape(self._w[phase_key(snap)])}</span>',
+                html.escape(self.status_text(snap, phase=False)))
+
+    def _status_html(self, snap):
+        return " ".join(self._status_parts(snap))
 
     def status_text(self, snap, phase=True):
         """'backward · pass 2 of 3 · step 17 of 40' (the pass only when there are several)."""

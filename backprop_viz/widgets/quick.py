@@ -8,7 +8,8 @@ with `steps_element`: per step, which looks it shows (as differences from the st
 table marks. A script of the sheet (an image's onload, as `follow_image`; where no script runs
 nothing changes) listens to the player's buttons and slider. On a click it writes the new step's look into
 the sheet's own stylesheet `.bpv-now` and turns the kernel's two look stylesheets off, so the
-picture and table are the new step's, whole, before the kernel has heard of the click.
+picture and table are the new step's, whole, before the kernel has heard of the click; it also
+sets the buttons on and off and writes the status line above the picture, as the kernel will.
 
 The kernel stays in charge: it counts the clicks it handled and writes the count into the part of
 its look that arrives last (`follow_image`). Once that count reaches the clicks made here, the
@@ -54,9 +55,11 @@ def step_marker(k, clicks):
     return f'<i class="bpv-at" hidden data-step="{k}" data-clicks="{clicks}"></i>'
 
 
-def steps_element(first, last, n, looks, rows, on):
+def steps_element(first, last, n, looks, rows, statuses, on):
     """The data of quick steps for a sheet of steps first..last of n: `looks[i]`, the classes step
-    first + i shows; `rows[i]`, its table marks as CSS; `on`, whether buttons step here at all.
+    first + i shows; `rows[i]`, its table marks as CSS; `statuses[i]`, its status line above the
+    picture as (phase pill, text) HTML, written "pill text" (each pill written once); `on`, whether
+    buttons step here at all.
     Classes are written once for the first step, then per step those hidden and those shown
     ("h h/s s;…"), without the prefix all of them share."""
     diffs, was = [], set(looks[0])
@@ -71,8 +74,10 @@ def steps_element(first, last, n, looks, rows, on):
     def names(classes):
         return " ".join(c[cut:] for c in classes)
 
+    pills = list(dict.fromkeys(pill for pill, _ in statuses))
     data = {"on": bool(on), "first": first, "last": last, "n": n, "prefix": prefix, "base": names(looks[0]),
-            "diffs": ";".join(f"{names(hidden)}/{names(shown)}" for hidden, shown in diffs), "rows": rows}
+            "diffs": ";".join(f"{names(hidden)}/{names(shown)}" for hidden, shown in diffs), "rows": rows,
+            "pills": pills, "status": [[pills.index(pill), text] for pill, text in statuses]}
     return (f'<i class="bpv-steps" hidden data-steps="{html.escape(json.dumps(data, separators=(",", ":")))}">'
             f'</i><style class="{NOW_CLASS}"></style>')
 
@@ -103,13 +108,18 @@ _HOOK_JS = ("function(img){"
             # first and back are off at step 0, next and last at the end (as the kernel sets them)
             "function ends(t,n){var f=function(c,off){var b=p.querySelector('button.'+c);if(b)b.disabled=off;};"
             "f('bpv-first',t===0);f('bpv-back',t===0);f('bpv-next',t===n);f('bpv-last',t===n);}"
-            "function release(){st.clicks=null;st.at=null;st.slide=null;"
+            # the status line above the picture: the page's text (marked) until the kernel's is the same step's
+            "function status(d,t){var w=p.querySelector('.bpv-status .widget-html-content');"
+            "if(!w||t<d.first||t>d.last)return;var q=w.querySelector('[data-bpv-quick]');"
+            "if(!q||+q.getAttribute('data-bpv-quick')!==t)"
+            "{var e=d.status[t-d.first];w.innerHTML=d.pills[e[0]]+' '+e[1]+'<i hidden data-bpv-quick=\"'+t+'\"></i>';}}"
+            "function release(){var shown=st.at!==null?st.at:st.slide;st.clicks=null;st.at=null;st.slide=null;"
             "var s=now();if(s&&s.textContent)s.textContent='';kernel(false);"
-            "var m=mark(),d=data();if(m&&d)ends(m[0],d.n);}"
+            "var m=mark(),d=data();if(m&&d){ends(m[0],d.n);if(m[0]!==shown)status(d,m[0]);}}"
             "function show(d,t){var s=now();if(!s)return;var size='',l=p.querySelector('.bpv-look style');"
             "if(l){var m=l.textContent.match(/\\.bpv-scroll-[\\w-]+>\\.bv-svg\\{[^}]*\\}/);if(m)size=m[0];}"
             "var c=looks(d,t);s.textContent=size+(c.length?'.'+c.join(',.')+'{display:inline}':'')"
-            "+d.rows[t-d.first];kernel(true);ends(t,d.n);follow(s);}"
+            "+d.rows[t-d.first];kernel(true);ends(t,d.n);status(d,t);follow(s);}"
             "function done(e){if(!e||e.nodeType!==1)return false;"
             "if(!e.classList.contains('bpv-follow')){e=e.querySelector('.bpv-follow');if(!e)return false;}"
             "return st.clicks!==null?+e.getAttribute('data-clicks')>=st.clicks:+e.getAttribute('data-step')===st.slide;}"
@@ -126,7 +136,8 @@ _HOOK_JS = ("function(img){"
             "new MutationObserver(function(recs){if(st.clicks===null&&st.slide===null)return;"
             "for(var r=0;r<recs.length;r++){var a=recs[r].addedNodes;"
             "for(var j=0;j<a.length;j++)if(done(a[j])){release();return;}}"
-            "var s=now();if(s&&s.textContent)kernel(true);"
+            "var s=now(),d=data();if(s&&s.textContent){kernel(true);"
+            "if(d)status(d,st.clicks!==null?st.at:st.slide);}"
             "}).observe(p,{childList:true,subtree:true});"
             # the slider moves in the page first (dragged, its number typed and entered, the play
             # timer): its handle's aria-valuenow says where to

@@ -168,7 +168,7 @@ _ENDS = """p => ['first', 'back', 'next', 'last'].map(b => p.querySelector('butt
 _CLICK_NOW = """([scope, button, times]) => { const p = document.querySelector(scope);
   const b = p.querySelector('.bpv-' + button); for (let i = 0; i < times; i++) b.click();
   return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.querySelector('.bpv-now').textContent.length > 0,
-          (%s)(p)]; }"""
+          (%s)(p), p.querySelector('.bpv-status').innerText]; }"""
 # The kernel's look shows again: the page's own look emptied, the kernel's stylesheets on.
 # Types step k into the slider's number and presses Enter, then (after the page's own reactions,
 # before any kernel message) returns what the picture and table show, as _CLICK_NOW does.
@@ -178,13 +178,13 @@ _ENTER_NOW = """async ([scope, k]) => { const p = document.querySelector(scope);
   number.dispatchEvent(new KeyboardEvent('keydown', {keyCode: 13, which: 13, key: 'Enter', bubbles: true}));
   await Promise.resolve();
   return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.querySelector('.bpv-now').textContent.length > 0,
-          (%s)(p)]; }"""
+          (%s)(p), p.querySelector('.bpv-status').innerText]; }"""
 _SETTLED_AT = """scope => { const p = document.querySelector(scope); return !p.querySelector('.bpv-now').textContent
   && [...p.querySelectorAll('.bpv-look style, .bpv-step-look style')].every(s => !s.disabled); }"""
 
 
 def check_quick_steps(page, where):
-    """first, back, next, last and the slider change the picture and table in the page at once, before the kernel
+    """first, back, next, last and the slider change the picture, table, buttons and status line in the page at once, before the kernel
     answers (what the browser draws by itself equals frames(trace)[k], the kernel's look of step k
     once it has caught up, and its table); several clicks in a row end where the kernel ends."""
     from playwright.sync_api import expect
@@ -203,9 +203,10 @@ def check_quick_steps(page, where):
     for button, times in (("next", 3), ("last", 1), ("back", 2), ("next", 1), ("first", 1), ("slider", 200)):
         page.wait_for_function(_SETTLED_AT, arg=".big")
         if button == "slider":  # the slider moved in the page: its number entered
-            drawn, table, by_browser, ends = page.evaluate(_ENTER_NOW % (_DRAWN, _TABLE, _ENDS), [".big", times])
+            drawn, table, by_browser, ends, said = page.evaluate(_ENTER_NOW % (_DRAWN, _TABLE, _ENDS), [".big", times])
         else:
-            drawn, table, by_browser, ends = page.evaluate(_CLICK_NOW % (_DRAWN, _TABLE, _ENDS), [".big", button, times])
+            drawn, table, by_browser, ends, said = page.evaluate(_CLICK_NOW % (_DRAWN, _TABLE, _ENDS),
+                                                                 [".big", button, times])
         k = {"next": min(k + times, n), "back": max(k - times, 0), "first": 0, "last": n, "slider": times}[button]
         assert by_browser, f"{where}: step {k} ({button}) was not drawn in the page"
         expect(status).to_contain_text(f"step {k} of {n}")
@@ -214,6 +215,8 @@ def check_quick_steps(page, where):
         assert drawn == player.locator(".bpv-frame svg").evaluate(_DRAWN), f"{where}: {button} → step {k}"
         assert table == player.evaluate(_TABLE), f"{where}: the table after {button} → step {k}"
         assert ends == player.evaluate(_ENDS) == [k == 0, k == 0, k == n, k == n], f"{where}: buttons at step {k}"
+        assert said == player.locator(".bpv-status").inner_text() and f"step {k} of {n}" in said, \
+            f"{where}: the status line at step {k}: {said!r}"
         alone = by_itself(page, ".big", fb[k], lambda svg: svg.evaluate(_DRAWN))
         assert len(drawn) > 1000 and drawn == alone, f"{where}: {button} → step {k} is not frames(trace)[{k}]"
     goto_step(page, ".big", 0, n)
