@@ -15,6 +15,8 @@ from types import SimpleNamespace
 
 import ipywidgets as widgets
 
+from backprop_viz.render.sheet import show_rule
+
 SVG_NS = "http://www.w3.org/2000/svg"
 ET.register_namespace("", SVG_NS)
 
@@ -162,6 +164,6 @@ def quick_view(player, k):
     stylesheet in place of the kernel's two (for shown_picture and shown_table)."""
     d = quick_steps(player)
     classes = sorted(d["looks"][k - d["first"]])
-    css = f"<style>{','.join('.' + c for c in classes)}{{display:inline}}{d['rows'][k - d['first']]}</style>"
+    css = f"<style>{show_rule(classes)}{d['rows'][k - d['first']]}</style>"
     return SimpleNamespace(frame=player.frame, table=player.table, look=SimpleNamespace(value=css),
                            step_look=SimpleNamespace(value=css))

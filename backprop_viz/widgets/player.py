@@ -380,9 +380,8 @@ class BackpropPlayer(widgets.VBox):
         uid = self.model_id
         m = _SVG_SIZE.search(sheet.svg)
         self._picture_width = float(m.group(1)) if m else None
-        steps = range(first, last + 1)
-        looks = [sheet.classes(j) + self._table_sheet.look(j)[0] for j in steps]
-        quick = steps_element(first, last, len(self.trace), looks, [self._row_rules(j) for j in steps],
+        looks, rows = zip(*(self._look_parts(j) for j in range(first, last + 1)))
+        quick = steps_element(first, last, len(self.trace), looks, rows,
                               [self._status_parts(snap) for snap in snaps], on=not self._predict.mode)
         self.frame.value = (f'<style>{HIDE_RULE}{_SCROLL_CSS}</style>{quick}'
                             f'<div class="bpv-scroll bpv-scroll-{uid}" style="overflow:auto;'
@@ -399,7 +398,7 @@ class BackpropPlayer(widgets.VBox):
         it sends only `step_look`, and the browser restyles only the elements it names; when the
         difference grows past REBASE_LOOKS, the step shown becomes the base."""
         k, uid, sheet = self.index, self.model_id, self._sheet
-        now = sheet.classes(k) + self._table_sheet.look(k)[0]
+        now, row_rules = self._look_parts(k)
         size = f"{self._picture_width * self.zoom:.1f}pt" if self._picture_width else "auto"
         base = self._base
         if base is None or base[0] is not sheet or base[1] != size:
@@ -415,7 +414,7 @@ class BackpropPlayer(widgets.VBox):
             # nodes): a rule ending in svg or tr makes a browser restyle the whole page.
             self._base = (sheet, size, now, set(now))
             hide, show = [], []
-        rules = hide_rule(hide) + show_rule(show) + self._row_rules(k)
+        rules = hide_rule(hide) + show_rule(show) + row_rules
         # The two parts reach the browser one after the other. A new base goes second, after a
         # step part without differences: in between the old base shows, one whole earlier step,
         # never the old difference on the new base (two steps' looks at once).
@@ -430,10 +429,11 @@ class BackpropPlayer(widgets.VBox):
         self.zoom_out_button.disabled = self._zoom == 0
         self.zoom_in_button.disabled = self._zoom == len(ZOOMS) - 1
 
-    def _row_rules(self, k):
-        """The CSS of step k's table marks: its active and source rows, and the rows outside its window."""
+    def _look_parts(self, k):
+        """Step k's look on the sheet: (the classes it shows, in the picture and the table; the CSS of
+        its table marks: its active and source rows, and the rows outside its window)."""
         table = self._table_sheet
-        _, active, source, (lo, hi) = table.look(k)
+        classes, active, source, (lo, hi) = table.look(k)
         rules = []
         row = table.row_class
         if active is not None:
@@ -445,7 +445,7 @@ class BackpropPlayer(widgets.VBox):
                  ([f"{scope} .bpv-table tbody tr:nth-child(n+{hi + 1})"] if hi < table.rows else [])
         if hidden:
             rules.append(f"{','.join(hidden)}{{display:none}}")
-        return "".join(rules)
+        return self._sheet.classes(k) + classes, "".join(rules)
 
     # ---- change handlers ----
     def _on_slider_change(self, change):

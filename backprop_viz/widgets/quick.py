@@ -24,7 +24,7 @@ from __future__ import annotations
 import html
 import json
 
-__all__ = ["FOLLOW_JS", "NOW_CLASS", "follow_image", "hook_image", "steps_element", "step_marker"]
+__all__ = ["follow_image", "hook_image", "steps_element", "step_marker"]
 
 NOW_CLASS = "bpv-now"  # the sheet's stylesheet that quick steps write
 # Scrolls the picture's box so the active node (or edge) is in view: `i` is any element inside the
