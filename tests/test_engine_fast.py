@@ -202,6 +202,8 @@ def test_leaves_starting_at_minus_zero_or_a_number_add_up_as_in_the_readable_pat
     lambda W: (W * W).sum() + (W.sum() + W.sum()) * 0.5,  # one array summed twice: before + g twice
     lambda W: (W + np.array([1.0, -0.0, 2.0])).relu().sum() * -1.0,  # broadcast +, relu, a negative g
     lambda W: ((W @ np.ones((3, 2))) * np.array([-0.0, 3.0])).sum(),  # @, * by a broadcast constant
+    lambda W: ((np.array([[1.0, -2.0], [0.5, 0.0], [-1.0, 3.0]]) @ W) + W.sum(axis=0)).relu().sum(),  # a bias
+    lambda W: (W * W * W).sum() + ((W @ np.ones((3, 1))) * (W @ np.ones((3, 1)))).sum(),  # squares, a·a·a
 ])
 def test_array_steps_give_the_readable_paths_gradients_bit_for_bit(make):
     def grads(readable):
@@ -216,3 +218,24 @@ def test_array_steps_give_the_readable_paths_gradients_bit_for_bit(make):
     (fast_w, fast_nodes), (slow_w, slow_nodes) = grads(False), grads(True)
     assert same(fast_w, slow_w) and np.signbit(fast_w).tolist() == np.signbit(slow_w).tolist()
     assert len(fast_nodes) == len(slow_nodes) and all(same(a, b) for a, b in zip(fast_nodes, slow_nodes))
+
+
+@pytest.mark.parametrize("readable", [False, True])
+def test_an_array_nodes_gradient_reads_as_zeros_of_its_shape_before_any_backward_pass(readable):
+    """The fast path leaves an array node's zeros unmade until they are read; reading them gives an
+    array of the node's shape, which the node keeps (+= lands in it) and a recording sees."""
+    W = Value(np.array([[1.0, -2.0], [0.5, 3.0]]), "W", role="parameter")
+    with readable_path() if readable else contextlib.nullcontext():
+        h = (W @ np.array([[1.0], [-1.0]])).relu() + 1.0
+        g = h.grad
+        assert type(g) is np.ndarray and g.shape == (2, 1) and not g.any()
+        h.grad += 2.5
+        assert h.grad.tolist() == [[2.5], [2.5]] and g.tolist() == [[2.5], [2.5]]  # the node kept its zeros
+        c = -np.ones((2, 1)) * h  # an array constant
+        assert c.parents[0].grad.shape == (2, 1) and not c.parents[0].grad.any()
+        k = W * 2.0
+        with record() as trace:
+            k.grad = 1.0
+        (event,) = [e for e in trace.events if e.kind == "grad"]
+        assert np.asarray(event.before).shape == (2, 2) and not np.any(event.before)
+        assert np.asarray(event.after).tolist() == [[1.0, 1.0], [1.0, 1.0]]

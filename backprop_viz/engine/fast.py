@@ -33,6 +33,7 @@ from backprop_viz.engine.rules import RULES, _spread
 __all__ = ["enabled", "use", "backward", "interior_order", "STEPS", "SCALAR_STEPS"]
 
 _copysign = math.copysign
+_add_reduce = np.add.reduce  # what ndarray.sum calls, without numpy's Python wrapper
 
 enabled = True
 
@@ -110,12 +111,22 @@ def _add_arrays(node, g):
         a._grad = a._grad + (g if type(x) is not float and x.shape == g.shape else _unbroadcast(g, _shape(x)))
     if b._role != "constant":
         y = b._data  # d(a+b)/da = d(a+b)/db = 1
-        b._grad = b._grad + (g if type(y) is not float and y.shape == g.shape else _unbroadcast(g, _shape(y)))
+        if type(y) is not float and y.shape != g.shape and y.shape == g.shape[1:]:  # a bias: one sum
+            b._grad = b._grad + _add_reduce(g, 0)  # g.sum(axis=0) over the rows, as _unbroadcast does it
+        else:
+            b._grad = b._grad + (g if type(y) is not float and y.shape == g.shape else _unbroadcast(g, _shape(y)))
 
 
 def _mul_arrays(node, g):
     a, b = node._a, node._b
     x, y = a._data, b._data
+    if a is b:  # a·a (a square): both contributions are g·a, added one after the other
+        if a._role != "constant":
+            c = g * x
+            if type(x) is float or x.shape != c.shape:
+                c = _unbroadcast(c, _shape(x))
+            a._grad = a._grad + c + c
+        return
     if a._role != "constant":
         c = g * y  # d(a·b)/da = b
         a._grad = a._grad + (c if type(x) is not float and x.shape == c.shape else _unbroadcast(c, _shape(x)))
@@ -215,7 +226,6 @@ def interior_order(root, arrays_zeroed=True):
     zero = float("0")  # a new float object, not the shared constant 0.0
     root._grad = zero
     stack, interior, constants = [root], [], []
-    arrays = [] if type(root._data) is float else [root]
     push, pop, keep = stack.append, stack.pop, interior.append
     while stack:
         node = pop()
@@ -225,8 +235,6 @@ def interior_order(root, arrays_zeroed=True):
             if p._a is not None:
                 p._grad = zero
                 push(p)
-                if type(p._data) is not float:
-                    arrays.append(p)
             else:
                 g = p._grad
                 if type(g) is float and g == 0.0 and _copysign(1.0, g) == 1.0:
@@ -241,8 +249,6 @@ def interior_order(root, arrays_zeroed=True):
                 if b._a is not None:
                     b._grad = zero
                     push(b)
-                    if type(b._data) is not float:
-                        arrays.append(b)
                 else:
                     g = b._grad
                     if type(g) is float and g == 0.0 and _copysign(1.0, g) == 1.0:
@@ -255,17 +261,17 @@ def interior_order(root, arrays_zeroed=True):
                 if p._a is not None:
                     p._grad = zero
                     push(p)
-                    if type(p._data) is not float:
-                        arrays.append(p)
                 else:
                     g = p._grad
                     if type(g) is float and g == 0.0 and _copysign(1.0, g) == 1.0:
                         p._grad = zero
                     if p._role == "constant":
                         constants.append(p)
-    if arrays_zeroed:
-        for node in arrays:
-            node._grad = np.zeros(node._data.shape)
+    if arrays_zeroed:  # (a loop of its own: the search, run on every backward pass, has no test for it)
+        for node in interior:
+            d = node._data
+            if type(d) is not float:
+                node._grad = np.zeros(d.shape)
     interior.sort(key=_creation, reverse=True)
     return interior, constants
 

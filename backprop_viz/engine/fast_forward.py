@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from backprop_viz.engine import recording as _recording
-from backprop_viz.engine.numeric import _quiet, _quiet_off, _quiet_on
+from backprop_viz.engine.numeric import _quiet_off, _quiet_on
 
 __all__ = ["FORWARD_OPS", "install"]
 
@@ -22,6 +22,7 @@ _READABLE = {}  # Value's readable methods, by name, for what the fast ones do n
 _new = object.__new__
 _next_seq = None
 _tanh = math.tanh
+_add_reduce = np.add.reduce
 _NUMBERS = frozenset({int, float, np.float64, np.int64})  # types whose float(x) is the readable path's (not bool)
 
 
@@ -39,11 +40,15 @@ def use(on):
 
 
 # ---- the node value.py's _result would make, built in place ----
-def _node(data, a, b, op, grad=0.0):
-    """A node of array data (or made from an array), handed to the recorder at once."""
+def _node(data, a, b, op):
+    """A node of array data (or made from an array), handed to the recorder at once.
+
+    An array node's gradient starts as the number 0.0, not as zeros of its shape: a backward pass
+    resets it before adding to it (fast.interior_order), and Value.grad makes the zeros if it is
+    read first. 0.0 + c is zeros + c, bit for bit."""
     v = _new(Value)
     v._data = data
-    v._grad = grad
+    v._grad = 0.0
     v.op = op
     v._a = a
     v._b = b
@@ -94,7 +99,7 @@ def _constant(x):
         return None
     c = _new(Value)
     c._data = d
-    c._grad = 0.0 if type(d) is float else np.zeros(d.shape)
+    c._grad = 0.0  # an array's zeros are made when first read (Value.grad), as for _node's
     c.op = ""
     c._a = c._b = None
     c._label = None
@@ -219,7 +224,7 @@ def _arrays(fn, symbol, name, self, other, x, y):
         _quiet_off(token)
     v = _new(Value)
     v._data = d
-    v._grad = np.zeros(d.shape)
+    v._grad = 0.0  # as in _node: zeros when first read
     v.op = symbol
     v._a = self
     v._b = other
@@ -247,7 +252,7 @@ def _matmul(self, other):
                 d = x @ y
             finally:
                 _quiet_off(token)
-            return _node(d, self, other, "@", np.zeros(d.shape))
+            return _node(d, self, other, "@")
     return _READABLE["__matmul__"](self, other)
 
 
@@ -262,15 +267,19 @@ def _relu(self):
     x = self._data
     if type(x) is float:
         return _number(0.0 if x < 0 else x, self, None, "relu")
-    return _node(np.maximum(x, 0.0), self, None, "relu", np.zeros(x.shape))  # nan stays nan
+    return _node(np.maximum(x, 0.0), self, None, "relu")  # nan stays nan
 
 
 def _sum(self, axis=None):
     """Sum of the elements (along `axis`); each element's local derivative is 1."""
     x = self._data
     if axis is None and type(x) is np.ndarray:
-        with _quiet():  # overflow gives inf, as for numbers
-            return _node(float(x.sum()), self, None, "sum")
+        token = _quiet_on()  # overflow gives inf, as for numbers
+        try:
+            d = float(_add_reduce(x, None))  # x.sum(), without numpy's Python wrapper
+        finally:
+            _quiet_off(token)
+        return _node(d, self, None, "sum")
     return _READABLE["sum"](self, axis)
 
 

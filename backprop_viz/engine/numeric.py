@@ -57,8 +57,7 @@ def _quiet_on():
     return _errstate_slot.set(cached[1])
 
 
-def _quiet_off(token):
-    _errstate_slot.reset(token)
+_quiet_off = _errstate_slot.reset if _errstate_slot is not None else None  # (token): a C method, no Python frame
 
 
 if _errstate_slot is None:  # pragma: no cover - numpy < 2: np.errstate itself

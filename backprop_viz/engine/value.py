@@ -67,7 +67,10 @@ class Value:
 
     @property
     def grad(self):
-        return self._grad
+        g = self._grad
+        if type(g) is float and type(self._data) is not float:  # an array node the fast path made: its
+            g = self._grad = np.zeros(self._data.shape)  # zeros are made when first read (fast_forward.py)
+        return g
 
     @grad.setter
     def grad(self, new):

@@ -218,7 +218,7 @@ class _Recorder(recording.Recorder):
     def set_grad(self, v, new):
         nid = self._id(v)
         # zero_grad alone does not end a pass: `zero_grad(); forward; backward; step` stays one pass
-        self._event(False, GRAD, nid, _store(v._grad), _store(new))
+        self._event(False, GRAD, nid, _store(v.grad), _store(new))
 
     def relabel(self, v):
         if self._pending:
