@@ -59,10 +59,13 @@ class Value:
 
     @data.setter
     def data(self, new):
-        new = _checked_data(new, self._data)
-        recorder = recording.current()
-        if recorder is not None:
-            recorder.update(self, new)
+        data = self._data
+        if new is not data:  # (`v.data -= ...` changed the value's own array in place: it is already the value's)
+            new = _checked_data(new, data)
+        if recording.active:
+            recorder = recording.slot_value()
+            if recorder is not None:
+                recorder.update(self, new)
         self._data = new
 
     @property
@@ -75,9 +78,10 @@ class Value:
     @grad.setter
     def grad(self, new):
         new = _checked_grad(new, self._data)
-        recorder = recording.current()
-        if recorder is not None:
-            recorder.set_grad(self, new)
+        if recording.active:
+            recorder = recording.slot_value()
+            if recorder is not None:
+                recorder.set_grad(self, new)
         self._grad = new
 
     @property
