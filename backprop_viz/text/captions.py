@@ -249,9 +249,9 @@ def _contributions(trace, seed):
     if into is None:
         into = runs[seed] = {}
         stop = next((s for s in seeds if s > seed), len(trace))
-        for j in range(seed + 1, stop):
-            if trace.kind_at(j) == "backward":
-                into.setdefault(trace.node_at(j), []).append(j)
+        cols = trace.event_columns("backward", seed + 1, stop)  # columns: no Event built per event
+        for j, node in zip(cols.index, cols.node):
+            into.setdefault(node, []).append(j)
     return into
 
 
@@ -295,15 +295,18 @@ def upstream_uses(trace, i):
     if hit is None or hit[0] != n_events:
         hit = _USES[trace] = (n_events, {})
     runs = hit[1]
-    places = runs.get(seed)
-    if places is None:  # once per backward run: every step's (k, n), so a picture of a big pass stays linear
+    by_child = runs.get(seed)
+    if by_child is None:  # once per backward run, so a picture of a big pass stays linear
         by_child, root = {}, trace.node_at(seed)
         stop = next((s for s in trace.seed_steps() if s > seed), n_events)
-        for j, ev in trace.events_between(seed + 1, stop, "backward"):
-            if ev.child != root:
-                by_child.setdefault(ev.child, []).append(j)
-        places = runs[seed] = {j: (k + 1, len(uses)) for uses in by_child.values() for k, j in enumerate(uses)}
-    return places.get(i, (1, 1))
+        cols = trace.event_columns("backward", seed + 1, stop)  # columns: no Event built per event
+        for j, child in zip(cols.index, cols.child):
+            if child != root:
+                by_child.setdefault(child, []).append(j)
+        runs[seed] = by_child
+    uses = by_child.get(trace.event(i).child, ())  # the run's steps that read ∂L/∂child, in order
+    k = bisect.bisect_left(uses, i)
+    return (k + 1, len(uses)) if k < len(uses) and uses[k] == i else (1, 1)
 
 
 # ---- predict mode: the number a step produces, asked before the step is shown ----
