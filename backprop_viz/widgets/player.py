@@ -13,7 +13,7 @@ from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import Trace
 from backprop_viz.text.words import phase_key, words
 from backprop_viz.widgets.predict import PredictPanel, mode_of
-from backprop_viz.widgets.quick import follow_image, hook_image, step_marker, steps_element
+from backprop_viz.widgets.quick import STALE_CSS, follow_image, hook_image, step_marker, steps_element
 from backprop_viz.trace.replay import leaf_id
 from backprop_viz.widgets.editor import ValueEditors
 from backprop_viz.widgets.table import ACTIVE_ROW, MAX_ROWS, SOURCE_ROW, TableSheet, table_html  # noqa: F401 (MAX_ROWS)
@@ -33,7 +33,8 @@ _SCROLL_CSS = (".bpv-frame>.widget-html-content{min-width:0}"
                ".bpv-scroll-hint{color:#6b6b6b;font-size:13px;margin-top:2px}"
                ".bpv-scroll::-webkit-scrollbar{width:12px;height:12px}"
                ".bpv-scroll::-webkit-scrollbar-track{background:#ececec;border-radius:6px}"
-               ".bpv-scroll::-webkit-scrollbar-thumb{background:#8c8c8c;border-radius:6px;border:2px solid #ececec}")
+               ".bpv-scroll::-webkit-scrollbar-thumb{background:#8c8c8c;border-radius:6px;border:2px solid #ececec}"
+               + STALE_CSS)
 _SVG_SIZE = re.compile(r'<svg\b[^>]*?\bwidth="([\d.]+)pt"')
 # A sheet (the picture's and the table's every look over a run of steps) is sent once; a step
 # then sends only its look: which looks to show. Up to this many (elements drawn × steps) go on one
@@ -471,10 +472,12 @@ class BackpropPlayer(widgets.VBox):
     def _show(self, k):
         snap = self.trace.snapshot(k)
         self._snapshot = snap
+        # the caption goes before the look: the look's last part ends a quick step in the page
+        # (widgets/quick.py), and the caption it then shows is this step's
+        # (a caption's second line, fan-out or a carried gradient, is a line of its own)
+        self.caption.value = html.escape(snap.caption(self.lang, fmt="latex"), quote=False).replace("\n", "<br>")
         self._show_frame()
         self._show_look()
-        # a caption's second line (fan-out, a carried gradient) is a line of its own
-        self.caption.value = html.escape(snap.caption(self.lang, fmt="latex"), quote=False).replace("\n", "<br>")
         self.status.value = self._status_html(snap)
         n = len(self.trace)
         self.first_button.disabled = self.back_button.disabled = k == 0

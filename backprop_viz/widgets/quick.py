@@ -9,7 +9,9 @@ table marks. A script of the sheet (an image's onload, as `follow_image`; where 
 nothing changes) listens to the player's buttons and slider. On a click it writes the new step's look into
 the sheet's own stylesheet `.bpv-now` and turns the kernel's two look stylesheets off, so the
 picture and table are the new step's, whole, before the kernel has heard of the click; it also
-sets the buttons on and off and writes the status line above the picture, as the kernel will.
+sets the buttons on and off and writes the status line above the picture, as the kernel will. The
+caption below the picture is the kernel's (its formulas are typeset in the page): until the kernel's
+look comes it is marked stale, and fades if the wait is long.
 
 The kernel stays in charge: it counts the clicks it handled and writes the count into the part of
 its look that arrives last (`follow_image`). Once that count reaches the clicks made here, the
@@ -24,9 +26,13 @@ from __future__ import annotations
 import html
 import json
 
-__all__ = ["follow_image", "hook_image", "steps_element", "step_marker"]
+__all__ = ["follow_image", "hook_image", "steps_element", "step_marker", "STALE_CSS"]
 
 NOW_CLASS = "bpv-now"  # the sheet's stylesheet that quick steps write
+STALE_CLASS = "bpv-stale"  # on the caption while it still tells the step before a quick step
+# A stale caption fades only when the kernel is slow to answer (a busy kernel, a far server): within a
+# quarter second, the usual round trip, the kernel's caption comes before anything changes.
+STALE_CSS = f".bpv-caption.{STALE_CLASS}{{opacity:.35;transition:opacity .2s ease .25s}}"
 # Scrolls the picture's box so the active node (or edge) is in view: `i` is any element inside the
 # player. It finds the player's box, and there the active look drawn.
 FOLLOW_JS = ("function(i){"
@@ -113,13 +119,15 @@ _HOOK_JS = ("function(img){"
             "if(!w||t<d.first||t>d.last)return;var q=w.querySelector('[data-bpv-quick]');"
             "if(!q||+q.getAttribute('data-bpv-quick')!==t)"
             "{var e=d.status[t-d.first];w.innerHTML=d.pills[e[0]]+' '+e[1]+'<i hidden data-bpv-quick=\"'+t+'\"></i>';}}"
+            # the caption below is the kernel's: marked stale from a quick step until the kernel's look comes
+            "function stale(on){var c=p.querySelector('.bpv-caption');if(c)c.classList.toggle('" + STALE_CLASS + "',on);}"
             "function release(){var shown=st.at!==null?st.at:st.slide;st.clicks=null;st.at=null;st.slide=null;"
-            "var s=now();if(s&&s.textContent)s.textContent='';kernel(false);"
+            "var s=now();if(s&&s.textContent)s.textContent='';kernel(false);stale(false);"
             "var m=mark(),d=data();if(m&&d){ends(m[0],d.n);if(m[0]!==shown)status(d,m[0]);}}"
             "function show(d,t){var s=now();if(!s)return;var size='',l=p.querySelector('.bpv-look style');"
             "if(l){var m=l.textContent.match(/\\.bpv-scroll-[\\w-]+>\\.bv-svg\\{[^}]*\\}/);if(m)size=m[0];}"
             "var c=looks(d,t);s.textContent=size+(c.length?'.'+c.join(',.')+'{display:inline}':'')"
-            "+d.rows[t-d.first];kernel(true);ends(t,d.n);status(d,t);follow(s);}"
+            "+d.rows[t-d.first];kernel(true);ends(t,d.n);status(d,t);stale(true);follow(s);}"
             "function done(e){if(!e||e.nodeType!==1)return false;"
             "if(!e.classList.contains('bpv-follow')){e=e.querySelector('.bpv-follow');if(!e)return false;}"
             "return st.clicks!==null?+e.getAttribute('data-clicks')>=st.clicks:+e.getAttribute('data-step')===st.slide;}"

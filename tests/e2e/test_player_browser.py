@@ -168,7 +168,7 @@ _ENDS = """p => ['first', 'back', 'next', 'last'].map(b => p.querySelector('butt
 _CLICK_NOW = """([scope, button, times]) => { const p = document.querySelector(scope);
   const b = p.querySelector('.bpv-' + button); for (let i = 0; i < times; i++) b.click();
   return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.querySelector('.bpv-now').textContent.length > 0,
-          (%s)(p), p.querySelector('.bpv-status').innerText]; }"""
+          (%s)(p), p.querySelector('.bpv-status').innerText, (%s)(p)]; }"""
 # The kernel's look shows again: the page's own look emptied, the kernel's stylesheets on.
 # Types step k into the slider's number and presses Enter, then (after the page's own reactions,
 # before any kernel message) returns what the picture and table show, as _CLICK_NOW does.
@@ -178,7 +178,11 @@ _ENTER_NOW = """async ([scope, k]) => { const p = document.querySelector(scope);
   number.dispatchEvent(new KeyboardEvent('keydown', {keyCode: 13, which: 13, key: 'Enter', bubbles: true}));
   await Promise.resolve();
   return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.querySelector('.bpv-now').textContent.length > 0,
-          (%s)(p), p.querySelector('.bpv-status').innerText]; }"""
+          (%s)(p), p.querySelector('.bpv-status').innerText, (%s)(p)]; }"""
+# Whether the caption is marked stale, and the fade its style then starts: [property, delay ms, opacity at the end].
+_STALE = """p => { const c = p.querySelector('.bpv-caption'); getComputedStyle(c).opacity;
+  return [c.classList.contains('bpv-stale'), c.getAnimations().map(a => [a.transitionProperty,
+          a.effect.getTiming().delay, a.effect.getKeyframes().slice(-1)[0].opacity])]; }"""
 _SETTLED_AT = """scope => { const p = document.querySelector(scope); return !p.querySelector('.bpv-now').textContent
   && [...p.querySelectorAll('.bpv-look style, .bpv-step-look style')].every(s => !s.disabled); }"""
 
@@ -203,15 +207,21 @@ def check_quick_steps(page, where):
     for button, times in (("next", 3), ("last", 1), ("back", 2), ("next", 1), ("first", 1), ("slider", 200)):
         page.wait_for_function(_SETTLED_AT, arg=".big")
         if button == "slider":  # the slider moved in the page: its number entered
-            drawn, table, by_browser, ends, said = page.evaluate(_ENTER_NOW % (_DRAWN, _TABLE, _ENDS), [".big", times])
+            drawn, table, by_browser, ends, said, stale = page.evaluate(_ENTER_NOW % (_DRAWN, _TABLE, _ENDS, _STALE),
+                                                                        [".big", times])
         else:
-            drawn, table, by_browser, ends, said = page.evaluate(_CLICK_NOW % (_DRAWN, _TABLE, _ENDS),
-                                                                 [".big", button, times])
+            drawn, table, by_browser, ends, said, stale = page.evaluate(_CLICK_NOW % (_DRAWN, _TABLE, _ENDS, _STALE),
+                                                                        [".big", button, times])
         k = {"next": min(k + times, n), "back": max(k - times, 0), "first": 0, "last": n, "slider": times}[button]
         assert by_browser, f"{where}: step {k} ({button}) was not drawn in the page"
+        # the caption still tells the step before: marked, and it fades if the kernel is slow to answer
+        assert stale == [True, [["opacity", 250, "0.35"]]], f"{where}: the caption after {button}: {stale}"
         expect(status).to_contain_text(f"step {k} of {n}")
         expect(player.locator(".bpv-status")).to_contain_text(f"step {k} of {n}")  # the kernel followed
         page.wait_for_function(_SETTLED_AT, arg=".big")  # the kernel's look again
+        caption = player.locator(".bpv-caption")
+        expect(caption).not_to_have_class(re.compile(r"\bbpv-stale\b"))  # the kernel's caption of step k
+        expect(caption).to_have_css("opacity", "1")
         assert drawn == player.locator(".bpv-frame svg").evaluate(_DRAWN), f"{where}: {button} → step {k}"
         assert table == player.evaluate(_TABLE), f"{where}: the table after {button} → step {k}"
         assert ends == player.evaluate(_ENDS) == [k == 0, k == 0, k == n, k == n], f"{where}: buttons at step {k}"
