@@ -109,6 +109,55 @@ def test_code_check_tells_code_from_strings():
     assert _code_shape("y = f(x)") != _code_shape("y = f(x, 1)")
 
 
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+
+
+_PADDED = re.compile(r"[\uac00-\ud7a3\u3131-\u318e][^ ]*  ")  # Hangul, then spaces that line it up
+
+
+def _padded_after_hangul(source):
+    """The f-strings of `source` that line Hangul up in columns by counting characters: a width
+    (:>10, :12.1f, …) on Hangul text, or a width after a line's Hangul label or after Hangul padded
+    with spaces. (Between fields, the same Hangul in every line keeps the columns: `{n:4d}번, {m:6d}개`.)"""
+    found = []
+    for node in ast.walk(ast.parse(LANG_LINE.sub('LANG = "?"', source))):
+        if not isinstance(node, ast.JoinedStr):
+            continue
+        labelled = padded = False
+        for k, part in enumerate(node.values):
+            text = part.value if isinstance(part, ast.Constant) else \
+                part.value.value if isinstance(part.value, ast.Constant) else ""
+            hangul = bool(_HANGUL.search(str(text)))
+            if isinstance(part, ast.FormattedValue):
+                spec = ast.unparse(part.format_spec) if part.format_spec is not None else ""
+                if re.search(r"\d", spec.split(".")[0]) and (hangul or labelled or padded):
+                    found.append(ast.unparse(node))
+                    break
+            labelled = labelled or (hangul and k == 0)  # the line starts with a Hangul label
+            padded = padded or bool(_PADDED.search(str(text)))
+    return found
+
+
+@pytest.mark.parametrize("korean", KOREAN, ids=lambda p: p.stem)
+def test_korean_output_does_not_line_hangul_up_by_counting_characters(korean):
+    """A Hangul syllable is wider than a Latin letter in every code font, by more or less from one
+    font to the next, so spaces counted in characters never line Hangul up with the digits of other
+    lines: a printed table puts its numbers first or says what its columns are in a line of its own."""
+    bad = [(c.id, s) for c in _read(korean).cells if c.cell_type == "code" for s in _padded_after_hangul(c.source)]
+    assert not bad, f"{korean.name}: Hangul lined up by character count: {bad}"
+
+
+def test_the_hangul_alignment_check_finds_what_it_should():
+    assert _padded_after_hangul('print(f"  역전파   {n:>15,}")')
+    assert _padded_after_hangul("print(f\"{'간선':>10} | {x:8.1f}\")")
+    assert not _padded_after_hangul('print(f"  {n:>15,}  역전파")')
+    assert not _padded_after_hangul('print(f"{name}: 손실 {a:.2f} → {b:.3g}")')  # a precision is no width
+    assert _padded_after_hangul('print(f"역전파:    {t:7.1f} ms")')
+    assert _padded_after_hangul('print(f"유한 차분: {t:7.1f} ms")')  # a label: other lines have others
+    assert not _padded_after_hangul('print(f"{n:4d}번의 순전파, {m:6d}개의 연산: 역전파")')
+    assert not _padded_after_hangul("print(f\"{'edge':>10} | {x:8.1f}\")")
+
+
 # -- Korean prose ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("korean", KOREAN, ids=lambda p: p.stem)
