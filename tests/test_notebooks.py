@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from notebook_figures import (FIGURE_TEXTS, HANGUL, english_words, figure_texts, figures,
-                              texts_kernel_env)
+                              texts_kernel_env, unreadable_figures)
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -142,10 +142,12 @@ def _problems(nb):
 
 @pytest.mark.parametrize("path", ALL, ids=_ids(ALL))
 def test_notebook_runs_on_a_fresh_kernel(path, run_times, tmp_path):
+    """No error; every matplotlib figure reads on a projector (shown at its own size, no text under 11 px)."""
     before = {p.name for p in NOTEBOOKS.iterdir()}
-    nb, seconds = _execute(path)
+    nb, seconds = _execute(path, env=texts_kernel_env(tmp_path))
     run_times[path.stem] = seconds
     assert not _problems(nb), "\n".join(_problems(nb))
+    assert not unreadable_figures(nb), f"{path.name}: " + "; ".join(unreadable_figures(nb))
     assert sum(c.execution_count is not None for c in _code(nb)) == len(_code(nb))
     left = {p.name for p in NOTEBOOKS.iterdir()} - before
     assert not left, (f"{path.name} left files in notebooks/: {sorted(left)}; "
@@ -226,6 +228,27 @@ def test_korean_edition_runs_on_a_fresh_kernel(path, run_times, tmp_path):
     assert not undecided, (f"ko/{path.name} shows particle placeholders (choose the particle from the word "
                            "before it, or rephrase):\n" + "\n".join(undecided[:20]))
     _assert_figures_speak_korean(path, nb)
+    assert not unreadable_figures(nb), f"ko/{path.name}: " + "; ".join(unreadable_figures(nb))
+
+
+def test_the_projector_check_finds_wide_figures_and_small_text():
+    import base64
+    import struct
+    import zlib
+
+    def png(width, height):  # a real PNG header: what the check reads
+        ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+        return base64.b64encode(b"\x89PNG\r\n\x1a\n" + chunk).decode()
+
+    def run(*pictures):
+        return nbformat.from_dict({"cells": [{"outputs": [{"data": {"image/png": png(w, 300), FIGURE_TEXTS: {
+            "figure texts": ["x", "class 0"], "figure text px": sizes}}}]} for w, sizes in pictures], "metadata": {}})
+
+    assert unreadable_figures(run((830, [13.9, 11.1]))) == []
+    wide, small = unreadable_figures(run((1890, [13.9, 12.5]), (600, [13.9, 8.3])))
+    assert wide.startswith("cell 0: 1890 px wide") and "shrunk to 45%" in wide
+    assert small.startswith("cell 1: text of 8.3 px ('class 0')")
 
 
 def test_the_english_check_tells_english_from_korean():

@@ -5,11 +5,15 @@ every picture go to artifacts/screenshots/ for a person to read."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
 
 from . import pages, servers
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from notebook_figures import MIN_TEXT_PX as FIGURE_MIN_PX, OUTPUT_AREA_PX  # noqa: E402
 
 try:
     from playwright.sync_api import expect
@@ -21,7 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.dot, pytest.mark.slow]
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) + sorted((NOTEBOOKS / "ko").glob("[0-9][0-9]_*.ipynb"))
 VIEWPORT = {"width": 1280, "height": 800}
-MIN_TEXT_PX = 11.0
+MIN_TEXT_PX = FIGURE_MIN_PX  # a graph's text, as a figure's
 MAX_SHOTS = 14  # screenshots per lesson: one per picture, at most this many
 
 
@@ -40,7 +44,7 @@ class ClassroomLab(servers.LabServer):
 # it sits in (getScreenCTM); hidden texts (other steps' variants) and empty ones are skipped.
 _MEASURE = """() => {
   const panel = window.jupyterapp.shell.currentWidget.node;
-  const out = {small: [], overflow: [], lastStep: [], errors: [], pictures: 0};
+  const out = {small: [], overflow: [], lastStep: [], errors: [], pictures: 0, shrunk: [], areas: []};
   const outputs = [...panel.querySelectorAll('.jp-OutputArea-output')];
   const where = el => {
     const cell = el.closest('.jp-Cell');
@@ -97,6 +101,15 @@ _MEASURE = """() => {
     if (smallest !== null && smallest < %(min)s)
       out.small.push(where(img) + ': ' + smallest.toFixed(1) + ' px ("' + sample + '")');
   }
+  // A matplotlib figure (a PNG of the output area) shown smaller than its own pixels shrinks its text;
+  // the kernel-side check (tests/notebook_figures.py) takes an output area to be %(area)s px wide.
+  out.areas = [...new Set(outputs.filter(o => visible(o) && !o.parentElement.closest('.jp-OutputArea-output'))
+    .map(o => Math.round(o.getBoundingClientRect().width)))];
+  for (const img of panel.querySelectorAll('.jp-OutputArea-output img')) {
+    if (!(img.getAttribute('src') || '').startsWith('data:image/png') || !visible(img) || !img.naturalWidth) continue;
+    const shown = img.getBoundingClientRect().width / img.naturalWidth;
+    if (shown < 0.99) out.shrunk.push(where(img) + ': a ' + img.naturalWidth + ' px figure shown at ' + Math.round(shown * 100) + ' %%');
+  }
   for (const o of outputs) {
     const edge = o.getBoundingClientRect().right;
     for (const pic of o.querySelectorAll('svg, img, canvas, table')) {
@@ -124,7 +137,7 @@ _MEASURE = """() => {
     if (/Traceback|Error|Warning/.test(text)) out.errors.push(where(e) + ': ' + text.slice(0, 300));
   }
   return out;
-}""" % {"min": MIN_TEXT_PX}
+}""" % {"min": MIN_TEXT_PX, "area": OUTPUT_AREA_PX}
 
 # After a player's `last`: its active node (or edge) lies inside the picture's scrolling box, and
 # a box whose picture is bigger than it says so under it.
@@ -220,6 +233,11 @@ def test_lesson_reads_well_on_a_projector(lesson, browser_context, lesson_lab):
         problems.append(f"graph text under {MIN_TEXT_PX:g} px on screen: " + "; ".join(found["small"]))
     if found["overflow"]:
         problems.append("pictures cut off on the right: " + "; ".join(found["overflow"]))
+    if found["shrunk"]:
+        problems.append("figures shown smaller than their own size (their text with them): " + "; ".join(found["shrunk"]))
+    if any(width < OUTPUT_AREA_PX for width in found["areas"]):
+        problems.append(f"output areas {found['areas']} px wide: tests/notebook_figures.py takes them to be "
+                        f"{OUTPUT_AREA_PX} px, so its figure check lets too wide figures through")
     if found["lastStep"]:
         problems.append("players left at their last step after Run All (a check cell moved them?): "
                         + "; ".join(found["lastStep"]))
