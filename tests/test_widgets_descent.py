@@ -346,3 +346,30 @@ def test_a_layer_png_decodes_to_its_pixels_exactly():
     image = _png(_png_rgba(pixels))
     assert image.mode == "RGBA" and image.size == (5, 7)
     assert np.array_equal(np.asarray(image), pixels)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("kind", ["line", "classifier"])
+def test_every_text_of_the_pictures_reads_on_a_projector(kind, lang):
+    """At the pictures' own size (the page shows them so: 420 px at most, each is narrower), no text
+    is under 11 px: ticks, labels, titles, legends and the start and end notes on the landscape."""
+    from matplotlib.text import Text
+
+    from backprop_viz.widgets.layered import DPI
+
+    if kind == "line":
+        X, y = data.line(n=30, seed=2)
+        v = GradientDescentView(nn.LinearRegression(w=-1.0, b=2.0), X, y, lr=0.1, lang=lang)
+    else:
+        X, y = data.moons(n=60, seed=0)
+        v = GradientDescentView(nn.LogisticRegression(2, seed=0), X, y, loss="bce", lr=0.5, lang=lang)
+    v.run(3)
+    for picture in (v._curve, v._fit_picture, v._landscape):
+        if picture.ax is None:
+            continue
+        fig = picture.fig
+        fig.canvas.draw()  # the tick labels are set when drawn
+        assert fig.get_size_inches()[0] * DPI <= 420
+        small = [(t.get_text(), round(t.get_fontsize() * DPI / 72, 1)) for t in fig.findobj(Text)
+                 if t.get_visible() and t.get_text().strip() and t.get_fontsize() * DPI / 72 < 11]
+        assert not small, f"{kind}, {lang}: text under 11 px: {small}"
