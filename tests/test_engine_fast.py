@@ -233,9 +233,15 @@ def test_an_array_nodes_gradient_reads_as_zeros_of_its_shape_before_any_backward
         assert h.grad.tolist() == [[2.5], [2.5]] and g.tolist() == [[2.5], [2.5]]  # the node kept its zeros
         c = -np.ones((2, 1)) * h  # an array constant
         assert c.parents[0].grad.shape == (2, 1) and not c.parents[0].grad.any()
+        W.grad = np.ones((2, 2))
+        W.zero_grad()  # outside record(): the zeros are made when read, as for a computed node
+        assert type(W.grad) is np.ndarray and W.grad.shape == (2, 2) and not W.grad.any()
         k = W * 2.0
         with record() as trace:
+            W.zero_grad()
             k.grad = 1.0
-        (event,) = [e for e in trace.events if e.kind == "grad"]
+        zeroed = [e for e in trace.events if e.kind == "grad"][0]  # W's, inside record(): zeros of its shape
+        assert np.asarray(zeroed.after).shape == (2, 2) and not np.any(zeroed.after)
+        event = [e for e in trace.events if e.kind == "grad"][-1]
         assert np.asarray(event.before).shape == (2, 2) and not np.any(event.before)
         assert np.asarray(event.after).tolist() == [[1.0, 1.0], [1.0, 1.0]]

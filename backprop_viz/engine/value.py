@@ -124,7 +124,10 @@ class Value:
 
     def zero_grad(self):
         """Set this value's gradient to zero (gradients otherwise add up across backward calls)."""
-        self.grad = 0.0
+        if recording.active:  # a record() block may be open here: it sees zeros of the value's shape
+            self.grad = 0.0
+        else:  # an array's zeros are made when .grad is read (see grad), or the next backward pass adds to 0.0
+            self._grad = 0.0
 
     def __repr__(self):
         name = f"{self.label}: " if self.label else ""
