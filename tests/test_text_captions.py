@@ -192,3 +192,28 @@ def test_a_power_with_an_exponent_of_nan_or_inf_has_a_caption():
             y = Value(2.0, "x") ** c
             y.label = "y"
         assert "x^" in trace.snapshot(len(trace)).caption("en") and trace.snapshot(len(trace)).caption("ko", "latex")
+
+
+@pytest.mark.parametrize("collector_on", [True, False])
+def test_a_backward_caption_leaves_the_collector_as_it_found_it(collector_on):
+    """The first backward caption of a pass groups the pass's steps with the collector paused; after
+    it the collector runs (or stays paused) as before, and fan-out is still told from the grouping."""
+    import gc
+
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    with record() as trace:
+        e = a * b
+        e.label = "e"
+        L = e + a
+        L.label = "L"
+        L.backward()
+    was = gc.isenabled()
+    (gc.enable if collector_on else gc.disable)()
+    try:
+        steps = [i + 1 for i, ev in enumerate(trace.events) if ev.kind == "backward"]
+        texts = [trace.snapshot(k).caption("en") for k in steps]
+        assert gc.isenabled() is collector_on
+    finally:
+        (gc.enable if was else gc.disable)()
+    fanout = [t for t in texts if "is used more than once" in t]
+    assert len(fanout) == 1 and fanout[0].count("a is used") == 1, texts  # a's second contribution, told once

@@ -17,7 +17,7 @@ import contextvars
 import gc
 import threading
 
-__all__ = ["Recorder", "active", "current", "recording", "unrecorded",
+__all__ = ["Recorder", "active", "current", "recording", "unrecorded", "promote_untouched",
            "FORWARD", "SEED", "BACKWARD", "UPDATE", "GRAD", "ROW", "STEP"]
 
 # Event kinds. The recorder keeps every event as ROW values in one flat list: the kind, the node's
@@ -122,11 +122,11 @@ def recording(recorder):
         with _lock:
             active -= 1
             if active == 0 and _resume_gc:
-                _promote_untouched()
+                promote_untouched()
                 gc.enable()
 
 
-def _promote_untouched():
+def promote_untouched():
     """Move every object the collector tracks into its oldest generation, without scanning them.
 
     What a recording allocates (the graph's nodes, the trace's columns) holds no reference cycles:

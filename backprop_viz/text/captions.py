@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import bisect
+import contextlib
+import gc
 import math
 import re
 import weakref
+from collections import defaultdict
 from typing import NamedTuple
 
+from backprop_viz.engine.recording import promote_untouched
 from backprop_viz.text.names import short
 from backprop_viz.text.rules import BINARY as _BINARY, LATEX, PLAIN, expression, local_rule, rule_text
 from backprop_viz.text.numbers import fmt as fmt_number
@@ -215,7 +219,7 @@ def _matmul_rule(trace, child, slot, root, c, style):
 
 
 # ---- finding the seed and earlier contributions without rescanning the pass for every caption ----
-_INDEX = weakref.WeakKeyDictionary()  # trace -> (number of events, seed positions, {seed: {node: [events]}})
+_INDEX = weakref.WeakKeyDictionary()  # trace -> (number of events, seed positions, {seed: _run's two groupings})
 
 
 def _index(trace):
@@ -244,15 +248,40 @@ def _root_name(trace, i):
 
 def _contributions(trace, seed):
     """{node: [event indices]} of the contributions each node receives in the backward run of `seed`."""
+    return _run(trace, seed)[0]
+
+
+def _run(trace, seed):
+    """The backward run of `seed`, grouped once: ({node: [its contributions]}, {child: [the steps that
+    read ∂L/∂child]}, the loss's own ∂L/∂L left out), both in event order, from one read of its columns."""
     _, seeds, runs = _index(trace)
-    into = runs.get(seed)
-    if into is None:
-        into = runs[seed] = {}
+    hit = runs.get(seed)
+    if hit is None:
+        into, by_child, root = defaultdict(list), defaultdict(list), trace.node_at(seed)
         stop = next((s for s in seeds if s > seed), len(trace))
         cols = trace.event_columns("backward", seed + 1, stop)  # columns: no Event built per event
-        for j, node in zip(cols.index, cols.node):
-            into.setdefault(node, []).append(j)
-    return into
+        with _collector_paused():
+            for j, node, child in zip(cols.index, cols.node, cols.child):
+                into[node].append(j)
+                if child != root:
+                    by_child[child].append(j)
+        hit = runs[seed] = (dict(into), dict(by_child))  # (plain dicts: a look-up adds nothing)
+    return hit
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cyclic collector paused: a big pass's grouping makes a list per node and no cycle, so
+    the collections it would set off (full ones among them, over the whole trace) find nothing. The
+    lists then go to the oldest generation unscanned, as a recording's objects do (engine/recording.py)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            promote_untouched()
+            gc.enable()
 
 
 def _received_before(trace, i, parent):
@@ -277,9 +306,6 @@ def _count(trace, parent, child):
 
 
 # ---- re-use: an upstream gradient computed once and used for every parent of its node ----
-_USES = weakref.WeakKeyDictionary()  # trace -> (number of events, {seed: {child: [backward events]}})
-
-
 def upstream_uses(trace, i):
     """(k, n) for backward event i along child → parent: ∂L/∂child was computed once (when every
     contribution into child had arrived) and is read by n backward steps of this backward run, one
@@ -290,20 +316,7 @@ def upstream_uses(trace, i):
     seed = _seed_of(trace, i)
     if seed is None:
         return 1, 1
-    n_events = len(trace)
-    hit = _USES.get(trace)
-    if hit is None or hit[0] != n_events:
-        hit = _USES[trace] = (n_events, {})
-    runs = hit[1]
-    by_child = runs.get(seed)
-    if by_child is None:  # once per backward run, so a picture of a big pass stays linear
-        by_child, root = {}, trace.node_at(seed)
-        stop = next((s for s in trace.seed_steps() if s > seed), n_events)
-        cols = trace.event_columns("backward", seed + 1, stop)  # columns: no Event built per event
-        for j, child in zip(cols.index, cols.child):
-            if child != root:
-                by_child.setdefault(child, []).append(j)
-        runs[seed] = by_child
+    by_child = _run(trace, seed)[1]
     uses = by_child.get(trace.event(i).child, ())  # the run's steps that read ∂L/∂child, in order
     k = bisect.bisect_left(uses, i)
     return (k + 1, len(uses)) if k < len(uses) and uses[k] == i else (1, 1)
