@@ -18,7 +18,7 @@ from backprop_viz.engine import fast, recording, rules
 from backprop_viz.engine.inputs import (_as_data, _broadcast_error, _check_axis, _check_exponent, _check_matmul,
                                         _check_mean, _check_role, _check_stack, _checked_data, _checked_grad,
                                         _is_number_or_array, _label_text, _reshaped, _seed)
-from backprop_viz.engine.numeric import _arith, _div, _exp, _log, _pow, _quiet, _shape, _sigmoid, _zero_like
+from backprop_viz.engine.numeric import _arith, _div, _exp, _filled, _log, _pow, _quiet, _shape, _sigmoid, _zero_like
 
 __all__ = ["Value", "as_value", "stack", "zero_grad", "topological_order"]
 
@@ -71,8 +71,8 @@ class Value:
     @property
     def grad(self):
         g = self._grad
-        if type(g) is float and type(self._data) is not float:  # an array node the fast path made: its
-            g = self._grad = np.zeros(self._data.shape)  # zeros are made when first read (fast_forward.py)
+        if type(g) is float and type(self._data) is not float:  # a number on an array stands for that
+            g = self._grad = _filled(self._data.shape, g)  # number everywhere (0.0: zeros not made yet, fast_forward.py)
         return g
 
     @grad.setter
