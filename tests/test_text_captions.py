@@ -112,7 +112,8 @@ def test_backward_captions_of_random_programs_read_back(program):
         check_backward_caption(trace, i)
 
 
-def test_the_issue_examples():
+def _issue_example():
+    """The trace of the issue's example: e = a·b, L = e + a, backward from L (a is used twice)."""
     a, b = Value(2.0, "a"), Value(-3.0, "b")
     with record() as trace:
         e = a * b
@@ -120,6 +121,11 @@ def test_the_issue_examples():
         L = e + a
         L.label = "L"
         L.backward()
+    return trace
+
+
+def test_the_issue_examples():
+    trace = _issue_example()
     texts = [trace.snapshot(k).caption("en") for k in range(len(trace) + 1)]
     assert texts[5].endswith("∂L/∂a += ∂L/∂L · ∂(e + a)/∂a = 1 × 1 = 1")
     assert "\na is used more than once" in texts[6]  # the fan-out sentence on its own line
@@ -200,13 +206,7 @@ def test_a_backward_caption_leaves_the_collector_as_it_found_it(collector_on):
     it the collector runs (or stays paused) as before, and fan-out is still told from the grouping."""
     import gc
 
-    a, b = Value(2.0, "a"), Value(-3.0, "b")
-    with record() as trace:
-        e = a * b
-        e.label = "e"
-        L = e + a
-        L.label = "L"
-        L.backward()
+    trace = _issue_example()
     was = gc.isenabled()
     (gc.enable if collector_on else gc.disable)()
     try:
