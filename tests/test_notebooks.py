@@ -147,7 +147,8 @@ def test_notebook_runs_on_a_fresh_kernel(path, run_times, tmp_path):
     nb, seconds = _execute(path, env=texts_kernel_env(tmp_path))
     run_times[path.stem] = seconds
     assert not _problems(nb), "\n".join(_problems(nb))
-    assert not unreadable_figures(nb), f"{path.name}: " + "; ".join(unreadable_figures(nb))
+    unreadable = unreadable_figures(nb)
+    assert not unreadable, f"{path.name}: " + "; ".join(unreadable)
     assert sum(c.execution_count is not None for c in _code(nb)) == len(_code(nb))
     left = {p.name for p in NOTEBOOKS.iterdir()} - before
     assert not left, (f"{path.name} left files in notebooks/: {sorted(left)}; "
@@ -228,7 +229,8 @@ def test_korean_edition_runs_on_a_fresh_kernel(path, run_times, tmp_path):
     assert not undecided, (f"ko/{path.name} shows particle placeholders (choose the particle from the word "
                            "before it, or rephrase):\n" + "\n".join(undecided[:20]))
     _assert_figures_speak_korean(path, nb)
-    assert not unreadable_figures(nb), f"ko/{path.name}: " + "; ".join(unreadable_figures(nb))
+    unreadable = unreadable_figures(nb)
+    assert not unreadable, f"ko/{path.name}: " + "; ".join(unreadable)
 
 
 def test_the_projector_check_finds_wide_figures_and_small_text():

@@ -33,7 +33,6 @@ from backprop_viz.engine.rules import RULES, _spread
 __all__ = ["enabled", "use", "backward", "interior_order", "STEPS", "SCALAR_STEPS"]
 
 _copysign = math.copysign
-_add_reduce = np.add.reduce  # what ndarray.sum calls, without numpy's Python wrapper
 
 enabled = True
 
@@ -111,20 +110,15 @@ def _add_arrays(node, g):
         a._grad = a._grad + (g if type(x) is not float and x.shape == g.shape else _unbroadcast(g, _shape(x)))
     if b._role != "constant":
         y = b._data  # d(a+b)/da = d(a+b)/db = 1
-        if type(y) is not float and y.shape != g.shape and y.shape == g.shape[1:]:  # a bias: one sum
-            b._grad = b._grad + _add_reduce(g, 0)  # g.sum(axis=0) over the rows, as _unbroadcast does it
-        else:
-            b._grad = b._grad + (g if type(y) is not float and y.shape == g.shape else _unbroadcast(g, _shape(y)))
+        b._grad = b._grad + (g if type(y) is not float and y.shape == g.shape else _unbroadcast(g, _shape(y)))
 
 
 def _mul_arrays(node, g):
     a, b = node._a, node._b
     x, y = a._data, b._data
-    if a is b:  # a·a (a square): both contributions are g·a, added one after the other
+    if a is b:  # a·a (a square, of a's shape): both contributions are g·a, added one after the other
         if a._role != "constant":
             c = g * x
-            if type(x) is float or x.shape != c.shape:
-                c = _unbroadcast(c, _shape(x))
             a._grad = a._grad + c + c
         return
     if a._role != "constant":

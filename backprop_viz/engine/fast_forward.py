@@ -13,7 +13,7 @@ import operator
 import numpy as np
 
 from backprop_viz.engine import recording as _recording
-from backprop_viz.engine.numeric import _quiet_off, _quiet_on
+from backprop_viz.engine.numeric import _add_reduce, _quiet_off, _quiet_on
 
 __all__ = ["FORWARD_OPS", "install"]
 
@@ -22,7 +22,6 @@ _READABLE = {}  # Value's readable methods, by name, for what the fast ones do n
 _new = object.__new__
 _next_seq = None
 _tanh = math.tanh
-_add_reduce = np.add.reduce
 _NUMBERS = frozenset({int, float, np.float64, np.int64})  # types whose float(x) is the readable path's (not bool)
 
 

@@ -10,6 +10,7 @@ try:  # the context variable np.errstate sets (numpy >= 2)
     from numpy._core.umath import _extobj_contextvar as _errstate_slot, _make_extobj as _make_errstate
 except ImportError:  # pragma: no cover - older numpy: np.errstate itself
     _errstate_slot = None
+_add_reduce = np.add.reduce  # what ndarray.sum calls, without numpy's Python wrapper
 _quiet_for = (None, None)  # (the caller's numpy settings, the same with overflow & co. ignored)
 
 
@@ -144,7 +145,7 @@ def _unbroadcast(g, shape):
         return g
     extra = g.ndim - len(shape)
     if extra > 0:
-        g = g.sum(axis=0) if extra == 1 else g.sum(axis=tuple(range(extra)))
+        g = _add_reduce(g, 0) if extra == 1 else g.sum(axis=tuple(range(extra)))  # (g.sum(axis=0), one call)
     if g.shape != shape:
         axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
         g = g.sum(axis=axes, keepdims=True)

@@ -59,9 +59,7 @@ class Value:
 
     @data.setter
     def data(self, new):
-        data = self._data
-        if new is not data:  # (`v.data -= ...` changed the value's own array in place: it is already the value's)
-            new = _checked_data(new, data)
+        new = _checked_data(new, self._data)
         if recording.active:
             recorder = recording.slot_value()
             if recorder is not None:
@@ -124,10 +122,7 @@ class Value:
 
     def zero_grad(self):
         """Set this value's gradient to zero (gradients otherwise add up across backward calls)."""
-        if recording.active:  # a record() block may be open here: it sees zeros of the value's shape
-            self.grad = 0.0
-        else:  # an array's zeros are made when .grad is read (see grad), or the next backward pass adds to 0.0
-            self._grad = 0.0
+        self.grad = 0.0
 
     def __repr__(self):
         name = f"{self.label}: " if self.label else ""
