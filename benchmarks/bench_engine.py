@@ -463,5 +463,15 @@ def main(repeats=7, steps=2):
     return demo, scalar, batched
 
 
+def goals_met(demo, batched):
+    """Whether every goal printed above was met (`make bench` fails otherwise)."""
+    met = demo["micrograd"][0] / demo["ours (default GC)"][0] >= SCALAR_GOAL
+    torch_name = next((name for name in batched if name.startswith("PyTorch")), None)
+    if torch_name is not None:
+        met = met and batched["ours, arrays"][0] / batched[torch_name][0] <= BATCHED_GOAL
+    return met
+
+
 if __name__ == "__main__":
-    main()
+    demo, _, batched = main()
+    sys.exit(0 if goals_met(demo, batched) else 1)

@@ -220,3 +220,73 @@ def test_binder_link_prints_lab_and_voila_links_for_both_editions():
             if nb.name != "00_index.ipynb":
                 assert f"{folder}/{nb.name}" in targets, f"no Voilà link for {folder}/{nb.name}"
     assert all((REPO / t).is_file() for t in targets)
+
+
+_PIP_LINE = re.compile(r"git\+https://github\.com/[^\s\"'\\)`]+")
+
+
+def test_binder_link_writes_the_repository_into_every_pip_install_line():
+    tool = _binder_link()
+    for name in tool.PIP_FILES:
+        text = (REPO / name).read_text(encoding="utf-8")
+        new = tool.rewrite_pip_urls(text, "kim/backprop_viz")
+        before, after = _PIP_LINE.findall(text), _PIP_LINE.findall(new)
+        assert before, f"{name} has no pip install line to write the repository into"
+        named = [u for u in before if "<" not in u]  # '<owner>/<name>': the sentence's example stays
+        assert [u for u in after if "<" not in u] == ["git+https://github.com/kim/backprop_viz"] * len(named), name
+        assert [u for u in after if "<" in u] == [u for u in before if "<" in u], name
+        assert new.replace("git+https://github.com/kim/backprop_viz", "") == \
+            text.replace("git+https://github.com/OWNER/REPO", ""), f"{name}: only the URLs may change"
+
+
+class _Shell:
+    """What the index's install cell asks of IPython: one %pip line (recorded, not run)."""
+
+    def __init__(self):
+        self.magics = []
+
+    def run_line_magic(self, name, line):
+        self.magics.append((name, line))
+
+
+def _install_branch(notebook):
+    """The `if importlib.util.find_spec(...) is None:` block of the index's first code cell."""
+    import ast
+
+    import nbformat
+
+    cell = next(c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    tree = ast.parse(cell.source)
+    block = next(n for n in tree.body if isinstance(n, ast.If) and "find_spec" in ast.unparse(n.test))
+    return ast.unparse(block)
+
+
+@pytest.mark.parametrize("notebook", ["notebooks/00_index.ipynb", "notebooks/ko/00_index.ipynb"])
+def test_the_index_installs_the_package_from_the_repository_it_names(notebook, capsys, tmp_path):
+    """A hosted notebook without the package: the first cell installs it from the repository the
+    README names; a copy that names none yet says so in a sentence instead of a failing pip run."""
+    import importlib.util
+    import types
+
+    tool = _binder_link()
+    code = _install_branch(REPO / notebook)
+    missing = types.SimpleNamespace(util=types.SimpleNamespace(find_spec=lambda name: None))
+    here = types.SimpleNamespace(util=importlib.util)
+
+    shell = _Shell()
+    exec(code, {"importlib": missing, "get_ipython": lambda: shell})
+    said = capsys.readouterr().out
+    assert shell.magics == [], "with OWNER/REPO still in it, the cell must not run pip"
+    assert "backprop_viz" in said and "%pip install" in said and "GitHub" in said
+    if "/ko/" in notebook:
+        assert re.search("[\uac00-\ud7a3]{2}", said) and "커널을 다시 시작하십시오" in said
+
+    shell = _Shell()
+    written = tool.rewrite_pip_urls(code, "kim/backprop_viz")
+    exec(written, {"importlib": missing, "get_ipython": lambda: shell})
+    assert shell.magics == [("pip", 'install -q "backprop_viz @ git+https://github.com/kim/backprop_viz"')]
+    assert capsys.readouterr().out == ""
+
+    shell = _Shell()
+    exec(written, {"importlib": here, "get_ipython": lambda: shell})  # installed: nothing happens
+    assert shell.magics == []

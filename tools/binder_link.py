@@ -1,7 +1,9 @@
 """Binder links for this repository: print them, or write them into README.md (for a fork).
 
 Both editions of the lessons: JupyterLab on the English index (notebooks/) and on the Korean one
-(notebooks/ko/), and every lesson of each as an app (Voilà).
+(notebooks/ko/), and every lesson of each as an app (Voilà). `--write` also puts the repository into
+the `pip install "backprop_viz @ git+https://github.com/…"` lines: the README's and the install cell
+at the top of both index notebooks (what a hosted notebook runs when it lacks the package).
 
     python tools/binder_link.py                       # from `git remote get-url origin`
     python tools/binder_link.py --repo you/backprop_viz --ref main
@@ -22,6 +24,10 @@ INDEX = "notebooks/00_index.ipynb"
 EDITIONS = {"English": "notebooks", "Korean (한국어)": "notebooks/ko"}  # name -> folder of its lessons
 BINDER = "https://mybinder.org/v2/gh"
 _BINDER_URL = re.compile(r"https://mybinder\.org/v2/gh/[^/\s)]+/[^/\s)]+/[^?\s)]+")
+# the pip URL of the package: a repository name is letters, digits, '.', '-' and '_'
+_PIP_URL = re.compile(r"git\+https://github\.com/[\w.-]+/[\w.-]+?(?=[\\\"'\s)`]|$)")
+# the files that name the pip URL: the Korean index is built from its translation (tools/lessons.py)
+PIP_FILES = ("README.md", INDEX, "notebooks/ko/translations/00_index.txt", "notebooks/ko/00_index.ipynb")
 
 
 def github_repo(remote_url: str) -> str:
@@ -50,6 +56,11 @@ def rewrite_readme(text: str, repo: str, ref: str = "HEAD") -> str:
     return _BINDER_URL.sub(f"{BINDER}/{repo}/{ref}", text)
 
 
+def rewrite_pip_urls(text: str, repo: str) -> str:
+    """text with every `git+https://github.com/OWNER/NAME` install URL naming `repo`."""
+    return _PIP_URL.sub(f"git+https://github.com/{repo}", text)
+
+
 def _origin() -> str:
     done = subprocess.run(["git", "-C", str(REPO_ROOT), "remote", "get-url", "origin"],
                           capture_output=True, text=True)
@@ -71,7 +82,11 @@ def main(argv=None) -> int:
         if args.write:
             README.write_text(rewrite_readme(README.read_text(encoding="utf-8"), repo, args.ref),
                               encoding="utf-8")
-            print(f"README.md's Binder links now open {repo} at {args.ref}.")
+            for name in PIP_FILES:
+                path = REPO_ROOT / name
+                path.write_text(rewrite_pip_urls(path.read_text(encoding="utf-8"), repo), encoding="utf-8")
+            print(f"README.md's Binder links now open {repo} at {args.ref}; the pip install lines of the "
+                  f"README and of both index notebooks install from github.com/{repo}.")
     except ValueError as err:
         print(err, file=sys.stderr)
         return 2
