@@ -26,9 +26,11 @@ from __future__ import annotations
 import html
 import json
 
-__all__ = ["follow_image", "hook_image", "steps_element", "step_marker", "STALE_CSS"]
+from backprop_viz.render.sheet import VARIANT
 
-NOW_CLASS = "bpv-now"  # the sheet's stylesheet that quick steps write
+__all__ = ["follow_image", "hook_image", "steps_element", "step_marker", "QUICK_ATTR", "STALE_CSS"]
+
+QUICK_ATTR = "data-bpv-quick-step"  # on the player while the page shows a quick step (its value: the step)
 STALE_CLASS = "bpv-stale"  # on the caption while it still tells the step before a quick step
 # A stale caption fades only when the kernel is slow to answer (a busy kernel, a far server): within a
 # quarter second, the usual round trip, the kernel's caption comes before anything changes.
@@ -37,9 +39,10 @@ STALE_CSS = f".bpv-caption.{STALE_CLASS}{{opacity:.35;transition:opacity .2s eas
 # player. It finds the player's box, and there the active look drawn.
 FOLLOW_JS = ("function(i){"
              "var p=i.closest('.bpv-player'),b=p&&p.querySelector('.bpv-scroll');if(!b)return;"
-             "var f=function(s){var l=b.querySelectorAll(s);for(var j=0;j<l.length;j++){"
+             "var f=function(c){var l=b.getElementsByClassName(c);for(var j=0;j<l.length;j++){"
+             "if(!l[j].closest('svg .bv-graph'))continue;"
              "var r=l[j].getBoundingClientRect();if(r.width||r.height)return l[j];}return null;};"
-             "var a=f('svg .bv-graph .s2')||f('svg .bv-graph .e2');if(a){"
+             "var a=f('s2')||f('e2');if(a){"
              "var o=b.getBoundingClientRect(),r=a.getBoundingClientRect();"
              "if(r.top<o.top||r.bottom>o.bottom)b.scrollTop+=r.top-o.top-(o.height-r.height)/2;"
              "if(r.left<o.left||r.right>o.right)b.scrollLeft+=r.left-o.left-(o.width-r.width)/2;}"
@@ -84,8 +87,7 @@ def steps_element(first, last, n, looks, rows, statuses, on):
     data = {"on": bool(on), "first": first, "last": last, "n": n, "prefix": prefix, "base": names(looks[0]),
             "diffs": ";".join(f"{names(hidden)}/{names(shown)}" for hidden, shown in diffs), "rows": rows,
             "pills": pills, "status": [[pills.index(pill), text] for pill, text in statuses]}
-    return (f'<i class="bpv-steps" hidden data-steps="{html.escape(json.dumps(data, separators=(",", ":")))}">'
-            f'</i><style class="{NOW_CLASS}"></style>')
+    return f'<i class="bpv-steps" hidden data-steps="{html.escape(json.dumps(data, separators=(",", ":")))}"></i>'
 
 
 # The script that steps in the browser, once per player element (see the module's text). A quick
@@ -93,15 +95,13 @@ def steps_element(first, last, n, looks, rows, statuses, on):
 # must reach; st.at: the step the page shows), or after the slider moved in the page — dragged, its
 # number entered, or played (st.slide: the step the kernel's look must show).
 _HOOK_JS = ("function(img){"
-            "var p=img.closest('.bpv-player');if(!p||p.__bpvQuick)return;"
-            "var st=p.__bpvQuick={clicks:null,at:null,slide:null};"
+            "var p=img.closest('.bpv-player');if(!p)return;if(p.__bpvQuick){p.__bpvQuick.warm();return;}"
+            "var st=p.__bpvQuick={clicks:null,at:null,slide:null,own:[],seen:[],q:{}};"
             "var follow=" + FOLLOW_JS + ";"
-            "function now(){return p.querySelector('.bpv-frame style." + NOW_CLASS + "');}"
-            "function kernel(off){var l=p.querySelectorAll('.bpv-look style,.bpv-step-look style');"
-            "for(var i=0;i<l.length;i++)l[i].disabled=off;}"
-            "function mark(){var m=p.querySelector('.bpv-step-look [data-step]');"
+            "function one(q){var e=st.q[q];if(!e||!p.contains(e))e=st.q[q]=p.querySelector(q);return e;}"
+            "function mark(){var l=one('.bpv-step-look'),m=l&&l.querySelector('[data-step]');"
             "return m?[+m.getAttribute('data-step'),+m.getAttribute('data-clicks')]:null;}"
-            "function data(){var e=p.querySelector('.bpv-frame .bpv-steps');if(!e)return null;"
+            "function data(){var e=one('.bpv-frame .bpv-steps');if(!e)return null;"
             "if(!e.__d){var d=JSON.parse(e.getAttribute('data-steps')),x=d.prefix;"
             "var w=function(t){return t?t.split(' ').map(function(c){return x+c;}):[];};"
             "d.diffs=d.diffs?d.diffs.split(';').map(function(t){var h=t.split('/');return [w(h[0]),w(h[1])];}):[];"
@@ -112,22 +112,68 @@ _HOOK_JS = ("function(img){"
             "while(d.k>t){var y=d.diffs[d.k-d.first-1];y[1].forEach(function(c){s.delete(c);});"
             "y[0].forEach(function(c){s.add(c);});d.k--;}return Array.from(s);}"
             # first and back are off at step 0, next and last at the end (as the kernel sets them)
-            "function ends(t,n){var f=function(c,off){var b=p.querySelector('button.'+c);if(b)b.disabled=off;};"
+            "function ends(t,n){var f=function(c,off){var b=one('button.'+c);if(b)b.disabled=off;};"
             "f('bpv-first',t===0);f('bpv-back',t===0);f('bpv-next',t===n);f('bpv-last',t===n);}"
             # the status line above the picture: the page's text (marked) until the kernel's is the same step's
-            "function status(d,t){var w=p.querySelector('.bpv-status .widget-html-content');"
+            # (its texts changed in place where it has the kernel's form, a pill and a text: new elements there
+            # make the browser restyle the whole page)
+            "function status(d,t){var w=one('.bpv-status .widget-html-content');"
             "if(!w||t<d.first||t>d.last)return;var q=w.querySelector('[data-bpv-quick]');"
-            "if(!q||+q.getAttribute('data-bpv-quick')!==t)"
-            "{var e=d.status[t-d.first];w.innerHTML=d.pills[e[0]]+' '+e[1]+'<i hidden data-bpv-quick=\"'+t+'\"></i>';}}"
+            "if(q&&+q.getAttribute('data-bpv-quick')===t)return;"
+            "var e=d.status[t-d.first],f=document.createElement('template');f.innerHTML=d.pills[e[0]]+' '+e[1];"
+            "var g=f.content.firstChild,s=w.firstChild,n=s&&s.nextSibling;"
+            "if(s&&s.nodeName==='SPAN'&&s.childNodes.length===1&&s.firstChild.nodeType===3&&n&&n.nodeType===3"
+            "&&g&&g.nodeName==='SPAN'&&g.nextSibling&&g.nextSibling.nodeType===3){"
+            "s.firstChild.data=g.textContent;s.style.cssText=g.style.cssText;n.data=g.nextSibling.data;"
+            "if(!q){q=document.createElement('i');q.hidden=true;w.appendChild(q);}q.setAttribute('data-bpv-quick',t);}"
+            "else w.innerHTML=d.pills[e[0]]+' '+e[1]+'<i hidden data-bpv-quick=\"'+t+'\"></i>';}"
             # the caption below is the kernel's: marked stale from a quick step until the kernel's look comes
-            "function stale(on){var c=p.querySelector('.bpv-caption');if(c)c.classList.toggle('" + STALE_CLASS + "',on);}"
+            "function stale(on){var c=one('.bpv-caption');if(c)c.classList.toggle('" + STALE_CLASS + "',on);}"
+            # look class -> its elements (every look of the picture and the table shown at some steps only),
+            # made again when the picture or the table is another
+            "function index(d){var tb=one('.bpv-table'),sv=one('.bpv-frame svg');"
+            "if(!d.idx||d.tb!==tb||d.sv!==sv){"
+            "var m=new Map(),l=p.querySelectorAll('." + VARIANT + "');"
+            "for(var i=0;i<l.length;i++){var cl=l[i].classList;for(var j=0;j<cl.length;j++){var c=cl[j];"
+            "if(c!=='" + VARIANT + "'){var a=m.get(c);if(a)a.push(l[i]);else m.set(c,[l[i]]);}}}"
+            "d.idx=m;d.tb=tb;d.sv=sv;}return d.idx;}"
+            # a new sheet is indexed once the page has drawn it, not at the first click
+            "st.warm=function(){setTimeout(function(){var d=data();if(d)index(d);},0);};st.warm();"
+            "function sheets(){var o=[];['.bpv-look','.bpv-step-look'].forEach(function(q){var e=one(q);"
+            "if(e)o.push.apply(o,e.querySelectorAll('style'));});return o;}"
+            # what the kernel's stylesheets show now: the classes shown (shown by a plain class, not hidden
+            # by a doubled one) and their other rules (the table's marks)
+            "function kernel(l){var show=new Set(),hide=new Set(),rest='';"
+            "l.forEach(function(e){e.textContent.split('}').forEach(function(r){var i=r.indexOf('{');if(i<1)return;"
+            "var sel=r.slice(0,i),dec=r.slice(i+1),ss=sel.split(',');"
+            "if(dec==='display:inline'&&ss.every(function(x){return /^\\.[\\w-]+$/.test(x);}))"
+            "ss.forEach(function(x){show.add(x.slice(1));});"
+            "else if(dec==='display:none'&&ss.every(function(x){return /^\\.([\\w-]+)\\.\\1$/.test(x);}))"
+            "ss.forEach(function(x){hide.add(x.slice(1,x.indexOf('.',1)));});"
+            "else if(sel.indexOf('.bpv-scroll-')<0)rest+=r+'}';});});"
+            "hide.forEach(function(c){show.delete(c);});return [show,rest];}"
+            # rules (a step's table marks) as element of the table -> {property: value}
+            "function marks(css){var m=new Map();(css||'').split('}').forEach(function(r){var i=r.indexOf('{'),l;"
+            "if(i<1)return;try{l=(one('.bpv-table')||p).querySelectorAll(r.slice(0,i));}catch(e){return;}"
+            "var ds=r.slice(i+1).split(';');"
+            "for(var j=0;j<l.length;j++){var o=m.get(l[j]);if(!o)m.set(l[j],o={});"
+            "ds.forEach(function(x){var k=x.indexOf(':');if(k>0)o[x.slice(0,k).trim()]=x.slice(k+1).trim();});}});"
+            "return m;}"
+            "function put(e,k,v){e.style.setProperty(k,v);st.own.push([e,k]);}"
+            "function clear(){st.own.forEach(function(x){x[0].style.removeProperty(x[1]);});st.own=[];}"
+            # step t drawn over the kernel's look: each element that must look otherwise gets its own
+            # style (any stylesheet change makes the browser restyle the whole page, tens of ms)
+            "function paint(d,t){clear();var l=sheets(),k=kernel(l),have=k[0],want=new Set(looks(d,t));st.seen=l;"
+            "index(d).forEach(function(els,c){var w=want.has(c);if(have.has(c)===w)return;"
+            "for(var i=0;i<els.length;i++)put(els[i],'display',w?'inline':'none');});"
+            "var a=marks(d.rows[t-d.first]),b=marks(k[1]);"
+            "a.forEach(function(o,e){var q=b.get(e)||{};for(var x in o)if(q[x]!==o[x])put(e,x,o[x]);});"
+            "b.forEach(function(q,e){var o=a.get(e)||{};for(var x in q)if(!(x in o))put(e,x,'revert');});}"
             "function release(){var shown=st.at!==null?st.at:st.slide;st.clicks=null;st.at=null;st.slide=null;"
-            "var s=now();if(s&&s.textContent)s.textContent='';kernel(false);stale(false);"
+            "clear();p.removeAttribute('" + QUICK_ATTR + "');stale(false);"
             "var m=mark(),d=data();if(m&&d){ends(m[0],d.n);if(m[0]!==shown)status(d,m[0]);}}"
-            "function show(d,t){var s=now();if(!s)return;var size='',l=p.querySelector('.bpv-look style');"
-            "if(l){var m=l.textContent.match(/\\.bpv-scroll-[\\w-]+>\\.bv-svg\\{[^}]*\\}/);if(m)size=m[0];}"
-            "var c=looks(d,t);s.textContent=size+(c.length?'.'+c.join(',.')+'{display:inline}':'')"
-            "+d.rows[t-d.first];kernel(true);ends(t,d.n);status(d,t);stale(true);follow(s);}"
+            "function show(d,t){paint(d,t);p.setAttribute('" + QUICK_ATTR + "',t);ends(t,d.n);status(d,t);"
+            "stale(true);follow(p);}"
             "function done(e){if(!e||e.nodeType!==1)return false;"
             "if(!e.classList.contains('bpv-follow')){e=e.querySelector('.bpv-follow');if(!e)return false;}"
             "return st.clicks!==null?+e.getAttribute('data-clicks')>=st.clicks:+e.getAttribute('data-step')===st.slide;}"
@@ -144,8 +190,9 @@ _HOOK_JS = ("function(img){"
             "new MutationObserver(function(recs){if(st.clicks===null&&st.slide===null)return;"
             "for(var r=0;r<recs.length;r++){var a=recs[r].addedNodes;"
             "for(var j=0;j<a.length;j++)if(done(a[j])){release();return;}}"
-            "var s=now(),d=data();if(s&&s.textContent){kernel(true);"
-            "if(d)status(d,st.clicks!==null?st.at:st.slide);}"
+            # the kernel's look changed while a quick step shows: drawn again over the new one
+            "var d=data(),t=st.clicks!==null?st.at:st.slide,l=sheets();if(d&&p.hasAttribute('" + QUICK_ATTR + "')"
+            "&&(l.length!==st.seen.length||l.some(function(e,i){return e!==st.seen[i];}))){paint(d,t);status(d,t);}"
             "}).observe(p,{childList:true,subtree:true});"
             # the slider moves in the page first (dragged, its number typed and entered, the play
             # timer): its handle's aria-valuenow says where to

@@ -167,9 +167,8 @@ _TABLE = """p => [...p.querySelectorAll('.bpv-table tbody tr')].filter(tr => get
 _ENDS = """p => ['first', 'back', 'next', 'last'].map(b => p.querySelector('button.bpv-' + b).disabled)"""
 _CLICK_NOW = """([scope, button, times]) => { const p = document.querySelector(scope);
   const b = p.querySelector('.bpv-' + button); for (let i = 0; i < times; i++) b.click();
-  return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.querySelector('.bpv-now').textContent.length > 0,
+  return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.hasAttribute('data-bpv-quick-step'),
           (%s)(p), p.querySelector('.bpv-status').innerText, (%s)(p)]; }"""
-# The kernel's look shows again: the page's own look emptied, the kernel's stylesheets on.
 # Types step k into the slider's number and presses Enter, then (after the page's own reactions,
 # before any kernel message) returns what the picture and table show, as _CLICK_NOW does.
 _ENTER_NOW = """async ([scope, k]) => { const p = document.querySelector(scope);
@@ -177,14 +176,15 @@ _ENTER_NOW = """async ([scope, k]) => { const p = document.querySelector(scope);
   number.textContent = String(k);
   number.dispatchEvent(new KeyboardEvent('keydown', {keyCode: 13, which: 13, key: 'Enter', bubbles: true}));
   await Promise.resolve();
-  return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.querySelector('.bpv-now').textContent.length > 0,
+  return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.hasAttribute('data-bpv-quick-step'),
           (%s)(p), p.querySelector('.bpv-status').innerText, (%s)(p)]; }"""
 # Whether the caption is marked stale, and the fade its style then starts: [property, delay ms, opacity at the end].
 _STALE = """p => { const c = p.querySelector('.bpv-caption'); getComputedStyle(c).opacity;
   return [c.classList.contains('bpv-stale'), c.getAnimations().map(a => [a.transitionProperty,
           a.effect.getTiming().delay, a.effect.getKeyframes().slice(-1)[0].opacity])]; }"""
-_SETTLED_AT = """scope => { const p = document.querySelector(scope); return !p.querySelector('.bpv-now').textContent
-  && [...p.querySelectorAll('.bpv-look style, .bpv-step-look style')].every(s => !s.disabled); }"""
+# The kernel's look shows again: the player no longer marked, no element left with a style of the page's own.
+_SETTLED_AT = """scope => { const p = document.querySelector(scope); return !p.hasAttribute('data-bpv-quick-step')
+  && [...p.querySelectorAll('.bpv-vr, .bpv-table tr')].every(e => !e.style.cssText); }"""
 
 
 def check_quick_steps(page, where):
