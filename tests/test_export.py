@@ -318,6 +318,49 @@ def test_gif_korean_text_is_drawn_in_a_hangul_font():
     assert np.abs(boxes - drawn).mean() > 1, "without a Hangul font the text would look the same"
 
 
+def _gif_frames(path):
+    import numpy as np
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as im:
+        return [np.asarray(f.convert("RGB"), dtype=int) for f in ImageSequence.Iterator(im)]
+
+
+def test_a_korean_gif_draws_its_pictures_and_captions_in_a_hangul_font(tmp_path):
+    """export_gif(lang="ko"): the picture's own Korean texts (status line, legend) and the caption
+    are drawn in the Hangul font pip installed. Without it (Latin fonts only) the same GIF's frames
+    come out otherwise, where the Korean texts are."""
+    import numpy as np
+
+    from backprop_viz import fonts
+    from backprop_viz.export import gif
+    from backprop_viz.export.common import _svg_frames
+
+    trace = small_trace()
+    page = _svg_frames(trace, "ko", None).render(trace.snapshot(1))
+    assert re.search("[\uac00-\ud7a3]{2}", re.sub(r"<style.*?</style>", "", page, flags=re.S)), \
+        "the Korean picture must hold Korean text"
+    assert any(f.endswith(".ttf") and "Nanum" in f for f in fonts.svg_font_files()), fonts.svg_font_files()
+    korean = _gif_frames(export_gif(trace, tmp_path / "ko.gif", lang="ko", max_frames=3, width=480))
+    saved = dict(gif._RASTER)
+    try:
+        gif._RASTER.clear()
+        fonts._found["svg"] = [f for f in fonts.svg_font_files() if "Nanum" not in f]  # Latin fonts only
+        boxes = _gif_frames(export_gif(trace, tmp_path / "boxes.gif", lang="ko", max_frames=3, width=480))
+    finally:
+        fonts._found.pop("svg", None)
+        gif._RASTER.clear()
+        gif._RASTER.update(saved)
+    assert len(korean) == len(boxes) == 3
+    for a, b in zip(korean, boxes):
+        assert a.shape == b.shape
+        changed = np.abs(a - b).sum(axis=2) > 60
+        assert changed.sum() > 200, "without the Hangul font the Korean texts would look the same"
+    english = _gif_frames(export_gif(trace, tmp_path / "en.gif", lang="en", max_frames=3, width=480))
+    assert any(np.abs(a - e).mean() > 1 for a, e in zip(korean, english) if a.shape == e.shape) or \
+        any(a.shape != e.shape for a, e in zip(korean, english)), "the Korean GIF must not be the English one"
+
+
 def test_both_rasterisers_draw_the_same_picture():
     """resvg (Python 3.10-3.14) and its fallback resvg-py (any Python) give the same frame."""
     import numpy as np

@@ -1,3 +1,5 @@
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -213,6 +215,46 @@ def test_korean_without_a_system_cjk_font_uses_the_hangul_font_pip_installed(lin
     for ax in _korean_figures(line_run):
         assert ax.get_title() != "Loss during training"
         ax.figure.canvas.draw()  # a Hangul glyph missing from the font would warn, and fail here
+
+
+@pytest.fixture
+def system_cjk_font(tmp_path):
+    """A system Noto Sans CJK KR as matplotlib finds one (fonts-noto-cjk is not on this machine): a
+    copy of the pip NanumGothic under that family name, in matplotlib's font list for the test."""
+    from fontTools.ttLib import TTFont
+    from matplotlib import font_manager
+
+    if not fonts.pip_hangul_files():
+        pytest.skip("koreanize-matplotlib (the Hangul font the copy is made from) is not installed")
+    font = TTFont(fonts.pip_hangul_files()[0])
+    for record in font["name"].names:
+        if record.nameID in (1, 4, 16):  # family, full name, typographic family
+            record.string = fonts.SYSTEM_CJK[0]
+        elif record.nameID == 6:  # PostScript name
+            record.string = "NotoSansCJKkr-Regular"
+    path = tmp_path / "NotoSansCJKkr-Regular.ttf"
+    font.save(path)
+    before = list(font_manager.fontManager.ttflist)
+    font_manager.fontManager.addfont(str(path))
+    font_manager.fontManager._findfont_cached.cache_clear()
+    yield str(path)
+    font_manager.fontManager.ttflist[:] = before
+    font_manager.fontManager._findfont_cached.cache_clear()
+
+
+def test_a_system_cjk_font_is_preferred_to_the_one_pip_installed(line_run, monkeypatch, system_cjk_font):
+    monkeypatch.setattr(fonts, "_found", {})  # looked up afresh, as in a new kernel
+    assert fonts.system_cjk_files() == {fonts.SYSTEM_CJK[0]: [system_cjk_font]}
+    assert fonts.hangul_family() == fonts.SYSTEM_CJK[0]
+    svg = fonts.svg_font_files()
+    assert system_cjk_font in svg and not set(fonts.pip_hangul_files()) & set(svg)
+    for ax in _korean_figures(line_run):
+        assert ax.get_title() != "Loss during training"
+        ax.figure.canvas.draw()  # a Hangul glyph missing from the font would warn, and fail here
+        hangul = [t for t in ax.figure.findobj(matplotlib.text.Text) if re.search("[\uac00-\ud7a3]", t.get_text())]
+        assert hangul
+        families = {tuple(t.get_fontproperties().get_family()) for t in hangul}
+        assert all(fonts.SYSTEM_CJK[0] in f and fonts.PIP_HANGUL not in f for f in families), families
 
 
 def test_korean_without_any_hangul_font_falls_back_to_english_with_one_warning(line_run, monkeypatch):

@@ -6,20 +6,24 @@ A click's round trip to the kernel (tens of milliseconds here, far more on Binde
 student waits for; the looks of every step of a sheet are on the page already. So the sheet comes
 with `steps_element`: per step, which looks it shows (as differences from the step before) and its
 table marks. A script of the sheet (an image's onload, as `follow_image`; where no script runs
-nothing changes) listens to the player's buttons and slider. On a click it writes the new step's look into
-the sheet's own stylesheet `.bpv-now` and turns the kernel's two look stylesheets off, so the
-picture and table are the new step's, whole, before the kernel has heard of the click; it also
-sets the buttons on and off and writes the status line above the picture, as the kernel will. The
+nothing changes) listens to the player's buttons and slider. On a click it reads which looks the
+kernel's stylesheets show now and gives each element that must look otherwise at the new step its
+own style (shown or hidden, a table row's mark), so the picture and table are the new step's, whole,
+before the kernel has heard of the click; the player is marked with QUICK_ATTR meanwhile. It also
+sets the buttons on and off and changes the texts of the status line above the picture, as the
+kernel will. It writes no stylesheet and makes no new element for a step: either makes a browser
+restyle the whole page (15-20 ms in Chromium for a page holding a ~200-node sheet, even for a rule
+that matches nothing), where the few dozen elements a step changes take about a millisecond. The
 caption below the picture is the kernel's (its formulas are typeset in the page): until the kernel's
 look comes it is marked stale, and fades if the wait is long.
 
 The kernel stays in charge: it counts the clicks it handled and writes the count into the part of
 its look that arrives last (`follow_image`). Once that count reaches the clicks made here, the
-kernel's look is the step the browser shows (the same stylesheet rules, from the same sheet), and
-the script hands back: `.bpv-now` emptied, the kernel's stylesheets on (after the slider moved: once
-the kernel's look shows the slider's step). Whatever the kernel does
-meanwhile (a click it handles otherwise, a new sheet) is what shows then. Predict mode never steps
-here: it asks before showing."""
+kernel's look is the step the browser shows (the same rules, from the same sheet), and the script
+hands back: the elements lose their own styles, the mark goes (after the slider moved: once the
+kernel's look shows the slider's step). A kernel look that comes before (an earlier click handled)
+is drawn over again. Whatever the kernel does meanwhile (a click it handles otherwise, a new
+sheet) is what shows then. Predict mode never steps here: it asks before showing."""
 
 from __future__ import annotations
 
@@ -169,10 +173,21 @@ _HOOK_JS = ("function(img){"
             "var a=marks(d.rows[t-d.first]),b=marks(k[1]);"
             "a.forEach(function(o,e){var q=b.get(e)||{};for(var x in o)if(q[x]!==o[x])put(e,x,o[x]);});"
             "b.forEach(function(q,e){var o=a.get(e)||{};for(var x in q)if(!(x in o))put(e,x,'revert');});}"
+            # the slider's handle and number at step t, drawn in the page only (its widget would send a value
+            # set through it to the kernel, which would take the step twice); K: the handle's travel, in %
+            "function handle(t){var s=one('.bpv-slider'),o=s&&s.querySelector('.noUi-origin'),"
+            "h=o&&o.querySelector('[aria-valuenow]'),r=s&&s.querySelector('.widget-readout');if(!h)return;"
+            "var lo=+h.getAttribute('aria-valuemin'),hi=+h.getAttribute('aria-valuemax');if(!(hi>lo))return;"
+            "if(st.o!==o){var x=/translate\\(([-\\d.e]+)%/.exec(o.style.transform),"
+            "v=(+h.getAttribute('aria-valuenow')-lo)/(hi-lo);if(!x)return;"
+            "st.K=v<1?+x[1]/(v-1):100*o.parentNode.offsetWidth/o.offsetWidth;st.o=o;}"
+            "var f=(Math.min(Math.max(t,lo),hi)-lo)/(hi-lo);o.style.transform='translate('+(f-1)*st.K+'%, 0px)';"
+            "if(r){var n=r.firstChild;if(n&&n.nodeType===3&&!n.nextSibling)n.data=String(t);else r.textContent=String(t);}}"
             "function release(){var shown=st.at!==null?st.at:st.slide;st.clicks=null;st.at=null;st.slide=null;"
             "clear();p.removeAttribute('" + QUICK_ATTR + "');stale(false);"
+            "var h=one('.bpv-slider [aria-valuenow]');if(h)handle(+h.getAttribute('aria-valuenow'));"
             "var m=mark(),d=data();if(m&&d){ends(m[0],d.n);if(m[0]!==shown)status(d,m[0]);}}"
-            "function show(d,t){paint(d,t);p.setAttribute('" + QUICK_ATTR + "',t);ends(t,d.n);status(d,t);"
+            "function show(d,t){paint(d,t);p.setAttribute('" + QUICK_ATTR + "',t);ends(t,d.n);status(d,t);handle(t);"
             "stale(true);follow(p);}"
             "function done(e){if(!e||e.nodeType!==1)return false;"
             "if(!e.classList.contains('bpv-follow')){e=e.querySelector('.bpv-follow');if(!e)return false;}"
@@ -197,7 +212,9 @@ _HOOK_JS = ("function(img){"
             # the slider moves in the page first (dragged, its number typed and entered, the play
             # timer): its handle's aria-valuenow says where to
             "var sl=p.querySelector('.bpv-slider');"
-            "if(sl)new MutationObserver(function(recs){if(st.clicks!==null)return;"
+            # (after clicks, the kernel moving the slider to a step it has caught up with puts it back)
+            "if(sl)new MutationObserver(function(recs){if(st.clicks!==null){"
+            "if(p.hasAttribute('" + QUICK_ATTR + "'))handle(st.at);return;}"
             "var t=Math.round(parseFloat(recs[recs.length-1].target.getAttribute('aria-valuenow'))),d=data(),m=mark();"
             "if(isNaN(t)||!d||!d.on||!m)return;"
             "var k=st.slide!==null?st.slide:m[0];if(t===k||t<d.first||t>d.last)return;"

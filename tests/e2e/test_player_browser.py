@@ -168,7 +168,7 @@ _ENDS = """p => ['first', 'back', 'next', 'last'].map(b => p.querySelector('butt
 _CLICK_NOW = """([scope, button, times]) => { const p = document.querySelector(scope);
   const b = p.querySelector('.bpv-' + button); for (let i = 0; i < times; i++) b.click();
   return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.hasAttribute('data-bpv-quick-step'),
-          (%s)(p), p.querySelector('.bpv-status').innerText, (%s)(p)]; }"""
+          (%s)(p), p.querySelector('.bpv-status').innerText, (%s)(p), (%s)(p)]; }"""
 # Types step k into the slider's number and presses Enter, then (after the page's own reactions,
 # before any kernel message) returns what the picture and table show, as _CLICK_NOW does.
 _ENTER_NOW = """async ([scope, k]) => { const p = document.querySelector(scope);
@@ -177,7 +177,11 @@ _ENTER_NOW = """async ([scope, k]) => { const p = document.querySelector(scope);
   number.dispatchEvent(new KeyboardEvent('keydown', {keyCode: 13, which: 13, key: 'Enter', bubbles: true}));
   await Promise.resolve();
   return [(%s)(p.querySelector('.bpv-frame svg')), (%s)(p), p.hasAttribute('data-bpv-quick-step'),
-          (%s)(p), p.querySelector('.bpv-status').innerText, (%s)(p)]; }"""
+          (%s)(p), p.querySelector('.bpv-status').innerText, (%s)(p), (%s)(p)]; }"""
+# The slider as a student sees it: its number, and where its handle is (% of the handle's travel).
+_SLIDER = """p => { const o = p.querySelector('.bpv-slider .noUi-origin');
+  return [p.querySelector('.bpv-slider .widget-readout').textContent,
+          parseFloat(/translate\\(([-\\d.e]+)%/.exec(o.style.transform)[1])]; }"""
 # Whether the caption is marked stale, and the fade its style then starts: [property, delay ms, opacity at the end].
 _STALE = """p => { const c = p.querySelector('.bpv-caption'); getComputedStyle(c).opacity;
   return [c.classList.contains('bpv-stale'), c.getAnimations().map(a => [a.transitionProperty,
@@ -207,11 +211,11 @@ def check_quick_steps(page, where):
     for button, times in (("next", 3), ("last", 1), ("back", 2), ("next", 1), ("first", 1), ("slider", 200)):
         page.wait_for_function(_SETTLED_AT, arg=".big")
         if button == "slider":  # the slider moved in the page: its number entered
-            drawn, table, by_browser, ends, said, stale = page.evaluate(_ENTER_NOW % (_DRAWN, _TABLE, _ENDS, _STALE),
-                                                                        [".big", times])
+            drawn, table, by_browser, ends, said, stale, slider = page.evaluate(
+                _ENTER_NOW % (_DRAWN, _TABLE, _ENDS, _STALE, _SLIDER), [".big", times])
         else:
-            drawn, table, by_browser, ends, said, stale = page.evaluate(_CLICK_NOW % (_DRAWN, _TABLE, _ENDS, _STALE),
-                                                                        [".big", button, times])
+            drawn, table, by_browser, ends, said, stale, slider = page.evaluate(
+                _CLICK_NOW % (_DRAWN, _TABLE, _ENDS, _STALE, _SLIDER), [".big", button, times])
         k = {"next": min(k + times, n), "back": max(k - times, 0), "first": 0, "last": n, "slider": times}[button]
         assert by_browser, f"{where}: step {k} ({button}) was not drawn in the page"
         # the caption still tells the step before: marked, and it fades if the kernel is slow to answer
@@ -227,6 +231,10 @@ def check_quick_steps(page, where):
         assert ends == player.evaluate(_ENDS) == [k == 0, k == 0, k == n, k == n], f"{where}: buttons at step {k}"
         assert said == player.locator(".bpv-status").inner_text() and f"step {k} of {n}" in said, \
             f"{where}: the status line at step {k}: {said!r}"
+        # the slider's number and handle moved with the picture, where the kernel then puts them
+        number, at = player.evaluate(_SLIDER)
+        assert slider[0] == number == str(k) and abs(slider[1] - at) < 0.01, \
+            f"{where}: the slider after {button} → step {k}: {slider} in the page, then {[number, at]}"
         alone = by_itself(page, ".big", fb[k], lambda svg: svg.evaluate(_DRAWN))
         assert len(drawn) > 1000 and drawn == alone, f"{where}: {button} → step {k} is not frames(trace)[{k}]"
     goto_step(page, ".big", 0, n)
