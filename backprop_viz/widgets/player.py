@@ -13,7 +13,7 @@ from backprop_viz.text.numbers import fmt
 from backprop_viz.trace import Trace
 from backprop_viz.text.words import phase_key, words
 from backprop_viz.widgets.predict import PredictPanel, mode_of
-from backprop_viz.widgets.quick import STALE_CSS, follow_image, hook_image, step_marker, steps_element
+from backprop_viz.widgets.quick import LIVE_PREFIX, STALE_CSS, follow_image, hook_image, step_marker, steps_element
 from backprop_viz.trace.replay import leaf_id
 from backprop_viz.widgets.editor import ValueEditors
 from backprop_viz.widgets.table import ACTIVE_ROW, MAX_ROWS, SOURCE_ROW, TableSheet, table_html  # noqa: F401 (MAX_ROWS)
@@ -574,7 +574,10 @@ class BackpropPlayer(widgets.VBox):
     # ---- without a live kernel ----
     def static_html(self):
         """The last step as a still picture (an <img> of the SVG, which survives HTML sanitisers),
-        with its caption. A style rule hides it wherever the live player is on the page."""
+        with its caption. A style rule hides it wherever the live player is on the page: the live
+        player's script (widgets/quick.py) marks the page's root with the player's `bpv-live-` class.
+        (Not `body:has(.bpv-live-…)`: with a :has() rule on the body, every element added anywhere
+        makes the browser restyle the whole page, 15-20 ms a widget update in JupyterLab.)"""
         last = self.trace.snapshot(len(self.trace))
         svg = self.frames.render(last)
         data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -582,7 +585,7 @@ class BackpropPlayer(widgets.VBox):
         caption = html.escape(last.caption(self.lang, fmt="text"))
         note = html.escape(self._w["static_note"].format(n=len(self.trace)))
         return (f'<div class="bpv-static bpv-static-{uid}">'
-                f'<style>body:has(.bpv-live-{uid}) .bpv-static-{uid}{{display:none}}</style>'
+                f'<style>.{LIVE_PREFIX}{uid} .bpv-static-{uid}{{display:none}}</style>'
                 f'<div style="overflow:auto;max-width:100%"><img alt="{caption}" '
                 f'src="data:image/svg+xml;base64,{data}" style="max-width:none"></div>'
                 f'<p>{caption.replace(chr(10), "<br>")}</p><p style="color:#6b6b6b"><small>{note}</small></p></div>')
@@ -593,7 +596,7 @@ class BackpropPlayer(widgets.VBox):
         # text/html fallback inside the widget's own bundle never shows; a separate output does.
         from IPython.display import display
 
-        self.add_class(f"bpv-live-{self.model_id}")
+        self.add_class(f"{LIVE_PREFIX}{self.model_id}")
         bundle = self._repr_mimebundle_()
         bundle["text/plain"] = repr(self)  # what a front-end without the widget's model shows
         display(bundle, raw=True)

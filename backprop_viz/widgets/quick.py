@@ -34,6 +34,7 @@ from backprop_viz.render.sheet import VARIANT
 
 __all__ = ["follow_image", "hook_image", "steps_element", "step_marker", "QUICK_ATTR", "STALE_CSS"]
 
+LIVE_PREFIX = "bpv-live-"  # a live player's class; on the page's root, its still picture hides
 QUICK_ATTR = "data-bpv-quick-step"  # on the player while the page shows a quick step (its value: the step)
 STALE_CLASS = "bpv-stale"  # on the caption while it still tells the step before a quick step
 # A stale caption fades only when the kernel is slow to answer (a busy kernel, a far server): within a
@@ -100,6 +101,9 @@ def steps_element(first, last, n, looks, rows, statuses, on):
 # number entered, or played (st.slide: the step the kernel's look must show).
 _HOOK_JS = ("function(img){"
             "var p=img.closest('.bpv-player');if(!p)return;if(p.__bpvQuick){p.__bpvQuick.warm();return;}"
+            # the live player is on the page: its still picture (player.static_html) gives way
+            "p.classList.forEach(function(c){if(c.indexOf('" + LIVE_PREFIX + "')===0)"
+            "document.documentElement.classList.add(c);});"
             "var st=p.__bpvQuick={clicks:null,at:null,slide:null,own:[],seen:[],q:{}};"
             "var follow=" + FOLLOW_JS + ";"
             "function one(q){var e=st.q[q];if(!e||!p.contains(e))e=st.q[q]=p.querySelector(q);return e;}"

@@ -10,6 +10,7 @@ from backprop_viz.expression import ExpressionError, expression, is_number, vari
 from backprop_viz.text.words import words
 from backprop_viz.trace import record
 from backprop_viz.widgets.player import BackpropPlayer
+from backprop_viz.widgets.quick import LIVE_PREFIX
 
 __all__ = ["Sandbox"]
 
@@ -134,7 +135,7 @@ class Sandbox(widgets.VBox):
         # As the player does: the live widget, then a still picture that shows only where the widget cannot.
         from IPython.display import display
 
-        self.player.add_class(f"bpv-live-{self.player.model_id}")
+        self.player.add_class(f"{LIVE_PREFIX}{self.player.model_id}")
         bundle = self._repr_mimebundle_()
         bundle["text/plain"] = repr(self)
         display(bundle, raw=True)
