@@ -262,7 +262,7 @@ def _install_branch(notebook):
 
 
 @pytest.mark.parametrize("notebook", ["notebooks/00_index.ipynb", "notebooks/ko/00_index.ipynb"])
-def test_the_index_installs_the_package_from_the_repository_it_names(notebook, capsys, tmp_path):
+def test_the_index_installs_the_package_from_the_repository_it_names(notebook, capsys):
     """A hosted notebook without the package: the first cell installs it from the repository the
     README names; a copy that names none yet says so in a sentence instead of a failing pip run."""
     import importlib.util

@@ -32,7 +32,7 @@ import json
 
 from backprop_viz.render.sheet import VARIANT
 
-__all__ = ["follow_image", "hook_image", "steps_element", "step_marker", "QUICK_ATTR", "STALE_CSS"]
+__all__ = ["follow_image", "hook_image", "steps_element", "step_marker", "LIVE_PREFIX", "QUICK_ATTR", "STALE_CSS"]
 
 LIVE_PREFIX = "bpv-live-"  # a live player's class; on the page's root, its still picture hides
 QUICK_ATTR = "data-bpv-quick-step"  # on the player while the page shows a quick step (its value: the step)
@@ -128,13 +128,13 @@ _HOOK_JS = ("function(img){"
             "function status(d,t){var w=one('.bpv-status .widget-html-content');"
             "if(!w||t<d.first||t>d.last)return;var q=w.querySelector('[data-bpv-quick]');"
             "if(q&&+q.getAttribute('data-bpv-quick')===t)return;"
-            "var e=d.status[t-d.first],f=document.createElement('template');f.innerHTML=d.pills[e[0]]+' '+e[1];"
+            "var e=d.status[t-d.first],h=d.pills[e[0]]+' '+e[1],f=document.createElement('template');f.innerHTML=h;"
             "var g=f.content.firstChild,s=w.firstChild,n=s&&s.nextSibling;"
             "if(s&&s.nodeName==='SPAN'&&s.childNodes.length===1&&s.firstChild.nodeType===3&&n&&n.nodeType===3"
             "&&g&&g.nodeName==='SPAN'&&g.nextSibling&&g.nextSibling.nodeType===3){"
             "s.firstChild.data=g.textContent;s.style.cssText=g.style.cssText;n.data=g.nextSibling.data;"
             "if(!q){q=document.createElement('i');q.hidden=true;w.appendChild(q);}q.setAttribute('data-bpv-quick',t);}"
-            "else w.innerHTML=d.pills[e[0]]+' '+e[1]+'<i hidden data-bpv-quick=\"'+t+'\"></i>';}"
+            "else w.innerHTML=h+'<i hidden data-bpv-quick=\"'+t+'\"></i>';}"
             # the caption below is the kernel's: marked stale from a quick step until the kernel's look comes
             "function stale(on){var c=one('.bpv-caption');if(c)c.classList.toggle('" + STALE_CLASS + "',on);}"
             # look class -> its elements (every look of the picture and the table shown at some steps only),
